@@ -1,0 +1,117 @@
+"""``MlopsApp``: the console frame. Screens are app modes switched by number keys.
+
+The app owns the workspace for its whole life: ``console.__main__`` claims it before the
+app starts (so a second owner fails at once with the one-line error) and the database is
+opened in a worker after the first paint, keeping start-up under a second.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import signal
+from collections.abc import Iterable
+from functools import partial
+from typing import ClassVar
+
+from textual import work
+from textual.app import App, SystemCommand
+from textual.binding import Binding
+from textual.screen import Screen
+
+from console.messages import EngineOpened
+from console.screens import SCREENS
+from console.screens.base import ConsoleScreen
+from console.screens.help import HelpRow, HelpScreen
+from console.workers import NotifiesWorkerErrors
+from engine.facade import Claim, Engine
+
+
+class MlopsApp(NotifiesWorkerErrors, App[None]):
+    TITLE = "mlops-console"
+    CSS_PATH = "app.tcss"
+    MODES: ClassVar = {entry.mode: entry.screen for entry in SCREENS}
+    BINDINGS: ClassVar[list[Binding | tuple[str, str] | tuple[str, str, str]]] = [
+        Binding("q", "quit", "Quit"),
+        Binding("question_mark", "help", "Help"),
+        Binding("escape", "back", "Back", show=False),
+        Binding("ctrl+t", "toggle_dark", "Dark/light", show=False),
+        *(
+            Binding(entry.key, f"go('{entry.mode}')", f"Go to {entry.title}", show=False)
+            for entry in SCREENS
+        ),
+    ]
+
+    def __init__(self, claim: Claim) -> None:
+        super().__init__()
+        self.workspace = claim.workspace
+        self.refresh_seconds = claim.config.console.refresh_seconds
+        self.engine: Engine | None = None
+        self._claim = claim
+        self._visited: list[str] = []
+
+    def on_mount(self) -> None:
+        # SIGTERM ends the app like `q`, so the caller still checkpoints and unlocks.
+        asyncio.get_running_loop().add_signal_handler(signal.SIGTERM, self.exit)
+        self.switch_mode(SCREENS[0].mode)
+        self._open_engine()
+
+    @work(thread=True, exclusive=True, exit_on_error=False, group="open workspace")
+    def _open_engine(self) -> None:
+        self.post_message(EngineOpened(self._claim.open()))
+
+    def on_engine_opened(self, message: EngineOpened) -> None:
+        self.engine = message.engine
+        if isinstance(self.screen, ConsoleScreen):
+            self.screen.refresh_now()
+
+    def close_engine(self) -> None:
+        """Checkpoint and give up the workspace (the engine, or just the claim if not open)."""
+        if self.engine is not None:
+            self.engine.close()
+        else:
+            self._claim.release()
+
+    # -- navigation ------------------------------------------------------------------------
+
+    def action_go(self, mode: str) -> None:
+        if mode == self.current_mode:
+            return
+        self._visited.append(self.current_mode)
+        self.switch_mode(mode)
+
+    async def action_back(self) -> None:
+        """Close an overlay, else return to the previously shown screen."""
+        if len(self.screen_stack) > 1:
+            self.pop_screen()
+        elif self._visited:
+            self.switch_mode(self._visited.pop())
+
+    def action_help(self) -> None:
+        screen = self.screen
+        title = screen.TITLE if isinstance(screen, ConsoleScreen) else "console"
+        self.push_screen(HelpScreen(title, _binding_rows(screen)))
+
+    def get_system_commands(self, screen: Screen[object]) -> Iterable[SystemCommand]:
+        """The palette offers every action the screen has a key for, then Textual's own."""
+        for key, active in screen.active_bindings.items():
+            binding = active.binding
+            if not binding.description or not active.enabled:
+                continue
+            yield SystemCommand(
+                binding.description,
+                f"key {_key_label(key)}",
+                partial(self.run_action, binding.action, active.node),
+            )
+        yield from super().get_system_commands(screen)
+
+
+def _binding_rows(screen: Screen[object]) -> list[HelpRow]:
+    rows: list[HelpRow] = []
+    for key, active in screen.active_bindings.items():
+        where = type(active.node).__name__
+        rows.append((_key_label(key), active.binding.description or active.binding.action, where))
+    return rows
+
+
+def _key_label(key: str) -> str:
+    return {"question_mark": "?", "slash": "/", "escape": "esc"}.get(key, key)

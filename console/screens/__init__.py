@@ -1,0 +1,29 @@
+"""The console's screens, in the order of their number keys.
+
+A new screen is one module and one .tcss here, and one entry below: the app builds its
+modes, its number-key bindings, the navigation bar and palette commands from this list.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from console.screens.base import ConsoleScreen
+from console.screens.home import HomeScreen
+
+
+@dataclass(frozen=True)
+class ScreenEntry:
+    key: str
+    screen: type[ConsoleScreen]
+
+    @property
+    def mode(self) -> str:
+        return self.screen.MODE
+
+    @property
+    def title(self) -> str:
+        return self.screen.TITLE
+
+
+SCREENS: tuple[ScreenEntry, ...] = (ScreenEntry("1", HomeScreen),)

@@ -1,0 +1,126 @@
+"""``ConsoleScreen``: the frame every screen shares and its live-refresh loop.
+
+A screen subclasses it, sets ``MODE``/``TITLE``, yields its body from ``compose_body`` and,
+if it shows live data, implements ``load_live_data`` (runs in a thread worker, may call
+the engine) and ``show_live_data`` (runs on the event loop, updates widgets). The loop
+reschedules itself only after a refresh has been shown, so refreshes never pile up, and it
+pauses while the screen is not the one shown.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any, ClassVar
+
+from textual import work
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.screen import Screen
+from textual.timer import Timer
+from textual.widgets import Footer
+from textual.worker import Worker, get_current_worker
+
+from console.messages import FilterChanged, LiveDataLoaded
+from console.widgets.filter_table import FilterableTable
+from console.widgets.header import WorkspaceHeader
+from console.widgets.nav import NavBar
+from console.workers import NotifiesWorkerErrors
+
+if TYPE_CHECKING:
+    from console.app import MlopsApp
+    from engine.facade import Engine
+    from engine.status import WorkspaceStatus
+
+LIVE_REFRESH_GROUP = "live-refresh"
+
+
+class ConsoleScreen(NotifiesWorkerErrors, Screen[None]):
+    MODE: ClassVar[str]
+    TITLE: ClassVar[str]
+
+    BINDINGS: ClassVar[list[Binding | tuple[str, str] | tuple[str, str, str]]] = [
+        Binding("slash", "filter", "Filter"),
+        Binding("r", "refresh", "Refresh"),
+    ]
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._next_refresh: Timer | None = None
+        self.filters: dict[str, str] = {}
+
+    @property
+    def console_app(self) -> MlopsApp:
+        from console.app import MlopsApp
+
+        assert isinstance(self.app, MlopsApp)
+        return self.app
+
+    def compose(self) -> ComposeResult:
+        yield WorkspaceHeader(str(self.console_app.workspace.mlops_dir))
+        yield NavBar(self.MODE)
+        yield from self.compose_body()
+        yield Footer()
+
+    def compose_body(self) -> ComposeResult:
+        raise NotImplementedError
+
+    # -- live data -------------------------------------------------------------------------
+
+    def load_live_data(self, engine: Engine) -> Any:
+        """Fetch what the screen shows; runs in a worker thread."""
+        return None
+
+    def show_live_data(self, status: WorkspaceStatus, data: Any) -> None:
+        """Put freshly loaded data on screen; runs on the event loop."""
+
+    def refresh_now(self) -> None:
+        if self._next_refresh is not None:
+            self._next_refresh.stop()
+            self._next_refresh = None
+        if self.console_app.engine is not None:
+            self._load_live()
+
+    @work(thread=True, exclusive=True, exit_on_error=False, group=LIVE_REFRESH_GROUP)
+    def _load_live(self) -> None:
+        engine = self.console_app.engine
+        assert engine is not None
+        status = engine.status()
+        data = self.load_live_data(engine)
+        if not get_current_worker().is_cancelled:
+            self.post_message(LiveDataLoaded(status, data))
+
+    def on_live_data_loaded(self, message: LiveDataLoaded) -> None:
+        self.query_one(WorkspaceHeader).show_status(message.status)
+        self.show_live_data(message.status, message.data)
+        self._schedule_next_refresh()
+
+    def _schedule_next_refresh(self) -> None:
+        interval = self.console_app.refresh_seconds
+        self._next_refresh = self.set_timer(interval, self._refresh_if_shown)
+
+    def _refresh_if_shown(self) -> None:
+        self._next_refresh = None
+        if self.is_current:
+            self._load_live()
+
+    def on_screen_resume(self) -> None:
+        self.refresh_now()
+
+    def worker_failed(self, worker: Worker[object]) -> None:
+        if worker.group == LIVE_REFRESH_GROUP:
+            self._schedule_next_refresh()
+
+    # -- actions shared by every screen -----------------------------------------------------
+
+    def action_refresh(self) -> None:
+        self.refresh_now()
+
+    def action_filter(self) -> None:
+        """Open the filter box of the focused table (or of the screen's first table)."""
+        tables = list(self.query(FilterableTable))
+        if tables:
+            target = next((table for table in tables if table.has_focus_within), tables[0])
+            target.open_filter()
+
+    def on_filter_changed(self, message: FilterChanged) -> None:
+        self.filters[message.table_id] = message.text
+        self.refresh_now()

@@ -1,0 +1,83 @@
+"""Home: the workspace at a glance, its status and recent activity, refreshed live."""
+
+from __future__ import annotations
+
+from datetime import UTC
+from typing import ClassVar
+
+from rich.text import Text
+from textual.app import ComposeResult
+from textual.containers import Horizontal, Vertical
+from textual.widgets import Static
+
+from console.screens.base import ConsoleScreen
+from console.widgets.filter_table import FilterableTable
+from engine.events import Event
+from engine.facade import Engine
+from engine.status import WorkspaceStatus
+
+EVENTS_SHOWN = 200
+
+
+class HomeScreen(ConsoleScreen):
+    MODE: ClassVar[str] = "home"
+    TITLE: ClassVar[str] = "Home"
+    CSS_PATH = "home.tcss"
+
+    def compose_body(self) -> ComposeResult:
+        with Horizontal(id="home-body"):
+            with Vertical(id="status-panel", classes="panel"):
+                yield Static("Workspace", classes="panel-title")
+                yield Static("opening the workspace…", id="status-details")
+            with Vertical(id="activity-panel", classes="panel"):
+                yield Static("Recent activity", classes="panel-title")
+                yield FilterableTable(id="events", placeholder="filter activity (kind, subject, message)…")
+
+    def on_mount(self) -> None:
+        table = self.query_one("#events", FilterableTable).table
+        table.add_columns("time (UTC)", "kind", "subject", "message")
+
+    def load_live_data(self, engine: Engine) -> list[Event]:
+        return engine.events.recent(EVENTS_SHOWN, contains=self.filters.get("events", ""))
+
+    def show_live_data(self, status: WorkspaceStatus, events: list[Event]) -> None:
+        self.query_one("#status-details", Static).update(_status_text(status))
+        table = self.query_one("#events", FilterableTable).table
+        shown = [row.key.value for row in table.ordered_rows]
+        wanted = [str(event.id) for event in events]
+        if shown == wanted:
+            return
+        cursor = table.cursor_row
+        table.clear()
+        for event in events:
+            table.add_row(
+                event.occurred_at.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S"),
+                event.kind,
+                event.subject,
+                event.message,
+                key=str(event.id),
+            )
+        if events:
+            table.move_cursor(row=min(cursor, len(events) - 1))
+
+
+def _status_text(status: WorkspaceStatus) -> Text:
+    counts = status.counts
+    rows: list[tuple[str, str]] = [
+        ("path", status.path),
+        ("owner", status.owner.describe()),
+        ("since", status.owner.started_at),
+        ("schema", f"v{status.schema_version}"),
+        ("tracking", status.tracking_uri),
+        ("", ""),
+        ("datasets", str(counts.datasets)),
+        ("runs", "remote" if counts.runs is None else str(counts.runs)),
+        ("models", "remote" if counts.models is None else str(counts.models)),
+        ("deployments", str(counts.deployments)),
+        ("open alerts", str(counts.open_alerts)),
+    ]
+    text = Text()
+    for label, value in rows:
+        text.append(f"{label:<12}", style="dim")
+        text.append(f"{value}\n", style="bold red" if label == "open alerts" and counts.open_alerts else "")
+    return text

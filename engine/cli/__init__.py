@@ -1,0 +1,89 @@
+"""The ``mlops`` command: parse, call the engine facade, print (DESIGN rule 6).
+
+Nouns then verbs (``mlops data ingest``); every command takes ``--json`` and then prints one
+JSON document on stdout. Errors are one line on stderr and a non-zero exit; tracebacks only
+with ``--debug``. Bare ``mlops`` in a terminal opens the console.
+"""
+
+from __future__ import annotations
+
+import argparse
+import signal
+import sys
+from collections.abc import Sequence
+
+from engine import __version__
+from engine.cli import workspace_commands
+from engine.cli.output import Output
+from engine.errors import MlopsError
+
+COMMAND_MODULES = (workspace_commands,)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    # Options shared by every command, accepted before or after the command name. SUPPRESS
+    # keeps a subcommand's unset option from overwriting one given before the command.
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument(
+        "--workspace", "-w", default=argparse.SUPPRESS, metavar="DIR",
+        help="the workspace to use (default: $MLOPS_WORKSPACE, then the nearest .mlops/ upward)",
+    )
+    common.add_argument(
+        "--json", action="store_true", default=argparse.SUPPRESS,
+        help="print one JSON document on stdout",
+    )
+    common.add_argument(
+        "--debug", action="store_true", default=argparse.SUPPRESS,
+        help="show tracebacks of errors",
+    )
+    parser = argparse.ArgumentParser(
+        prog="mlops",
+        parents=[common],
+        description="A terminal control console for the machine-learning lifecycle.",
+        epilog="Run `mlops COMMAND --help` for a command's options. "
+        "Bare `mlops` in a terminal opens the console.",
+    )
+    parser.add_argument("--version", action="version", version=f"mlops-console {__version__}")
+    commands = parser.add_subparsers(title="commands", metavar="COMMAND")
+    for module in COMMAND_MODULES:
+        module.register(commands, common)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    args.workspace = getattr(args, "workspace", None)
+    args.json = getattr(args, "json", False)
+    args.debug = getattr(args, "debug", False)
+    out = Output(as_json=args.json)
+    handler = getattr(args, "handler", None)
+    if handler is None:
+        if not (sys.stdin.isatty() and sys.stdout.isatty()):
+            out.error("no command given; run `mlops --help` (bare `mlops` opens the console only in a terminal)")
+            return 2
+        handler = workspace_commands.run_console
+    # SIGTERM unwinds like Ctrl-C, so an open engine checkpoints and releases its lock.
+    signal.signal(signal.SIGTERM, _exit_on_sigterm)
+    try:
+        return handler(args, out)
+    except MlopsError as error:
+        if args.debug:
+            raise
+        out.error(str(error))
+        return error.exit_code
+    except KeyboardInterrupt:
+        out.error("interrupted")
+        return 130
+    except Exception as error:  # an engine bug: say so in one line unless debugging
+        if args.debug:
+            raise
+        out.error(f"internal error: {type(error).__name__}: {error} (rerun with --debug for the traceback)")
+        return 1
+
+
+def _exit_on_sigterm(signum: int, frame: object) -> None:
+    raise SystemExit(128 + signum)
+
+
+def entry_point() -> None:
+    sys.exit(main())

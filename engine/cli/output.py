@@ -1,0 +1,34 @@
+"""How CLI commands speak: one JSON document with ``--json``, Rich text otherwise.
+
+Commands build a plain dict (what ``--json`` prints) and a function that renders it for a
+person, so both faces always show the same facts.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from rich.console import Console
+
+
+class Output:
+    def __init__(self, as_json: bool) -> None:
+        self.as_json = as_json
+
+    def emit(self, document: dict[str, Any], render: Callable[[Console], None]) -> None:
+        if self.as_json:
+            sys.stdout.write(json.dumps(document, default=str) + "\n")
+            return
+        from rich.console import Console
+
+        render(Console(highlight=False))
+
+    def error(self, message: str) -> None:
+        """One line on stderr: ``{"error": ...}`` with ``--json``, ``error: ...`` otherwise."""
+        message = " ".join(message.split())
+        line = json.dumps({"error": message}) if self.as_json else f"error: {message}"
+        sys.stderr.write(line + "\n")

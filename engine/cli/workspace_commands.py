@@ -1,0 +1,110 @@
+"""``mlops init``, ``mlops status`` and ``mlops console``."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from dataclasses import asdict
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any, TypeVar
+
+from engine.cli.output import Output
+from engine.errors import InvalidInput
+from engine.workspace import find_workspace
+
+if TYPE_CHECKING:
+    from rich.console import Console
+
+T = TypeVar("T")
+
+
+def register(commands: argparse._SubParsersAction, common: argparse.ArgumentParser) -> None:
+    init = commands.add_parser(
+        "init", parents=[common], help="create a workspace (.mlops/) in DIR (default: here)"
+    )
+    init.add_argument("directory", nargs="?", default=".", metavar="DIR")
+    init.set_defaults(handler=run_init)
+
+    status = commands.add_parser(
+        "status", parents=[common], help="show the workspace, its owner and what it holds"
+    )
+    status.set_defaults(handler=run_status)
+
+    console = commands.add_parser("console", parents=[common], help="open the terminal console")
+    console.set_defaults(handler=run_console)
+
+
+def run_init(args: argparse.Namespace, out: Output) -> int:
+    from engine.facade import Engine
+
+    engine, created = _with_spinner(
+        out, "Creating the workspace and its MLflow store…",
+        lambda: Engine.init(args.directory, command="mlops init"),
+    )
+    with engine:
+        document = {
+            "workspace": str(engine.workspace.mlops_dir),
+            "created": created,
+            "config": str(engine.workspace.config_path),
+            "tracking_uri": engine.tracking_uri,
+        }
+
+    def render(console: Console) -> None:
+        verb = "Created" if created else "Already a workspace, nothing overwritten:"
+        console.print(f"{verb} [bold]{document['workspace']}[/]")
+        console.print(f"  settings      {document['config']}")
+        console.print(f"  MLflow store  {document['tracking_uri']}")
+        console.print("Next: [bold]mlops status[/], or [bold]mlops console[/] to open the console.")
+
+    out.emit(document, render)
+    return 0
+
+
+def run_status(args: argparse.Namespace, out: Output) -> int:
+    from engine.facade import Engine
+
+    with Engine.open(args.workspace, command="mlops status") as engine:
+        status = engine.status()
+    document: dict[str, Any] = asdict(status)
+
+    def render(console: Console) -> None:
+        from rich.table import Table
+
+        table = Table(show_header=False, box=None, pad_edge=False)
+        table.add_row("workspace", status.path)
+        table.add_row("owner", f"{status.owner.describe()} since {status.owner.started_at}")
+        table.add_row("schema", f"v{status.schema_version}")
+        table.add_row("tracking", status.tracking_uri)
+        for name, value in asdict(status.counts).items():
+            table.add_row(name.replace("_", " "), "remote" if value is None else str(value))
+        console.print(table)
+
+    out.emit(document, render)
+    return 0
+
+
+def run_console(args: argparse.Namespace, out: Output) -> int:
+    """Replace this process with the console (``python -m console``).
+
+    The engine never imports the console (DESIGN rule 1), so the CLI hands over by exec
+    rather than import; the console then owns the workspace itself.
+    """
+    if out.as_json:
+        raise InvalidInput("--json: the console is interactive; use --json with other commands")
+    workspace = find_workspace(args.workspace)
+    argv = [sys.executable, "-m", "console", "--workspace", str(workspace.root)]
+    if args.debug:
+        argv.append("--debug")
+    os.execv(sys.executable, argv)
+    return 0  # pragma: no cover - execv does not return
+
+
+def _with_spinner(out: Output, message: str, work: Callable[[], T]) -> T:
+    if out.as_json or not sys.stderr.isatty():
+        return work()
+    from rich.console import Console
+
+    with Console(stderr=True).status(message):
+        return work()
+

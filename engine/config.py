@@ -1,0 +1,176 @@
+"""Workspace settings: ``.mlops/config.toml``.
+
+The file written by ``mlops init`` is ``DEFAULT_CONFIG_TOML``: every setting with its default
+and a comment saying what it does, so the file documents itself. Loading checks every key
+and type, so a typo (``[serving] prot = 8080``) is an error naming the key instead of a
+setting silently ignored.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import tomllib
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from engine.errors import ConfigError
+
+DEFAULT_CONFIG_TOML = """\
+# mlops-console workspace settings. Every key is optional; these are the defaults.
+
+[tracking]
+# MLflow tracking URI. Empty means the workspace's own SQLite store (.mlops/mlflow.db with
+# artifacts in .mlops/artifacts). Set "http://host:5000" to use a shared MLflow server.
+uri = ""
+
+[serving]
+# Where `mlops serve` / `mlops up` listen. Bind 0.0.0.0 only behind a firewall.
+host = "127.0.0.1"
+port = 8080
+# Bearer token file, relative to .mlops/ (created mode 0600 by `mlops init`).
+token_file = "token"
+
+[gates]
+# Promotion gates: a model version must reach these to become champion.
+min_f1 = 0.7
+# How much a challenger must beat the current champion by on the same holdout (f1 points).
+champion_margin = 0.0
+
+[fairness]
+# Columns whose groups are compared in evaluation.
+sensitive_attributes = ["gender", "age_group", "region"]
+# A demographic-parity ratio below this is a violation (the four-fifths rule).
+min_ratio = 0.8
+# A TPR/FPR/positive-rate difference above this is a violation.
+max_difference = 0.1
+# Groups with fewer rows are reported as too small to judge.
+min_group_size = 30
+
+[business]
+# Cost of a churner the model missed (lost customer value).
+cost_false_negative = 200.0
+# Cost of a retention offer sent to a customer who would have stayed.
+cost_false_positive = 20.0
+
+[monitoring]
+# Drift score at or above which a column counts as drifted (Wasserstein / Jensen-Shannon).
+drift_threshold = 0.1
+# Share of drifted columns at or above which the whole batch counts as drifted.
+drift_share = 0.5
+
+[console]
+# Seconds between live refreshes of the console's panels.
+refresh_seconds = 2.0
+"""
+
+
+@dataclass(frozen=True)
+class TrackingConfig:
+    uri: str = ""
+
+
+@dataclass(frozen=True)
+class ServingConfig:
+    host: str = "127.0.0.1"
+    port: int = 8080
+    token_file: str = "token"
+
+
+@dataclass(frozen=True)
+class GatesConfig:
+    min_f1: float = 0.7
+    champion_margin: float = 0.0
+
+
+@dataclass(frozen=True)
+class FairnessConfig:
+    sensitive_attributes: list[str] = field(
+        default_factory=lambda: ["gender", "age_group", "region"]
+    )
+    min_ratio: float = 0.8
+    max_difference: float = 0.1
+    min_group_size: int = 30
+
+
+@dataclass(frozen=True)
+class BusinessConfig:
+    cost_false_negative: float = 200.0
+    cost_false_positive: float = 20.0
+
+
+@dataclass(frozen=True)
+class MonitoringConfig:
+    drift_threshold: float = 0.1
+    drift_share: float = 0.5
+
+
+@dataclass(frozen=True)
+class ConsoleConfig:
+    refresh_seconds: float = 2.0
+
+
+@dataclass(frozen=True)
+class Config:
+    tracking: TrackingConfig = field(default_factory=TrackingConfig)
+    serving: ServingConfig = field(default_factory=ServingConfig)
+    gates: GatesConfig = field(default_factory=GatesConfig)
+    fairness: FairnessConfig = field(default_factory=FairnessConfig)
+    business: BusinessConfig = field(default_factory=BusinessConfig)
+    monitoring: MonitoringConfig = field(default_factory=MonitoringConfig)
+    console: ConsoleConfig = field(default_factory=ConsoleConfig)
+
+
+def load_config(path: Path) -> Config:
+    """Read and check ``config.toml``; a missing file means all defaults."""
+    if not path.exists():
+        return Config()
+    try:
+        raw = tomllib.loads(path.read_text(encoding="utf-8"))
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"{path}: not valid TOML ({exc})") from None
+    return parse_config(raw, source=str(path))
+
+
+def parse_config(raw: dict[str, Any], source: str = "config") -> Config:
+    """Build a ``Config`` from parsed TOML, naming the first wrong key and what it expected."""
+    sections: dict[str, Any] = {}
+    section_types = {f.name: f.default_factory for f in dataclasses.fields(Config)}  # type: ignore[misc]
+    for name, value in raw.items():
+        if name not in section_types:
+            raise ConfigError(
+                f"{source}: unknown section [{name}]; expected one of "
+                f"{', '.join(sorted(section_types))}"
+            )
+        if not isinstance(value, dict):
+            raise ConfigError(f"{source}: [{name}] must be a table of settings")
+        sections[name] = _parse_section(name, value, section_types[name](), source)
+    return Config(**sections)
+
+
+def _parse_section(name: str, values: dict[str, Any], defaults: Any, source: str) -> Any:
+    known = {f.name: getattr(defaults, f.name) for f in dataclasses.fields(defaults)}
+    for key, value in values.items():
+        if key not in known:
+            raise ConfigError(
+                f"{source}: unknown setting {name}.{key}; expected one of {', '.join(known)}"
+            )
+        expected = known[key]
+        if not _same_kind(value, expected):
+            raise ConfigError(
+                f"{source}: {name}.{key} = {value!r} is a {type(value).__name__}; "
+                f"expected a {type(expected).__name__} like {expected!r}"
+            )
+        if isinstance(expected, float):
+            values = {**values, key: float(value)}
+    return dataclasses.replace(defaults, **values)
+
+
+def _same_kind(value: Any, expected: Any) -> bool:
+    if isinstance(expected, bool) or isinstance(value, bool):
+        return type(value) is type(expected)
+    if isinstance(expected, float):
+        return isinstance(value, (int, float))
+    if isinstance(expected, list):
+        return isinstance(value, list) and all(isinstance(v, str) for v in value)
+    return isinstance(value, type(expected))

@@ -1,0 +1,77 @@
+"""Numbered schema migrations of ``workspace.duckdb``.
+
+Each migration runs once, in its own transaction, and is recorded in ``schema_migrations``.
+Later features add their tables by appending a migration here; a migration is never edited
+after it has shipped, because workspaces already hold its result.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from engine.errors import MlopsError
+
+if TYPE_CHECKING:
+    import duckdb
+
+
+@dataclass(frozen=True)
+class Migration:
+    version: int
+    name: str
+    sql: str
+
+
+MIGRATIONS: tuple[Migration, ...] = (
+    Migration(
+        1,
+        "activity log",
+        """
+        CREATE SEQUENCE events_id_seq;
+        CREATE TABLE events (
+            id BIGINT PRIMARY KEY DEFAULT nextval('events_id_seq'),
+            occurred_at TIMESTAMPTZ NOT NULL DEFAULT current_timestamp,
+            kind VARCHAR NOT NULL,
+            subject VARCHAR NOT NULL,
+            message VARCHAR NOT NULL
+        );
+        """,
+    ),
+)
+
+LATEST_VERSION = MIGRATIONS[-1].version
+
+
+def applied_versions(cursor: duckdb.DuckDBPyConnection) -> list[int]:
+    cursor.execute(
+        "CREATE TABLE IF NOT EXISTS schema_migrations ("
+        " version INTEGER PRIMARY KEY, name VARCHAR NOT NULL,"
+        " applied_at TIMESTAMPTZ NOT NULL DEFAULT current_timestamp)"
+    )
+    rows = cursor.execute("SELECT version FROM schema_migrations ORDER BY version").fetchall()
+    return [row[0] for row in rows]
+
+
+def migrate(cursor: duckdb.DuckDBPyConnection) -> list[Migration]:
+    """Apply every pending migration in order; returns the ones applied now."""
+    done = applied_versions(cursor)
+    if done and done[-1] > LATEST_VERSION:
+        raise MlopsError(
+            f"workspace schema is at version {done[-1]} but this mlops knows only up to "
+            f"{LATEST_VERSION}; upgrade mlops-console to open it"
+        )
+    pending = [m for m in MIGRATIONS if m.version not in done]
+    for migration in pending:
+        cursor.begin()
+        try:
+            cursor.execute(migration.sql)
+            cursor.execute(
+                "INSERT INTO schema_migrations (version, name) VALUES (?, ?)",
+                [migration.version, migration.name],
+            )
+        except BaseException:
+            cursor.rollback()
+            raise
+        cursor.commit()
+    return pending

@@ -1,0 +1,23 @@
+"""The workspace's own MLflow store: ``.mlops/mlflow.db`` with artifacts in ``.mlops/artifacts``.
+
+Creating it runs MLflow's schema migrations, which is slow (~3 s import + ~3 s migrations),
+so it happens once, at ``mlops init``, and MLflow is imported here only.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from engine.workspace import Workspace
+
+
+def create_local_store(workspace: Workspace) -> None:
+    """Create MLflow's tables and its Default experiment rooted in the workspace's artifacts."""
+    if workspace.mlflow_db_path.exists() and workspace.mlflow_db_path.stat().st_size > 0:
+        return
+    logging.getLogger("mlflow.store.db.utils").setLevel(logging.WARNING)
+    logging.getLogger("alembic").setLevel(logging.WARNING)
+    from mlflow.store.tracking.sqlalchemy_store import SqlAlchemyStore
+
+    store = SqlAlchemyStore(workspace.local_tracking_uri, workspace.artifacts_dir.as_uri())
+    store.engine.dispose()
