@@ -92,10 +92,13 @@ class MlopsApp(NotifiesWorkerErrors, App[None]):
         self.push_screen(HelpScreen(title, _binding_rows(screen)))
 
     def get_system_commands(self, screen: Screen[object]) -> Iterable[SystemCommand]:
-        """The palette offers every action the screen has a key for, then Textual's own."""
+        """The palette offers the screen's and the app's actions, then Textual's own.
+
+        Widget-level keys (cursor moves, copy) stay out: they are not commands.
+        """
         for key, active in screen.active_bindings.items():
             binding = active.binding
-            if not binding.description or not active.enabled:
+            if not binding.description or not active.enabled or active.node not in (self, screen):
                 continue
             yield SystemCommand(
                 binding.description,
@@ -106,11 +109,17 @@ class MlopsApp(NotifiesWorkerErrors, App[None]):
 
 
 def _binding_rows(screen: Screen[object]) -> list[HelpRow]:
-    rows: list[HelpRow] = []
+    """Every active key: the screen's first, then the console's, then the focused widget's."""
+    rows: list[tuple[int, HelpRow]] = []
     for key, active in screen.active_bindings.items():
-        where = type(active.node).__name__
-        rows.append((_key_label(key), active.binding.description or active.binding.action, where))
-    return rows
+        if active.node is screen:
+            rank, where = 0, f"{screen.TITLE or 'this'} screen"
+        elif isinstance(active.node, App):
+            rank, where = 1, "everywhere"
+        else:
+            rank, where = 2, type(active.node).__name__
+        rows.append((rank, (_key_label(key), active.binding.description or active.binding.action, where)))
+    return [row for _, row in sorted(rows, key=lambda ranked: ranked[0])]
 
 
 def _key_label(key: str) -> str:

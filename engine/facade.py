@@ -17,6 +17,7 @@ from engine.db import Database
 from engine.events import EventLog
 from engine.lock import OwnerLock
 from engine.migrations import applied_versions, migrate
+from engine.shutdown import ShutdownGuard
 from engine.tracking_store import create_local_store
 from engine.status import Counts, WorkspaceStatus, count_mlflow_store, count_workspace
 from engine.workspace import Workspace, create_workspace_files, find_workspace
@@ -31,6 +32,7 @@ class Engine:
         self.events = EventLog(db)
         self._lock = lock
         self._db = db
+        self._shutdown = ShutdownGuard(self.close)
 
     @classmethod
     def open(
@@ -115,6 +117,7 @@ class Engine:
             self._db.close()
         finally:
             self._lock.release()
+            self._shutdown.disarm()
 
     def __enter__(self) -> Engine:
         return self
@@ -134,7 +137,7 @@ class Claim:
     def __init__(self, workspace: Workspace, config: Config, lock: OwnerLock) -> None:
         self.workspace = workspace
         self.config = config
-        self._lock = lock
+        self.lock = lock
 
     def open(self) -> Engine:
         """Open the catalogue and migrate it; on failure the ownership is given up."""
@@ -143,12 +146,12 @@ class Claim:
             with db.cursor() as cursor:
                 migrate(cursor)
         except BaseException:
-            self._lock.release()
+            self.lock.release()
             raise
-        return Engine(self.workspace, self._lock, db, self.config)
+        return Engine(self.workspace, self.lock, db, self.config)
 
     def release(self) -> None:
-        self._lock.release()
+        self.lock.release()
 
 
 def _default_command() -> str:

@@ -36,7 +36,8 @@ class FilterableTable(Vertical):
         self._placeholder = placeholder
 
     def compose(self) -> ComposeResult:
-        yield FilterInput(placeholder=self._placeholder)
+        # Disabled while hidden, so it never takes focus (or keys) until `/` opens it.
+        yield FilterInput(placeholder=self._placeholder, disabled=True)
         yield DataTable(cursor_type="row", zebra_stripes=True)
 
     @property
@@ -48,13 +49,16 @@ class FilterableTable(Vertical):
         return self.query_one(FilterInput).value
 
     def open_filter(self) -> None:
+        box = self.query_one(FilterInput)
         self.add_class("-filtering")
-        self.query_one(FilterInput).focus()
+        box.disabled = False
+        box.focus()
 
     def close_filter(self) -> None:
         box = self.query_one(FilterInput)
         self.remove_class("-filtering")
         box.value = ""
+        box.disabled = True
         self.table.focus()
 
     def on_input_changed(self, event: Input.Changed) -> None:

@@ -8,7 +8,6 @@ with ``--debug``. Bare ``mlops`` in a terminal opens the console.
 from __future__ import annotations
 
 import argparse
-import signal
 import sys
 from collections.abc import Sequence
 
@@ -62,8 +61,6 @@ def main(argv: Sequence[str] | None = None) -> int:
             out.error("no command given; run `mlops --help` (bare `mlops` opens the console only in a terminal)")
             return 2
         handler = workspace_commands.run_console
-    # SIGTERM unwinds like Ctrl-C, so an open engine checkpoints and releases its lock.
-    signal.signal(signal.SIGTERM, _exit_on_sigterm)
     try:
         return handler(args, out)
     except MlopsError as error:
@@ -79,10 +76,6 @@ def main(argv: Sequence[str] | None = None) -> int:
             raise
         out.error(f"internal error: {type(error).__name__}: {error} (rerun with --debug for the traceback)")
         return 1
-
-
-def _exit_on_sigterm(signum: int, frame: object) -> None:
-    raise SystemExit(128 + signum)
 
 
 def entry_point() -> None:
