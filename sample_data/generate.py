@@ -40,7 +40,7 @@ AGE_GROUPS = [(18, "18-24"), (25, "25-34"), (35, "35-49"), (50, "50-64"), (65, "
 # same behaviour (logit offsets), and the youngest group's outcomes are noisier.
 AGE_GROUP_EFFECT = {"18-24": 1.6, "25-34": 0.7, "35-49": 0.0, "50-64": -0.3, "65+": 0.3}
 GENDER_EFFECT = {"female": 0.0, "male": 1.1, "non_binary": 0.4}
-AGE_GROUP_LABEL_NOISE = {"18-24": 0.12, "25-34": 0.04, "35-49": 0.03, "50-64": 0.03, "65+": 0.05}
+AGE_GROUP_LABEL_NOISE = {"18-24": 0.16, "25-34": 0.04, "35-49": 0.03, "50-64": 0.03, "65+": 0.05}
 
 COLUMNS = [
     "customer_id", "event_timestamp", "age", "tenure_days", "total_orders", "avg_order_value",
