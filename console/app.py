@@ -35,10 +35,7 @@ class MlopsApp(NotifiesWorkerErrors, App[None]):
         Binding("question_mark", "help", "Help"),
         Binding("escape", "back", "Back", show=False),
         Binding("ctrl+t", "toggle_dark", "Dark/light", show=False),
-        *(
-            Binding(entry.key, f"go('{entry.mode}')", f"Go to {entry.title}", show=False)
-            for entry in SCREENS
-        ),
+        *(Binding(entry.key, f"go('{entry.mode}')", f"Go to {entry.title}", show=False) for entry in SCREENS),
     ]
 
     def __init__(self, claim: Claim) -> None:

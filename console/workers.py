@@ -17,10 +17,7 @@ class NotifiesWorkerErrors(DOMNode):
         if event.state is not WorkerState.ERROR:
             return
         error = event.worker.error
-        if isinstance(error, MlopsError):
-            message = str(error)
-        else:
-            message = f"{type(error).__name__}: {error}"
+        message = str(error) if isinstance(error, MlopsError) else f"{type(error).__name__}: {error}"
         what = event.worker.group if event.worker.group != "default" else event.worker.name
         self.app.notify(message, title=f"{what} failed", severity="error", timeout=10)
         self.worker_failed(event.worker)

@@ -85,9 +85,7 @@ class GatesConfig:
 
 @dataclass(frozen=True)
 class FairnessConfig:
-    sensitive_attributes: list[str] = field(
-        default_factory=lambda: ["gender", "age_group", "region"]
-    )
+    sensitive_attributes: list[str] = field(default_factory=lambda: ["gender", "age_group", "region"])
     min_ratio: float = 0.8
     max_difference: float = 0.1
     min_group_size: int = 30
@@ -139,8 +137,7 @@ def parse_config(raw: dict[str, Any], source: str = "config") -> Config:
     for name, value in raw.items():
         if name not in section_types:
             raise ConfigError(
-                f"{source}: unknown section [{name}]; expected one of "
-                f"{', '.join(sorted(section_types))}"
+                f"{source}: unknown section [{name}]; expected one of {', '.join(sorted(section_types))}"
             )
         if not isinstance(value, dict):
             raise ConfigError(f"{source}: [{name}] must be a table of settings")
@@ -152,9 +149,7 @@ def _parse_section(name: str, values: dict[str, Any], defaults: Any, source: str
     known = {f.name: getattr(defaults, f.name) for f in dataclasses.fields(defaults)}
     for key, value in values.items():
         if key not in known:
-            raise ConfigError(
-                f"{source}: unknown setting {name}.{key}; expected one of {', '.join(known)}"
-            )
+            raise ConfigError(f"{source}: unknown setting {name}.{key}; expected one of {', '.join(known)}")
         expected = known[key]
         if not _same_kind(value, expected):
             raise ConfigError(

@@ -18,8 +18,8 @@ from engine.events import EventLog
 from engine.lock import OwnerLock
 from engine.migrations import applied_versions, migrate
 from engine.shutdown import ShutdownGuard
-from engine.tracking_store import create_local_store
 from engine.status import Counts, WorkspaceStatus, count_mlflow_store, count_workspace
+from engine.tracking_store import create_local_store
 from engine.workspace import Workspace, create_workspace_files, find_workspace
 
 
@@ -35,9 +35,7 @@ class Engine:
         self._shutdown = ShutdownGuard(self.close)
 
     @classmethod
-    def open(
-        cls, path: str | os.PathLike[str] | None = None, *, command: str | None = None
-    ) -> Engine:
+    def open(cls, path: str | os.PathLike[str] | None = None, *, command: str | None = None) -> Engine:
         """Own the workspace at ``path`` (or the one discovered from here) and open it.
 
         Raises ``WorkspaceLocked`` when another live process owns it.

@@ -53,9 +53,7 @@ class OwnerLock:
             holder = _read_owner(fd)
             os.close(fd)
             who = holder.describe() if holder else "another process (still starting)"
-            raise WorkspaceLocked(
-                f"workspace {self.path.parent} is in use by {who}"
-            ) from None
+            raise WorkspaceLocked(f"workspace {self.path.parent} is in use by {who}") from None
         self.previous_owner = _read_owner(fd)
         self.owner = OwnerInfo(
             pid=os.getpid(),

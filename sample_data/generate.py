@@ -28,9 +28,18 @@ REFERENCE_COUNTRY_WEIGHTS = [0.28, 0.06, 0.04, 0.06, 0.12, 0.10, 0.08, 0.06, 0.0
 # Week 3: a launch in India and Brazil floods the sign-ups.
 WEEK3_COUNTRY_WEIGHTS = [0.14, 0.03, 0.04, 0.22, 0.06, 0.05, 0.04, 0.03, 0.03, 0.02, 0.30, 0.04]
 REGION = {
-    "US": "north_america", "CA": "north_america", "MX": "latin_america", "BR": "latin_america",
-    "UK": "europe", "DE": "europe", "FR": "europe", "ES": "europe", "IT": "europe",
-    "NL": "europe", "IN": "asia_pacific", "AU": "asia_pacific",
+    "US": "north_america",
+    "CA": "north_america",
+    "MX": "latin_america",
+    "BR": "latin_america",
+    "UK": "europe",
+    "DE": "europe",
+    "FR": "europe",
+    "ES": "europe",
+    "IT": "europe",
+    "NL": "europe",
+    "IN": "asia_pacific",
+    "AU": "asia_pacific",
 }
 GENDERS = ["female", "male", "non_binary"]
 GENDER_WEIGHTS = [0.49, 0.49, 0.02]
@@ -43,8 +52,18 @@ GENDER_EFFECT = {"female": 0.0, "male": 1.1, "non_binary": 0.4}
 AGE_GROUP_LABEL_NOISE = {"18-24": 0.16, "25-34": 0.04, "35-49": 0.03, "50-64": 0.03, "65+": 0.05}
 
 COLUMNS = [
-    "customer_id", "event_timestamp", "age", "tenure_days", "total_orders", "avg_order_value",
-    "days_since_last_order", "support_tickets", "country", "gender", "age_group", "region",
+    "customer_id",
+    "event_timestamp",
+    "age",
+    "tenure_days",
+    "total_orders",
+    "avg_order_value",
+    "days_since_last_order",
+    "support_tickets",
+    "country",
+    "gender",
+    "age_group",
+    "region",
 ]
 
 
@@ -68,8 +87,9 @@ class Drift:
     country_weights: tuple[float, ...] = tuple(REFERENCE_COUNTRY_WEIGHTS)
 
 
-def customers(rng: np.random.Generator, n: int, first_id: int, start: datetime, days: float,
-              drift: Drift = Drift()) -> Batch:
+def customers(
+    rng: np.random.Generator, n: int, first_id: int, start: datetime, days: float, drift: Drift = Drift()
+) -> Batch:
     """Draw ``n`` customers' behaviour; ``drift`` moves the input distributions."""
     age = np.clip(np.round(rng.normal(41 + drift.age_shift, 13, n)), 18, 90).astype(int)
     tenure = np.clip(np.round(rng.gamma(2.0, 380, n)), 1, 3650).astype(int)
@@ -85,20 +105,22 @@ def customers(rng: np.random.Generator, n: int, first_id: int, start: datetime, 
     gender = rng.choice(GENDERS, n, p=GENDER_WEIGHTS)
     offsets = np.sort(rng.uniform(0, days * 86400, n))
     timestamps = np.array([start + timedelta(seconds=int(s)) for s in offsets])
-    return Batch({
-        "customer_id": np.arange(first_id, first_id + n, dtype=float),
-        "event_timestamp": timestamps,
-        "age": age,
-        "tenure_days": tenure,
-        "total_orders": total_orders,
-        "avg_order_value": order_value,
-        "days_since_last_order": recency,
-        "support_tickets": tickets,
-        "country": country,
-        "gender": gender,
-        "age_group": np.array([age_group(a) for a in age]),
-        "region": np.array([REGION[c] for c in country]),
-    })
+    return Batch(
+        {
+            "customer_id": np.arange(first_id, first_id + n, dtype=float),
+            "event_timestamp": timestamps,
+            "age": age,
+            "tenure_days": tenure,
+            "total_orders": total_orders,
+            "avg_order_value": order_value,
+            "days_since_last_order": recency,
+            "support_tickets": tickets,
+            "country": country,
+            "gender": gender,
+            "age_group": np.array([age_group(a) for a in age]),
+            "region": np.array([REGION[c] for c in country]),
+        }
+    )
 
 
 def age_group(age: int) -> str:
@@ -143,8 +165,9 @@ def concept_drift_logit(c: dict[str, np.ndarray]) -> np.ndarray:
     )
 
 
-def outcomes(rng: np.random.Generator, batch: Batch,
-             logit: Callable[[dict[str, np.ndarray]], np.ndarray]) -> np.ndarray:
+def outcomes(
+    rng: np.random.Generator, batch: Batch, logit: Callable[[dict[str, np.ndarray]], np.ndarray]
+) -> np.ndarray:
     probability = 1 / (1 + np.exp(-logit(batch.columns)))
     churned = (rng.uniform(size=len(batch)) < probability).astype(int)
     noise = np.array([AGE_GROUP_LABEL_NOISE[g] for g in batch.columns["age_group"]])
@@ -187,18 +210,23 @@ def generate(out: Path, seed: int = SEED) -> list[Path]:
     streams = [np.random.default_rng(s) for s in np.random.SeedSequence(seed).spawn(6)]
     written = []
 
-    reference = customers(streams[0], REFERENCE_ROWS, 100_000, REFERENCE_START,
-                          (REFERENCE_END - REFERENCE_START).days)
+    reference = customers(
+        streams[0], REFERENCE_ROWS, 100_000, REFERENCE_START, (REFERENCE_END - REFERENCE_START).days
+    )
     reference_churn = outcomes(streams[0], reference, reference_logit)
     path = out / "churn_reference.csv"
-    write_csv(path, COLUMNS + ["churned"], batch_rows(reference, {"churned": reference_churn}))
+    write_csv(path, [*COLUMNS, "churned"], batch_rows(reference, {"churned": reference_churn}))
     written.append(path)
 
     weeks = {
         1: Drift(),
         2: Drift(age_shift=3.0, order_value_factor=1.12),
-        3: Drift(recency_factor=2.2, recency_shift=12, extra_tickets=1.5,
-                 country_weights=tuple(WEEK3_COUNTRY_WEIGHTS)),
+        3: Drift(
+            recency_factor=2.2,
+            recency_shift=12,
+            extra_tickets=1.5,
+            country_weights=tuple(WEEK3_COUNTRY_WEIGHTS),
+        ),
         4: Drift(),
     }
     label_rows: list[list[str]] = []
@@ -218,10 +246,14 @@ def generate(out: Path, seed: int = SEED) -> list[Path]:
             customer_id = batch.columns["customer_id"][i]
             if labelled[i] and not np.isnan(customer_id):
                 event_time = batch.columns["event_timestamp"][i]
-                label_rows.append([
-                    format_cell(customer_id), format_cell(event_time), str(churn[i]),
-                    format_cell(event_time + timedelta(seconds=int(delays[i] * 86400))),
-                ])
+                label_rows.append(
+                    [
+                        format_cell(customer_id),
+                        format_cell(event_time),
+                        str(churn[i]),
+                        format_cell(event_time + timedelta(seconds=int(delays[i] * 86400))),
+                    ]
+                )
     label_rows.sort(key=lambda row: (row[3], row[0]))
     path = out / "churn_labels.csv"
     write_csv(path, ["customer_id", "event_timestamp", "churned", "labelled_at"], label_rows)

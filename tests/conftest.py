@@ -52,11 +52,17 @@ def engine(workspace: Path) -> Iterator[Engine]:
         yield opened
 
 
-def run_mlops(*args: str, cwd: Path | None = None, env: dict[str, str] | None = None,
-              timeout: float = 120) -> subprocess.CompletedProcess[str]:
+def run_mlops(
+    *args: str, cwd: Path | None = None, env: dict[str, str] | None = None, timeout: float = 120
+) -> subprocess.CompletedProcess[str]:
     """Run the installed `mlops` command as a user would."""
     return subprocess.run(
-        [str(MLOPS), *args], cwd=cwd, env=env, capture_output=True, text=True, timeout=timeout,
+        [str(MLOPS), *args],
+        cwd=cwd,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
         stdin=subprocess.DEVNULL,
     )
 

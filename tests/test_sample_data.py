@@ -15,16 +15,30 @@ from tests.conftest import REPO_ROOT
 
 SAMPLE = REPO_ROOT / "sample_data"
 FILES = [
-    "churn_reference.csv", "churn_week_1.csv", "churn_week_2.csv", "churn_week_3.csv",
-    "churn_week_4.csv", "churn_labels.csv",
+    "churn_reference.csv",
+    "churn_week_1.csv",
+    "churn_week_2.csv",
+    "churn_week_3.csv",
+    "churn_week_4.csv",
+    "churn_labels.csv",
 ]
-NUMERIC = ["age", "tenure_days", "total_orders", "avg_order_value", "days_since_last_order", "support_tickets"]
+NUMERIC = [
+    "age",
+    "tenure_days",
+    "total_orders",
+    "avg_order_value",
+    "days_since_last_order",
+    "support_tickets",
+]
 CATEGORICAL = ["country", "gender", "age_group", "region"]
 
 
 def generate(out: Path, *extra: str) -> None:
-    subprocess.run([sys.executable, str(SAMPLE / "generate.py"), "--out", str(out), *extra], check=True,
-                   capture_output=True)
+    subprocess.run(
+        [sys.executable, str(SAMPLE / "generate.py"), "--out", str(out), *extra],
+        check=True,
+        capture_output=True,
+    )
 
 
 def test_same_seed_same_bytes_as_the_committed_files(tmp_path: Path) -> None:
@@ -97,7 +111,9 @@ def test_churn_is_learnable_and_week_4_breaks_the_model(holdout: tuple[pd.DataFr
     assert f1_score(frame.churned, frame.predicted) > 0.78
     labels = pd.read_csv(SAMPLE / "churn_labels.csv")[["customer_id", "churned"]]
     week4 = pd.read_csv(SAMPLE / "churn_week_4.csv").merge(labels, on="customer_id")
-    predicted = model.predict(pd.get_dummies(week4[NUMERIC + CATEGORICAL]).reindex(columns=columns, fill_value=0))
+    predicted = model.predict(
+        pd.get_dummies(week4[NUMERIC + CATEGORICAL]).reindex(columns=columns, fill_value=0)
+    )
     assert f1_score(week4.churned, predicted) < 0.7
 
 
@@ -116,20 +132,27 @@ def test_the_suite_is_gx_json_and_catches_week_2() -> None:
 
     suite = gx.ExpectationSuite(**json.loads((SAMPLE / "churn_suite.json").read_text()))
     assert {e.expectation_type for e in suite.expectations} == {
-        "expect_table_row_count_to_be_between", "expect_column_values_to_not_be_null",
-        "expect_column_values_to_be_unique", "expect_column_values_to_be_between",
+        "expect_table_row_count_to_be_between",
+        "expect_column_values_to_not_be_null",
+        "expect_column_values_to_be_unique",
+        "expect_column_values_to_be_between",
         "expect_column_values_to_be_in_set",
     }
     batch_definition = (
-        gx.get_context(mode="ephemeral").data_sources.add_pandas("sample")
-        .add_dataframe_asset("churn").add_batch_definition_whole_dataframe("all")
+        gx.get_context(mode="ephemeral")
+        .data_sources.add_pandas("sample")
+        .add_dataframe_asset("churn")
+        .add_batch_definition_whole_dataframe("all")
     )
 
     def failures(name: str) -> set[tuple[str, str]]:
         frame = pd.read_csv(SAMPLE / name)
         result = batch_definition.get_batch(batch_parameters={"dataframe": frame}).validate(suite)
-        return {(r.expectation_config.type, r.expectation_config.kwargs["column"])
-                for r in result.results if not r.success}
+        return {
+            (r.expectation_config.type, r.expectation_config.kwargs["column"])
+            for r in result.results
+            if not r.success
+        }
 
     assert failures("churn_reference.csv") == set()
     assert failures("churn_week_2.csv") == {

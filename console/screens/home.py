@@ -35,7 +35,7 @@ class HomeScreen(ConsoleScreen):
 
     def on_mount(self) -> None:
         table = self.query_one("#events", FilterableTable).table
-        table.add_columns("time (UTC)", "kind", "subject", "message")
+        table.add_columns("time (UTC)", "kind", "message", "subject")
 
     def load_live_data(self, engine: Engine) -> list[Event]:
         return engine.events.recent(EVENTS_SHOWN, contains=self.filters.get("events", ""))
@@ -53,8 +53,8 @@ class HomeScreen(ConsoleScreen):
             table.add_row(
                 event.occurred_at.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S"),
                 event.kind,
-                event.subject,
                 event.message,
+                event.subject,
                 key=str(event.id),
             )
         if events:

@@ -1,46 +1,60 @@
-"""The header every screen shows: which workspace, who owns it, and what it holds."""
+"""The header every screen shows: which workspace, who owns it, and what it holds.
+
+Two parts, so the counts stay whole on a narrow terminal and the path is what gets cut.
+"""
 
 from __future__ import annotations
 
 from rich.text import Text
+from textual.app import ComposeResult
+from textual.containers import Horizontal
 from textual.widgets import Static
 
 from engine.status import WorkspaceStatus
 
 
-class WorkspaceHeader(Static):
+class WorkspaceHeader(Horizontal):
     DEFAULT_CSS = """
     WorkspaceHeader {
         height: 1;
         background: $panel;
-        color: $text;
+        color: $foreground;
         padding: 0 1;
     }
+    WorkspaceHeader > #header-where { width: 1fr; text-wrap: nowrap; text-overflow: ellipsis; }
+    WorkspaceHeader > #header-counts { width: auto; }
     """
 
     def __init__(self, workspace_path: str) -> None:
         super().__init__(id="workspace-header")
         self._workspace_path = workspace_path
-        self.update(self._opening_text())
 
-    def _opening_text(self) -> Text:
-        return Text.assemble(("mlops ", "bold"), (self._workspace_path, "bold"), ("  opening…", "dim"))
+    def compose(self) -> ComposeResult:
+        yield Static(
+            Text.assemble(("mlops ", "bold"), (self._workspace_path, "bold"), ("  opening…", "dim")),
+            id="header-where",
+        )
+        yield Static(id="header-counts")
 
     def show_status(self, status: WorkspaceStatus) -> None:
+        self.query_one("#header-where", Static).update(
+            Text.assemble(
+                ("mlops ", "bold"), (status.path, "bold"), "  owner ", (status.owner.describe(), "italic")
+            )
+        )
         counts = status.counts
-        parts: list[tuple[str, str] | str] = [
-            ("mlops ", "bold"),
-            (status.path, "bold"),
-            "  owner ",
-            (status.owner.describe(), "italic"),
-        ]
+        parts: list[tuple[str, str] | str] = []
         for label, value in (
             ("datasets", counts.datasets),
             ("runs", counts.runs),
             ("models", counts.models),
             ("deployments", counts.deployments),
         ):
-            parts += [f"  {label} ", ("–" if value is None else str(value), "bold")]
-        alert_style = "bold red" if counts.open_alerts else "bold"
-        parts += ["  alerts ", (str(counts.open_alerts), alert_style)]
-        self.update(Text.assemble(*parts))
+            parts += [f"  {label} ", ("remote" if value is None else str(value), "bold")]
+        parts += ["  alerts ", (str(counts.open_alerts), "bold red" if counts.open_alerts else "bold")]
+        self.query_one("#header-counts", Static).update(Text.assemble(*parts))
+
+    @property
+    def text(self) -> str:
+        """What the header says, as plain text (for tests and screen readers)."""
+        return " ".join(str(static.render()) for static in self.query(Static))

@@ -15,7 +15,7 @@ class NavLink(Static):
 
     async def on_click(self, event: Click) -> None:
         event.stop()
-        await self.app.run_action(f"switch_screen('{self.mode}')")
+        await self.app.run_action(f"go('{self.mode}')")
 
 
 class NavBar(Horizontal):

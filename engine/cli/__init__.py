@@ -24,15 +24,22 @@ def build_parser() -> argparse.ArgumentParser:
     # keeps a subcommand's unset option from overwriting one given before the command.
     common = argparse.ArgumentParser(add_help=False)
     common.add_argument(
-        "--workspace", "-w", default=argparse.SUPPRESS, metavar="DIR",
+        "--workspace",
+        "-w",
+        default=argparse.SUPPRESS,
+        metavar="DIR",
         help="the workspace to use (default: $MLOPS_WORKSPACE, then the nearest .mlops/ upward)",
     )
     common.add_argument(
-        "--json", action="store_true", default=argparse.SUPPRESS,
+        "--json",
+        action="store_true",
+        default=argparse.SUPPRESS,
         help="print one JSON document on stdout",
     )
     common.add_argument(
-        "--debug", action="store_true", default=argparse.SUPPRESS,
+        "--debug",
+        action="store_true",
+        default=argparse.SUPPRESS,
         help="show tracebacks of errors",
     )
     parser = argparse.ArgumentParser(
@@ -58,7 +65,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     handler = getattr(args, "handler", None)
     if handler is None:
         if not (sys.stdin.isatty() and sys.stdout.isatty()):
-            out.error("no command given; run `mlops --help` (bare `mlops` opens the console only in a terminal)")
+            out.error(
+                "no command given; run `mlops --help` (bare `mlops` opens the console only in a terminal)"
+            )
             return 2
         handler = workspace_commands.run_console
     try:

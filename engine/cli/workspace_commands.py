@@ -5,8 +5,8 @@ from __future__ import annotations
 import argparse
 import os
 import sys
-from dataclasses import asdict
 from collections.abc import Callable
+from dataclasses import asdict
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from engine.cli.output import Output
@@ -39,7 +39,8 @@ def run_init(args: argparse.Namespace, out: Output) -> int:
     from engine.facade import Engine
 
     engine, created = _with_spinner(
-        out, "Creating the workspace and its MLflow store…",
+        out,
+        "Creating the workspace and its MLflow store…",
         lambda: Engine.init(args.directory, command="mlops init"),
     )
     with engine:
@@ -107,4 +108,3 @@ def _with_spinner(out: Output, message: str, work: Callable[[], T]) -> T:
 
     with Console(stderr=True).status(message):
         return work()
-

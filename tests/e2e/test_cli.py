@@ -54,7 +54,9 @@ def test_human_status_lists_owner_and_counts(workspace: Path) -> None:
 
 
 def test_outside_a_workspace_one_line_and_how_to_fix(tmp_path: Path) -> None:
-    result = run_mlops("status", cwd=tmp_path, env={k: v for k, v in os.environ.items() if k != "MLOPS_WORKSPACE"})
+    result = run_mlops(
+        "status", cwd=tmp_path, env={k: v for k, v in os.environ.items() if k != "MLOPS_WORKSPACE"}
+    )
     assert result.returncode == 2
     assert result.stderr.count("\n") == 1
     assert result.stderr.startswith("error: not inside a workspace") and "mlops init" in result.stderr

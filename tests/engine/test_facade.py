@@ -15,7 +15,9 @@ HEAVY = ["textual", "pandas", "mlflow", "sklearn", "evidently", "great_expectati
 
 
 def loaded_top_level_modules(statement: str) -> set[str]:
-    code = f"import sys, json; {statement}; print(json.dumps(sorted({{m.split('.')[0] for m in sys.modules}})))"
+    code = (
+        f"import sys, json; {statement}; print(json.dumps(sorted({{m.split('.')[0] for m in sys.modules}})))"
+    )
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     return set(json.loads(result.stdout))
 
@@ -37,7 +39,13 @@ def test_status_of_a_new_workspace(engine: Engine) -> None:
     assert status.owner.command == "pytest"
     assert status.tracking_uri == f"sqlite:///{engine.workspace.mlflow_db_path}"
     counts = status.counts
-    assert (counts.datasets, counts.runs, counts.models, counts.deployments, counts.open_alerts) == (0, 0, 0, 0, 0)
+    assert (counts.datasets, counts.runs, counts.models, counts.deployments, counts.open_alerts) == (
+        0,
+        0,
+        0,
+        0,
+        0,
+    )
 
 
 def test_status_counts_what_later_features_store(engine: Engine) -> None:

@@ -31,7 +31,10 @@ def holder(workspace: Path) -> Iterator[subprocess.Popen[str]]:
     """Another process that owns the workspace until it is killed."""
     process = subprocess.Popen(
         [sys.executable, "-c", HOLDER, str(workspace)],
-        stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
     )
     assert process.stdout is not None
     assert process.stdout.readline().strip() == "ready"

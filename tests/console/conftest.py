@@ -1,0 +1,31 @@
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+from textual.pilot import Pilot
+
+from console.app import MlopsApp
+from engine.facade import Engine
+
+
+@pytest.fixture
+def console_app(workspace: Path) -> Iterator[MlopsApp]:
+    """The real console on a fresh workspace, refreshing fast so tests need not wait long."""
+    (workspace / ".mlops" / "config.toml").write_text("[console]\nrefresh_seconds = 0.1\n")
+    app = MlopsApp(Engine.claim(workspace, command="mlops console"))
+    yield app
+    app.close_engine()
+
+
+async def until(
+    pilot: Pilot[object], condition: Callable[[], bool], timeout: float = 20, what: str = "condition"
+) -> None:
+    """Let the app run until ``condition`` holds, failing after ``timeout`` seconds."""
+    deadline = time.monotonic() + timeout
+    while not condition():
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out waiting for {what}")
+        await pilot.pause(0.02)

@@ -1,0 +1,65 @@
+"""One SVG snapshot per screen at a fixed terminal size (update with --snapshot-update).
+
+Everything that varies between runs is pinned: the workspace path, the owner's pid and
+start time, and the times in the activity log.
+"""
+
+from __future__ import annotations
+
+import shutil
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import duckdb
+from textual.pilot import Pilot
+from textual.widgets import Static
+
+from console.app import MlopsApp
+from engine.facade import Engine
+from engine.lock import OwnerInfo
+from tests.console.conftest import until
+
+SIZE = (120, 36)
+SNAPSHOT_WORKSPACE = Path("/tmp/mlops-console-snapshot/ws")
+PINNED_OWNER = OwnerInfo(
+    pid=4242, command="mlops console", started_at="2026-11-27T09:00:00+00:00", host="demo"
+)
+
+
+def pinned_app(template: Path, events: list[tuple[str, str, str]]) -> MlopsApp:
+    shutil.rmtree(SNAPSHOT_WORKSPACE, ignore_errors=True)
+    shutil.copytree(template, SNAPSHOT_WORKSPACE)
+    with duckdb.connect(str(SNAPSHOT_WORKSPACE / ".mlops" / "workspace.duckdb")) as con:
+        con.executemany("INSERT INTO events (kind, subject, message) VALUES (?, ?, ?)", events)
+        con.execute("UPDATE events SET subject = ? WHERE kind = 'workspace'", [str(SNAPSHOT_WORKSPACE)])
+        con.execute(
+            "UPDATE events SET occurred_at = TIMESTAMPTZ '2026-11-27 09:00:00+00' + id * INTERVAL 1 MINUTE"
+        )
+    claim = Engine.claim(SNAPSHOT_WORKSPACE, command="mlops console")
+    claim.lock.owner = PINNED_OWNER
+    return MlopsApp(claim)
+
+
+async def shown(pilot: Pilot[Any]) -> None:
+    app = pilot.app
+    await until(
+        pilot,
+        lambda: "owner" in str(app.screen.query_one("#status-details", Static).render()),
+        what="the home screen's data",
+    )
+    await pilot.pause()
+
+
+def test_home_screen(snap_compare: Callable[..., bool], workspace_template: Path) -> None:
+    app = pinned_app(
+        workspace_template,
+        [
+            ("data", "churn@v1", "ingested 20,000 rows from sample_data/churn_reference.csv"),
+            ("model", "churn", "registered version 1 from run 3f2a"),
+        ],
+    )
+    try:
+        assert snap_compare(app, terminal_size=SIZE, run_before=shown)
+    finally:
+        app.close_engine()
