@@ -1,8 +1,9 @@
-"""``python -m console [--workspace DIR]``: what ``mlops console`` execs into."""
+"""``python -m console [--workspace DIR]``: the console alone, without the rest of the CLI."""
 
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 
 from engine.errors import MlopsError
@@ -13,16 +14,20 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--workspace", "-w", default=None, metavar="DIR")
     parser.add_argument("--debug", action="store_true")
     args = parser.parse_args(argv)
-
-    from engine.facade import Engine
-
     try:
-        claim = Engine.claim(args.workspace, command="mlops console")
+        return open_console(args.workspace)
     except MlopsError as error:
         if args.debug:
             raise
         sys.stderr.write(f"error: {error}\n")
         return error.exit_code
+
+
+def open_console(workspace: str | os.PathLike[str] | None) -> int:
+    """Own the workspace, run the app until it quits, then checkpoint and release."""
+    from engine.facade import Engine
+
+    claim = Engine.claim(workspace, command="mlops console")
 
     from console.app import MlopsApp
 

@@ -50,7 +50,9 @@ class MlopsApp(NotifiesWorkerErrors, App[None]):
         # SIGTERM ends the app like `q`, so the caller still checkpoints and unlocks.
         asyncio.get_running_loop().add_signal_handler(signal.SIGTERM, self.exit)
         self.switch_mode(SCREENS[0].mode)
-        self._open_engine()
+        # Opening DuckDB (import included) holds the GIL for a while: start it only once the
+        # first frame is on screen, so it cannot delay the first paint.
+        self.call_after_refresh(self._open_engine)
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="open workspace")
     def _open_engine(self) -> None:

@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import argparse
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from pathlib import Path
 
 from engine import __version__
 from engine.cli import workspace_commands
@@ -17,6 +18,9 @@ from engine.cli.output import Output
 from engine.errors import MlopsError
 
 COMMAND_MODULES = (workspace_commands,)
+
+# Opens the console on a workspace root and returns the exit code.
+OpenConsole = Callable[[Path], int]
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -56,8 +60,10 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def main(argv: Sequence[str] | None = None) -> int:
+def main(argv: Sequence[str] | None = None, open_console: OpenConsole | None = None) -> int:
+    """Run one command; ``open_console`` is how ``mlops console`` opens the UI, when there is one."""
     args = build_parser().parse_args(argv)
+    args.open_console = open_console
     args.workspace = getattr(args, "workspace", None)
     args.json = getattr(args, "json", False)
     args.debug = getattr(args, "debug", False)
@@ -85,7 +91,3 @@ def main(argv: Sequence[str] | None = None) -> int:
             raise
         out.error(f"internal error: {type(error).__name__}: {error} (rerun with --debug for the traceback)")
         return 1
-
-
-def entry_point() -> None:
-    sys.exit(main())

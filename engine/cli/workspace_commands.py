@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 import argparse
-import os
 import sys
 from collections.abc import Callable
 from dataclasses import asdict
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from engine.cli.output import Output
-from engine.errors import InvalidInput
+from engine.errors import InvalidInput, MlopsError
 from engine.workspace import find_workspace
 
 if TYPE_CHECKING:
@@ -86,19 +85,17 @@ def run_status(args: argparse.Namespace, out: Output) -> int:
 
 
 def run_console(args: argparse.Namespace, out: Output) -> int:
-    """Replace this process with the console (``python -m console``).
+    """Open the console on the workspace, in this process.
 
-    The engine never imports the console (DESIGN rule 1), so the CLI hands over by exec
-    rather than import; the console then owns the workspace itself.
+    The engine never imports the console (DESIGN rule 1): the ``mlops`` entry point
+    (``console.launcher``) passes the function that opens it as ``args.open_console``.
     """
     if out.as_json:
         raise InvalidInput("--json: the console is interactive; use --json with other commands")
+    if args.open_console is None:
+        raise MlopsError("the console is not available here; run `mlops console` from mlops-console")
     workspace = find_workspace(args.workspace)
-    argv = [sys.executable, "-m", "console", "--workspace", str(workspace.root)]
-    if args.debug:
-        argv.append("--debug")
-    os.execv(sys.executable, argv)
-    return 0  # pragma: no cover - execv does not return
+    return int(args.open_console(workspace.root))
 
 
 def _with_spinner(out: Output, message: str, work: Callable[[], T]) -> T:

@@ -151,3 +151,11 @@ async def test_q_quits_and_the_workspace_is_released(console_app: MlopsApp) -> N
         await pilot.press("q")
     console_app.close_engine()
     assert read_owner(console_app.workspace.mlops_dir) is None
+
+
+def test_the_console_loads_nothing_heavy_before_its_first_paint() -> None:
+    from tests.engine.test_facade import loaded_top_level_modules
+
+    loaded = loaded_top_level_modules("import console.launcher, console.__main__, console.app")
+    heavy = {"duckdb", "pandas", "numpy", "mlflow", "sklearn", "evidently", "great_expectations"}
+    assert loaded.isdisjoint(heavy), loaded & heavy

@@ -1,0 +1,20 @@
+"""``python -m benchmarks [NAME ...]``: run the benchmarks (all by default) and print Markdown."""
+
+from __future__ import annotations
+
+import sys
+
+from benchmarks import console_startup
+
+BENCHMARKS = {"console_startup": console_startup.main}
+
+
+def main(names: list[str]) -> None:
+    for name in names or list(BENCHMARKS):
+        if name not in BENCHMARKS:
+            sys.exit(f"unknown benchmark {name!r}; expected one of {', '.join(BENCHMARKS)}")
+        BENCHMARKS[name]()
+
+
+if __name__ == "__main__":
+    main(sys.argv[1:])

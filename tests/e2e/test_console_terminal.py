@@ -1,0 +1,116 @@
+"""`mlops console` and bare `mlops` in a real pseudo-terminal: it paints, answers keys, quits."""
+
+from __future__ import annotations
+
+import fcntl
+import os
+import pty
+import select
+import signal
+import struct
+import subprocess
+import termios
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+from engine.lock import read_owner
+from tests.conftest import MLOPS, run_mlops
+
+COLUMNS, ROWS = 120, 36
+
+
+class Terminal:
+    """A child process on a pty, with what it has drawn so far."""
+
+    def __init__(self, process: subprocess.Popen[bytes], fd: int) -> None:
+        self.process = process
+        self.fd = fd
+        self.screen = b""
+
+    def wait_for(self, text: str, timeout: float = 30) -> None:
+        deadline = time.monotonic() + timeout
+        while text.encode() not in self.screen:
+            remaining = deadline - time.monotonic()
+            if remaining <= 0 or self.process.poll() is not None:
+                raise AssertionError(f"{text!r} never appeared; last output: {self.screen[-300:]!r}")
+            ready, _, _ = select.select([self.fd], [], [], remaining)
+            if ready:
+                try:
+                    self.screen += os.read(self.fd, 65536)
+                except OSError:
+                    break
+
+    def type(self, keys: str) -> None:
+        os.write(self.fd, keys.encode())
+
+    def exit_code(self, timeout: float = 30) -> int:
+        deadline = time.monotonic() + timeout
+        while self.process.poll() is None:
+            if time.monotonic() > deadline:
+                raise AssertionError("the console did not exit")
+            if select.select([self.fd], [], [], 0.05)[0]:
+                try:
+                    os.read(self.fd, 65536)
+                except OSError:
+                    pass
+        return self.process.returncode
+
+
+@contextmanager
+def terminal(*args: str, cwd: Path | None = None) -> Iterator[Terminal]:
+    parent, child = pty.openpty()
+    fcntl.ioctl(child, termios.TIOCSWINSZ, struct.pack("HHHH", ROWS, COLUMNS, 0, 0))
+    env = {**os.environ, "TERM": "xterm-256color", "COLUMNS": str(COLUMNS), "LINES": str(ROWS)}
+    env.pop("MLOPS_WORKSPACE", None)
+    process = subprocess.Popen(
+        [str(MLOPS), *args], stdin=child, stdout=child, stderr=child, cwd=cwd, env=env, start_new_session=True
+    )
+    os.close(child)
+    try:
+        yield Terminal(process, parent)
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.wait()
+        os.close(parent)
+
+
+def test_mlops_console_paints_and_q_quits_releasing_the_workspace(workspace: Path) -> None:
+    with terminal("console", "--workspace", str(workspace)) as term:
+        term.wait_for("Recent activity")
+        term.wait_for("owner")
+        assert read_owner(workspace / ".mlops").command == "mlops console"  # type: ignore[union-attr]
+        term.type("q")
+        assert term.exit_code() == 0
+    assert read_owner(workspace / ".mlops") is None
+    assert not (workspace / ".mlops" / "workspace.duckdb.wal").exists()
+
+
+def test_bare_mlops_in_a_terminal_opens_the_console_of_the_workspace_here(workspace: Path) -> None:
+    with terminal(cwd=workspace) as term:
+        term.wait_for("Recent activity")
+        term.type("q")
+        assert term.exit_code() == 0
+
+
+def test_the_console_on_an_owned_workspace_is_one_line_and_exit_3(workspace: Path) -> None:
+    with terminal("console", "--workspace", str(workspace)) as term:
+        term.wait_for("Recent activity")
+        second = run_mlops("console", "--workspace", str(workspace))
+        assert second.returncode == 3
+        assert second.stderr == (
+            f"error: workspace {workspace}/.mlops is in use by pid {term.process.pid} (mlops console)\n"
+        )
+        term.type("q")
+        assert term.exit_code() == 0
+
+
+def test_sigterm_closes_the_console_cleanly(workspace: Path) -> None:
+    with terminal("console", "--workspace", str(workspace)) as term:
+        term.wait_for("owner")
+        term.process.send_signal(signal.SIGTERM)
+        assert term.exit_code() == 0
+    assert read_owner(workspace / ".mlops") is None
+    assert not (workspace / ".mlops" / "workspace.duckdb.wal").exists()
