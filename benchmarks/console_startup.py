@@ -69,7 +69,9 @@ def main() -> None:
         sys.exit("console_startup needs tmux: apt-get install tmux")
     with tempfile.TemporaryDirectory() as folder:
         workspace = Path(folder) / "ws"
-        subprocess.run([str(BIN / "mlops"), "init", str(workspace), "--json"], check=True, capture_output=True)
+        subprocess.run(
+            [str(BIN / "mlops"), "init", str(workspace), "--json"], check=True, capture_output=True
+        )
         script = Path(folder) / "bare.py"
         script.write_text(BARE_TEXTUAL_APP)
         paint, status, bare = [], [], []

@@ -132,17 +132,18 @@ def load_config(path: Path) -> Config:
 
 def parse_config(raw: dict[str, Any], source: str = "config") -> Config:
     """Build a ``Config`` from parsed TOML, naming the first wrong key and what it expected."""
+    defaults = Config()
+    known_sections = [f.name for f in dataclasses.fields(Config)]
     sections: dict[str, Any] = {}
-    section_types = {f.name: f.default_factory for f in dataclasses.fields(Config)}  # type: ignore[misc]
     for name, value in raw.items():
-        if name not in section_types:
+        if name not in known_sections:
             raise ConfigError(
-                f"{source}: unknown section [{name}]; expected one of {', '.join(sorted(section_types))}"
+                f"{source}: unknown section [{name}]; expected one of {', '.join(sorted(known_sections))}"
             )
         if not isinstance(value, dict):
             raise ConfigError(f"{source}: [{name}] must be a table of settings")
-        sections[name] = _parse_section(name, value, section_types[name](), source)
-    return Config(**sections)
+        sections[name] = _parse_section(name, value, getattr(defaults, name), source)
+    return dataclasses.replace(defaults, **sections)
 
 
 def _parse_section(name: str, values: dict[str, Any], defaults: Any, source: str) -> Any:

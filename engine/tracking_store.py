@@ -19,5 +19,7 @@ def create_local_store(workspace: Workspace) -> None:
     logging.getLogger("alembic").setLevel(logging.WARNING)
     from mlflow.store.tracking.sqlalchemy_store import SqlAlchemyStore
 
-    store = SqlAlchemyStore(workspace.local_tracking_uri, workspace.artifacts_dir.as_uri())
+    store = SqlAlchemyStore(  # type: ignore[no-untyped-call]
+        workspace.local_tracking_uri, workspace.artifacts_dir.as_uri()
+    )
     store.engine.dispose()

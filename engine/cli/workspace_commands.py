@@ -18,7 +18,9 @@ if TYPE_CHECKING:
 T = TypeVar("T")
 
 
-def register(commands: argparse._SubParsersAction, common: argparse.ArgumentParser) -> None:
+def register(
+    commands: argparse._SubParsersAction[argparse.ArgumentParser], common: argparse.ArgumentParser
+) -> None:
     init = commands.add_parser(
         "init", parents=[common], help="create a workspace (.mlops/) in DIR (default: here)"
     )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import fcntl
 import os
 import pty
@@ -51,10 +52,8 @@ class Terminal:
             if time.monotonic() > deadline:
                 raise AssertionError("the console did not exit")
             if select.select([self.fd], [], [], 0.05)[0]:
-                try:
+                with contextlib.suppress(OSError):
                     os.read(self.fd, 65536)
-                except OSError:
-                    pass
         return self.process.returncode
 
 

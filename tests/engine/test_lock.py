@@ -64,9 +64,16 @@ def test_a_lock_left_by_a_killed_owner_is_taken_over(workspace: Path, holder: su
         assert [e.message for e in engine.events.recent(contains="holder")] == ["written before the signal"]
 
 
-def test_sigterm_checkpoints_and_releases(workspace: Path, holder: subprocess.Popen[str]) -> None:
-    holder.send_signal(signal.SIGTERM)
-    assert holder.wait(timeout=30) == 128 + signal.SIGTERM
+@pytest.mark.parametrize(
+    ("signum", "exit_code"),
+    [(signal.SIGTERM, 128 + signal.SIGTERM), (signal.SIGINT, -signal.SIGINT)],
+    ids=["SIGTERM", "SIGINT"],
+)
+def test_a_signal_checkpoints_and_releases(
+    workspace: Path, holder: subprocess.Popen[str], signum: int, exit_code: int
+) -> None:
+    holder.send_signal(signum)
+    assert holder.wait(timeout=30) == exit_code
     assert not (workspace / ".mlops" / "workspace.duckdb.wal").exists()
     assert read_owner(workspace / ".mlops") is None
     with Engine.open(workspace) as engine:
