@@ -13,6 +13,7 @@ from pathlib import Path
 from types import TracebackType
 
 from engine.config import Config, load_config
+from engine.data.datasets import Datasets
 from engine.db import Database
 from engine.events import EventLog
 from engine.lock import OwnerLock
@@ -30,6 +31,7 @@ class Engine:
         self.workspace = workspace
         self.config = config
         self.events = EventLog(db)
+        self.datasets = Datasets(db, self.events)
         self._lock = lock
         self._db = db
         self._shutdown = ShutdownGuard(self.close)

@@ -38,6 +38,40 @@ MIGRATIONS: tuple[Migration, ...] = (
         );
         """,
     ),
+    Migration(
+        2,
+        "datasets and their versions",
+        """
+        CREATE SCHEMA data;  -- one table per dataset version: data."<name>@v<N>"
+        CREATE TABLE datasets (
+            name VARCHAR PRIMARY KEY,
+            created_at TIMESTAMPTZ NOT NULL DEFAULT current_timestamp,
+            required_suite VARCHAR
+        );
+        CREATE TABLE dataset_versions (
+            name VARCHAR NOT NULL,
+            version INTEGER NOT NULL,
+            content_hash VARCHAR NOT NULL,
+            row_count BIGINT NOT NULL,
+            column_count INTEGER NOT NULL,
+            schema_json VARCHAR NOT NULL,
+            source_path VARCHAR NOT NULL,
+            parent_version INTEGER,
+            created_at TIMESTAMPTZ NOT NULL DEFAULT current_timestamp,
+            status VARCHAR NOT NULL DEFAULT 'unvalidated',
+            profile_json VARCHAR,
+            PRIMARY KEY (name, version)
+        );
+        -- Which runs used which version; written by training.
+        CREATE TABLE dataset_lineage (
+            name VARCHAR NOT NULL,
+            version INTEGER NOT NULL,
+            run_id VARCHAR NOT NULL,
+            role VARCHAR NOT NULL,
+            recorded_at TIMESTAMPTZ NOT NULL DEFAULT current_timestamp
+        );
+        """,
+    ),
 )
 
 LATEST_VERSION = MIGRATIONS[-1].version

@@ -1,0 +1,291 @@
+"""Versioned datasets (the DVC part): immutable, content-hashed versions in the workspace.
+
+A version is ingested in one DuckDB transaction: the file is read into a staging table,
+hashed, and either renamed to ``data."<name>@v<N>"`` with its catalogue row, or dropped
+because an existing version of the dataset has the same content. A failure anywhere rolls
+the whole ingest back, so nothing half-written stays. ``data."<name>"`` is a view of the
+latest version.
+"""
+
+from __future__ import annotations
+
+import json
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from engine.data import readers
+from engine.data.diff import VersionDiff, diff_versions
+from engine.data.hashing import content_hash, quote
+from engine.data.profile import ColumnProfile, profile
+from engine.data.query import QueryResult, run_read_only
+from engine.data.refs import DatasetRef, check_name, latest_view, parse_ref, version_table
+from engine.db import Database
+from engine.errors import InvalidInput
+from engine.events import EventLog
+
+if TYPE_CHECKING:
+    import duckdb
+
+Progress = Callable[[str], None]
+
+
+@dataclass(frozen=True)
+class DatasetVersion:
+    name: str
+    version: int
+    content_hash: str
+    row_count: int
+    column_count: int
+    schema: list[tuple[str, str]]
+    source_path: str
+    parent_version: int | None
+    created_at: datetime
+    status: str
+
+    @property
+    def ref(self) -> str:
+        return f"{self.name}@v{self.version}"
+
+    @property
+    def relation(self) -> str:
+        return version_table(self.name, self.version)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "name": self.name,
+            "version": self.version,
+            "ref": self.ref,
+            "content_hash": self.content_hash,
+            "row_count": self.row_count,
+            "column_count": self.column_count,
+            "schema": [{"name": name, "type": kind} for name, kind in self.schema],
+            "source_path": self.source_path,
+            "parent_version": self.parent_version,
+            "created_at": self.created_at.isoformat(),
+            "status": self.status,
+        }
+
+
+@dataclass(frozen=True)
+class IngestResult:
+    version: DatasetVersion
+    created: bool  # False: identical content existed, that version is returned
+
+
+@dataclass(frozen=True)
+class DatasetSummary:
+    name: str
+    versions: int
+    latest: DatasetVersion
+    required_suite: str | None
+
+
+VERSION_COLUMNS = (
+    "name, version, content_hash, row_count, column_count, schema_json, source_path, parent_version,"
+    " created_at, status"
+)
+
+
+class Datasets:
+    """The datasets of one workspace."""
+
+    def __init__(self, db: Database, events: EventLog) -> None:
+        self._db = db
+        self._events = events
+
+    def ingest(
+        self, path: str | Path, name: str, schema: str | None = None, progress: Progress | None = None
+    ) -> IngestResult:
+        """Read a CSV or Parquet file into a new immutable version of ``name``."""
+        report = progress or (lambda stage: None)
+        check_name(name)
+        source_path = Path(path).expanduser().resolve()
+        overrides = readers.parse_schema_overrides(schema)
+        staging = f'data."staging-{uuid.uuid4().hex}"'
+        with self._db.transaction() as cursor:
+            report(f"reading {source_path.name}")
+            source = readers.source_sql(cursor, source_path, overrides)
+            try:
+                cursor.execute(f"CREATE TABLE {staging} AS SELECT * FROM {source}")
+            except Exception as error:
+                raise readers.explain_read_error(source_path, error) from None
+            columns = _normalised_schema(cursor, staging)
+            rows = _count(cursor, staging)
+            if rows == 0:
+                raise InvalidInput(f"{source_path} has a header but no rows; expected at least one row")
+            report(f"hashing {rows:,} rows")
+            digest = content_hash(cursor, staging, columns)
+            existing = self._find_by_hash(cursor, name, digest)
+            if existing is not None:
+                cursor.execute(f"DROP TABLE {staging}")
+                return IngestResult(existing, created=False)
+            report("storing the version")
+            version = self._store(cursor, name, staging, digest, rows, columns, source_path)
+        self._events.record("data", version.ref, f"ingested {rows:,} rows from {source_path}")
+        return IngestResult(version, created=True)
+
+    def _store(
+        self,
+        cursor: duckdb.DuckDBPyConnection,
+        name: str,
+        staging: str,
+        digest: str,
+        rows: int,
+        columns: list[tuple[str, str]],
+        source_path: Path,
+    ) -> DatasetVersion:
+        cursor.execute("INSERT INTO datasets (name) VALUES (?) ON CONFLICT DO NOTHING", [name])
+        latest = cursor.execute("SELECT max(version) FROM dataset_versions WHERE name = ?", [name]).fetchone()
+        parent = latest[0] if latest else None
+        number = (parent or 0) + 1
+        cursor.execute(f'ALTER TABLE {staging} RENAME TO "{name}@v{number}"')
+        cursor.execute(f"CREATE OR REPLACE VIEW {latest_view(name)} AS SELECT * FROM {version_table(name, number)}")
+        cursor.execute(
+            "INSERT INTO dataset_versions (name, version, content_hash, row_count, column_count, schema_json,"
+            " source_path, parent_version) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+            [name, number, digest, rows, len(columns), json.dumps(columns), str(source_path), parent],
+        )
+        return self._fetch_version(cursor, name, number)
+
+    def _find_by_hash(self, cursor: duckdb.DuckDBPyConnection, name: str, digest: str) -> DatasetVersion | None:
+        row = cursor.execute(
+            f"SELECT {VERSION_COLUMNS} FROM dataset_versions WHERE name = ? AND content_hash = ?"
+            " ORDER BY version LIMIT 1",
+            [name, digest],
+        ).fetchone()
+        return _version_from_row(row) if row else None
+
+    def resolve(self, ref: str | DatasetRef) -> DatasetVersion:
+        """The version a reference names; ``NAME`` alone is the latest."""
+        parsed = parse_ref(ref) if isinstance(ref, str) else ref
+        with self._db.cursor() as cursor:
+            if parsed.version is None:
+                row = cursor.execute(
+                    f"SELECT {VERSION_COLUMNS} FROM dataset_versions WHERE name = ? ORDER BY version DESC LIMIT 1",
+                    [parsed.name],
+                ).fetchone()
+            else:
+                row = cursor.execute(
+                    f"SELECT {VERSION_COLUMNS} FROM dataset_versions WHERE name = ? AND version = ?",
+                    [parsed.name, parsed.version],
+                ).fetchone()
+            if row is None:
+                raise InvalidInput(self._missing_message(cursor, parsed))
+        return _version_from_row(row)
+
+    def _missing_message(self, cursor: duckdb.DuckDBPyConnection, ref: DatasetRef) -> str:
+        versions = [r[0] for r in cursor.execute(
+            "SELECT version FROM dataset_versions WHERE name = ? ORDER BY version", [ref.name]
+        ).fetchall()]
+        if not versions:
+            names = [r[0] for r in cursor.execute("SELECT name FROM datasets ORDER BY name").fetchall()]
+            known = f"; datasets here: {', '.join(names)}" if names else "; there are no datasets yet"
+            return f"no dataset named {ref.name!r}{known}"
+        return f"dataset {ref.name!r} has no version {ref.version}; it has v{versions[0]}..v{versions[-1]}"
+
+    def _fetch_version(self, cursor: duckdb.DuckDBPyConnection, name: str, number: int) -> DatasetVersion:
+        row = cursor.execute(
+            f"SELECT {VERSION_COLUMNS} FROM dataset_versions WHERE name = ? AND version = ?", [name, number]
+        ).fetchone()
+        assert row is not None
+        return _version_from_row(row)
+
+    def list(self) -> list[DatasetSummary]:
+        with self._db.cursor() as cursor:
+            rows = cursor.execute(
+                f"SELECT {VERSION_COLUMNS}, count(*) OVER (PARTITION BY name),"
+                " (SELECT required_suite FROM datasets d WHERE d.name = v.name)"
+                " FROM dataset_versions v QUALIFY version = max(version) OVER (PARTITION BY name) ORDER BY name"
+            ).fetchall()
+        return [DatasetSummary(row[0], row[10], _version_from_row(row[:10]), row[11]) for row in rows]
+
+    def versions(self, name: str) -> list[DatasetVersion]:
+        self.resolve(name)
+        with self._db.cursor() as cursor:
+            rows = cursor.execute(
+                f"SELECT {VERSION_COLUMNS} FROM dataset_versions WHERE name = ? ORDER BY version", [name]
+            ).fetchall()
+        return [_version_from_row(row) for row in rows]
+
+    def profile(self, ref: str) -> list[ColumnProfile]:
+        """Column profiles of a version, computed once and kept in the catalogue."""
+        version = self.resolve(ref)
+        with self._db.cursor() as cursor:
+            cached = cursor.execute(
+                "SELECT profile_json FROM dataset_versions WHERE name = ? AND version = ?",
+                [version.name, version.version],
+            ).fetchone()
+            if cached and cached[0]:
+                return [ColumnProfile(**_profile_fields(item)) for item in json.loads(cached[0])]
+            profiles = profile(cursor, version.relation, version.schema)
+            cursor.execute(
+                "UPDATE dataset_versions SET profile_json = ? WHERE name = ? AND version = ?",
+                [json.dumps([p.to_dict() for p in profiles]), version.name, version.version],
+            )
+        return profiles
+
+    def head(self, ref: str, offset: int = 0, limit: int = 20) -> tuple[list[str], list[tuple[Any, ...]]]:
+        """One page of a version's rows, in stored order."""
+        if offset < 0 or limit < 1:
+            raise InvalidInput(f"--offset {offset} --limit {limit}: expected offset >= 0 and limit >= 1")
+        version = self.resolve(ref)
+        with self._db.cursor() as cursor:
+            result = cursor.execute(f"SELECT * FROM {version.relation} LIMIT ? OFFSET ?", [limit, offset])
+            columns = [d[0] for d in result.description or []]
+            return columns, result.fetchall()
+
+    def query(self, sql: str, limit: int = 1000) -> QueryResult:
+        """Run one read-only SELECT; every version is a relation in the ``data`` schema."""
+        return run_read_only(self._db, sql, limit)
+
+    def diff(self, before: str, after: str) -> VersionDiff:
+        first, second = self.resolve(before), self.resolve(after)
+        return diff_versions(first, second, self.profile(first.ref), self.profile(second.ref))
+
+    def export(self, ref: str, destination: str | Path) -> Path:
+        """Write a version to Parquet or CSV, chosen by the destination's suffix."""
+        version = self.resolve(ref)
+        target = Path(destination).expanduser().resolve()
+        formats = {".parquet": "PARQUET", ".pq": "PARQUET", ".csv": "CSV"}
+        if target.suffix.lower() not in formats:
+            raise InvalidInput(f"export path {target} has suffix {target.suffix!r}; expected .parquet or .csv")
+        if not target.parent.is_dir():
+            raise InvalidInput(f"export folder {target.parent} does not exist")
+        options = "FORMAT PARQUET" if formats[target.suffix.lower()] == "PARQUET" else "FORMAT CSV, HEADER"
+        literal = "'" + str(target).replace("'", "''") + "'"
+        with self._db.cursor() as cursor:
+            cursor.execute(f"COPY (SELECT * FROM {version.relation}) TO {literal} ({options})")
+        return target
+
+
+def _normalised_schema(cursor: duckdb.DuckDBPyConnection, relation: str) -> list[tuple[str, str]]:
+    """Columns and types; nanosecond/millisecond timestamps are stored as microsecond ones."""
+    columns = [(row[0], row[1]) for row in cursor.execute(f"DESCRIBE {relation}").fetchall()]
+    to_micros = [name for name, kind in columns if kind in ("TIMESTAMP_NS", "TIMESTAMP_MS", "TIMESTAMP_S")]
+    for name in to_micros:
+        cursor.execute(f"ALTER TABLE {relation} ALTER {quote(name)} TYPE TIMESTAMP")
+    return [(name, "TIMESTAMP" if name in to_micros else kind) for name, kind in columns]
+
+
+def _count(cursor: duckdb.DuckDBPyConnection, relation: str) -> int:
+    row = cursor.execute(f"SELECT count(*) FROM {relation}").fetchone()
+    assert row is not None
+    return int(row[0])
+
+
+def _version_from_row(row: tuple[Any, ...]) -> DatasetVersion:
+    name, version, digest, rows, columns, schema_json, source, parent, created, status = row
+    schema = [(column, kind) for column, kind in json.loads(schema_json)]
+    return DatasetVersion(name, version, digest, rows, columns, schema, source, parent, created, status)
+
+
+def _profile_fields(item: dict[str, Any]) -> dict[str, Any]:
+    return {
+        **item,
+        "top_values": [tuple(pair) for pair in item["top_values"]],
+        "histogram": [tuple(bin_) for bin_ in item["histogram"]],
+    }

@@ -1,0 +1,56 @@
+"""Read-only SQL over the workspace's datasets (``mlops data sql``).
+
+Only SELECT statements run (DuckDB's parser classifies them, so ``WITH``, ``FROM``-first,
+``DESCRIBE`` and ``SHOW`` are in, ``CREATE``, ``INSERT``, ``COPY`` and ``PRAGMA`` are out),
+inside a transaction that is always rolled back. The ``data`` schema is on the search path,
+so ``SELECT * FROM "churn@v2"`` and ``FROM churn`` (the latest version) both work.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from engine.db import Database
+from engine.errors import InvalidInput
+
+
+@dataclass(frozen=True)
+class QueryResult:
+    columns: list[str]
+    rows: list[tuple[Any, ...]]
+    truncated: bool  # more rows existed than the limit
+
+
+def run_read_only(db: Database, sql: str, limit: int = 1000) -> QueryResult:
+    import duckdb
+
+    if limit < 1:
+        raise InvalidInput(f"--limit {limit}: expected at least 1")
+    with db.cursor() as cursor:
+        try:
+            statements = cursor.extract_statements(sql)
+        except duckdb.Error as error:
+            raise InvalidInput(f"SQL does not parse: {_first_line(error)}") from None
+        if len(statements) != 1:
+            raise InvalidInput(f"expected one SELECT statement, got {len(statements)} statements")
+        if statements[0].type != duckdb.StatementType.SELECT:
+            raise InvalidInput(
+                f"only SELECT queries run here (this is a {statements[0].type.name} statement); "
+                "datasets change only through `mlops data ingest`"
+            )
+        cursor.execute("SET search_path = 'data,main'")
+        cursor.begin()
+        try:
+            result = cursor.execute(sql)
+            columns = [d[0] for d in result.description or []]
+            rows = result.fetchmany(limit + 1)
+        except duckdb.Error as error:
+            raise InvalidInput(f"query failed: {_first_line(error)}") from None
+        finally:
+            cursor.rollback()
+    return QueryResult(columns, rows[:limit], truncated=len(rows) > limit)
+
+
+def _first_line(error: Exception) -> str:
+    return str(error).strip().splitlines()[0]

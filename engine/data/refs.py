@@ -1,0 +1,45 @@
+"""Dataset names and references: ``NAME`` (the latest version) or ``NAME@vN``."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from engine.errors import InvalidInput
+
+NAME_PATTERN = re.compile(r"^[A-Za-z][A-Za-z0-9_\-]{0,63}$")
+REF_PATTERN = re.compile(r"^(?P<name>[^@]+)(?:@v(?P<version>[0-9]+))?$")
+
+
+@dataclass(frozen=True)
+class DatasetRef:
+    name: str
+    version: int | None  # None: the latest version
+
+    def __str__(self) -> str:
+        return self.name if self.version is None else f"{self.name}@v{self.version}"
+
+
+def check_name(name: str) -> str:
+    if not NAME_PATTERN.match(name):
+        raise InvalidInput(
+            f"dataset name {name!r} is not valid; expected a letter then up to 63 letters, digits, '_' or '-'"
+        )
+    return name
+
+
+def parse_ref(text: str) -> DatasetRef:
+    match = REF_PATTERN.match(text.strip())
+    if match is None:
+        raise InvalidInput(f"dataset reference {text!r} is not valid; expected NAME or NAME@vN (e.g. churn@v2)")
+    version = match.group("version")
+    return DatasetRef(check_name(match.group("name")), int(version) if version else None)
+
+
+def version_table(name: str, version: int) -> str:
+    """The quoted relation holding a version's rows."""
+    return f'data."{name}@v{version}"'
+
+
+def latest_view(name: str) -> str:
+    return f'data."{name}"'
