@@ -143,7 +143,9 @@ class Datasets:
         parent = latest[0] if latest else None
         number = (parent or 0) + 1
         cursor.execute(f'ALTER TABLE {staging} RENAME TO "{name}@v{number}"')
-        cursor.execute(f"CREATE OR REPLACE VIEW {latest_view(name)} AS SELECT * FROM {version_table(name, number)}")
+        cursor.execute(
+            f"CREATE OR REPLACE VIEW {latest_view(name)} AS SELECT * FROM {version_table(name, number)}"
+        )
         cursor.execute(
             "INSERT INTO dataset_versions (name, version, content_hash, row_count, column_count, schema_json,"
             " source_path, parent_version) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
@@ -151,7 +153,9 @@ class Datasets:
         )
         return self._fetch_version(cursor, name, number)
 
-    def _find_by_hash(self, cursor: duckdb.DuckDBPyConnection, name: str, digest: str) -> DatasetVersion | None:
+    def _find_by_hash(
+        self, cursor: duckdb.DuckDBPyConnection, name: str, digest: str
+    ) -> DatasetVersion | None:
         row = cursor.execute(
             f"SELECT {VERSION_COLUMNS} FROM dataset_versions WHERE name = ? AND content_hash = ?"
             " ORDER BY version LIMIT 1",
@@ -165,7 +169,8 @@ class Datasets:
         with self._db.cursor() as cursor:
             if parsed.version is None:
                 row = cursor.execute(
-                    f"SELECT {VERSION_COLUMNS} FROM dataset_versions WHERE name = ? ORDER BY version DESC LIMIT 1",
+                    f"SELECT {VERSION_COLUMNS} FROM dataset_versions WHERE name = ?"
+                    " ORDER BY version DESC LIMIT 1",
                     [parsed.name],
                 ).fetchone()
             else:
@@ -178,9 +183,12 @@ class Datasets:
         return _version_from_row(row)
 
     def _missing_message(self, cursor: duckdb.DuckDBPyConnection, ref: DatasetRef) -> str:
-        versions = [r[0] for r in cursor.execute(
-            "SELECT version FROM dataset_versions WHERE name = ? ORDER BY version", [ref.name]
-        ).fetchall()]
+        versions = [
+            r[0]
+            for r in cursor.execute(
+                "SELECT version FROM dataset_versions WHERE name = ? ORDER BY version", [ref.name]
+            ).fetchall()
+        ]
         if not versions:
             names = [r[0] for r in cursor.execute("SELECT name FROM datasets ORDER BY name").fetchall()]
             known = f"; datasets here: {', '.join(names)}" if names else "; there are no datasets yet"
@@ -194,12 +202,14 @@ class Datasets:
         assert row is not None
         return _version_from_row(row)
 
-    def list(self) -> list[DatasetSummary]:
+    def summaries(self) -> list[DatasetSummary]:
+        """Every dataset with its latest version."""
         with self._db.cursor() as cursor:
             rows = cursor.execute(
                 f"SELECT {VERSION_COLUMNS}, count(*) OVER (PARTITION BY name),"
                 " (SELECT required_suite FROM datasets d WHERE d.name = v.name)"
-                " FROM dataset_versions v QUALIFY version = max(version) OVER (PARTITION BY name) ORDER BY name"
+                " FROM dataset_versions v"
+                " QUALIFY version = max(version) OVER (PARTITION BY name) ORDER BY name"
             ).fetchall()
         return [DatasetSummary(row[0], row[10], _version_from_row(row[:10]), row[11]) for row in rows]
 
@@ -221,12 +231,13 @@ class Datasets:
             ).fetchone()
             if cached and cached[0]:
                 return [ColumnProfile(**_profile_fields(item)) for item in json.loads(cached[0])]
-            profiles = profile(cursor, version.relation, version.schema)
+            stored = [p.to_dict() for p in profile(cursor, version.relation, version.schema)]
             cursor.execute(
                 "UPDATE dataset_versions SET profile_json = ? WHERE name = ? AND version = ?",
-                [json.dumps([p.to_dict() for p in profiles]), version.name, version.version],
+                [json.dumps(stored), version.name, version.version],
             )
-        return profiles
+        # Returned in stored form (timestamps as ISO text) so fresh and cached profiles compare alike.
+        return [ColumnProfile(**_profile_fields(item)) for item in stored]
 
     def head(self, ref: str, offset: int = 0, limit: int = 20) -> tuple[list[str], list[tuple[Any, ...]]]:
         """One page of a version's rows, in stored order."""
@@ -252,7 +263,9 @@ class Datasets:
         target = Path(destination).expanduser().resolve()
         formats = {".parquet": "PARQUET", ".pq": "PARQUET", ".csv": "CSV"}
         if target.suffix.lower() not in formats:
-            raise InvalidInput(f"export path {target} has suffix {target.suffix!r}; expected .parquet or .csv")
+            raise InvalidInput(
+                f"export path {target} has suffix {target.suffix!r}; expected .parquet or .csv"
+            )
         if not target.parent.is_dir():
             raise InvalidInput(f"export folder {target.parent} does not exist")
         options = "FORMAT PARQUET" if formats[target.suffix.lower()] == "PARQUET" else "FORMAT CSV, HEADER"

@@ -50,25 +50,40 @@ class VersionDiff:
                 "removed": [{"name": n, "type": t} for n, t in self.removed_columns],
                 "retyped": [{"name": n, "before": b, "after": a} for n, b, a in self.retyped_columns],
             },
-            "rows": {"before": self.row_count_before, "after": self.row_count_after,
-                     "change": self.row_count_after - self.row_count_before},
+            "rows": {
+                "before": self.row_count_before,
+                "after": self.row_count_after,
+                "change": self.row_count_after - self.row_count_before,
+            },
             "columns": [
-                {"column": d.column, "statistic": d.statistic, "before": _plain(d.before),
-                 "after": _plain(d.after), "change": d.change}
+                {
+                    "column": d.column,
+                    "statistic": d.statistic,
+                    "before": _plain(d.before),
+                    "after": _plain(d.after),
+                    "change": d.change,
+                }
                 for d in self.column_deltas
             ],
         }
 
 
 def diff_versions(
-    before: DatasetVersion, after: DatasetVersion, profile_before: list[ColumnProfile],
+    before: DatasetVersion,
+    after: DatasetVersion,
+    profile_before: list[ColumnProfile],
     profile_after: list[ColumnProfile],
 ) -> VersionDiff:
     types_before, types_after = dict(before.schema), dict(after.schema)
     profiles_before = {p.name: p for p in profile_before}
     profiles_after = {p.name: p for p in profile_after}
     deltas = [
-        ColumnDelta(name, statistic, getattr(profiles_before[name], statistic), getattr(profiles_after[name], statistic))
+        ColumnDelta(
+            name,
+            statistic,
+            getattr(profiles_before[name], statistic),
+            getattr(profiles_after[name], statistic),
+        )
         for name, _ in after.schema
         if name in profiles_before
         for statistic in COMPARED_STATISTICS
@@ -79,7 +94,9 @@ def diff_versions(
         after=after.ref,
         added_columns=[(n, t) for n, t in after.schema if n not in types_before],
         removed_columns=[(n, t) for n, t in before.schema if n not in types_after],
-        retyped_columns=[(n, types_before[n], t) for n, t in after.schema if n in types_before and types_before[n] != t],
+        retyped_columns=[
+            (n, types_before[n], t) for n, t in after.schema if n in types_before and types_before[n] != t
+        ],
         row_count_before=before.row_count,
         row_count_after=after.row_count,
         same_content=before.content_hash == after.content_hash,

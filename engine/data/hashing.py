@@ -20,11 +20,25 @@ if TYPE_CHECKING:
     import duckdb
 
 TYPE_FAMILIES = {
-    "TINYINT": "integer", "SMALLINT": "integer", "INTEGER": "integer", "BIGINT": "integer",
-    "HUGEINT": "integer", "UTINYINT": "integer", "USMALLINT": "integer", "UINTEGER": "integer",
-    "UBIGINT": "integer", "FLOAT": "float", "DOUBLE": "float", "TIMESTAMP": "timestamp",
-    "TIMESTAMP_NS": "timestamp", "TIMESTAMP_MS": "timestamp", "TIMESTAMP_S": "timestamp",
-    "TIMESTAMP WITH TIME ZONE": "timestamptz", "VARCHAR": "text", "BOOLEAN": "boolean", "DATE": "date",
+    "TINYINT": "integer",
+    "SMALLINT": "integer",
+    "INTEGER": "integer",
+    "BIGINT": "integer",
+    "HUGEINT": "integer",
+    "UTINYINT": "integer",
+    "USMALLINT": "integer",
+    "UINTEGER": "integer",
+    "UBIGINT": "integer",
+    "FLOAT": "float",
+    "DOUBLE": "float",
+    "TIMESTAMP": "timestamp",
+    "TIMESTAMP_NS": "timestamp",
+    "TIMESTAMP_MS": "timestamp",
+    "TIMESTAMP_S": "timestamp",
+    "TIMESTAMP WITH TIME ZONE": "timestamptz",
+    "VARCHAR": "text",
+    "BOOLEAN": "boolean",
+    "DATE": "date",
 }
 
 

@@ -45,7 +45,9 @@ class ColumnProfile:
         return {key: _jsonable(value) for key, value in asdict(self).items()}
 
 
-def profile(cursor: duckdb.DuckDBPyConnection, relation: str, schema: list[tuple[str, str]]) -> list[ColumnProfile]:
+def profile(
+    cursor: duckdb.DuckDBPyConnection, relation: str, schema: list[tuple[str, str]]
+) -> list[ColumnProfile]:
     """Profile every column of ``relation`` (whose columns are ``schema``)."""
     row_count = _scalar(cursor, f"SELECT count(*) FROM {relation}")
     stats = _column_stats(cursor, relation, schema)
@@ -67,7 +69,7 @@ def profile(cursor: duckdb.DuckDBPyConnection, relation: str, schema: list[tuple
                 mean=column.get("mean"),
                 std=column.get("std"),
                 quantiles=column.get("quantiles", {}),
-                top_values=[] if family in NUMERIC else _top_values(cursor, relation, name),
+                top_values=[] if family in ORDERED else _top_values(cursor, relation, name),
                 histogram=_histogram(cursor, relation, name, column) if family in NUMERIC else [],
             )
         )
@@ -133,7 +135,9 @@ def _histogram(
         ).fetchall()
     )
     bins = HISTOGRAM_BINS if high > low else 1
-    return [(low + i * width, low + (i + 1) * width if bins > 1 else high, counts.get(i, 0)) for i in range(bins)]
+    return [
+        (low + i * width, low + (i + 1) * width if bins > 1 else high, counts.get(i, 0)) for i in range(bins)
+    ]
 
 
 def _scalar(cursor: duckdb.DuckDBPyConnection, sql: str) -> int:

@@ -46,7 +46,9 @@ def parse_schema_overrides(text: str | None) -> dict[str, str]:
     for item in filter(None, (part.strip() for part in (text or "").split(","))):
         column, separator, kind = item.partition("=")
         if not separator or not column.strip() or not kind.strip():
-            raise InvalidInput(f"--schema item {item!r} is not valid; expected COLUMN=TYPE (e.g. age=INTEGER)")
+            raise InvalidInput(
+                f"--schema item {item!r} is not valid; expected COLUMN=TYPE (e.g. age=INTEGER)"
+            )
         overrides[column.strip()] = kind.strip().upper()
     return overrides
 
@@ -56,7 +58,9 @@ def source_sql(cursor: duckdb.DuckDBPyConnection, path: Path, overrides: dict[st
     check_file(path)
     literal = "'" + str(path).replace("'", "''") + "'"
     if path.suffix.lower() in PARQUET_SUFFIXES:
-        header = [row[0] for row in cursor.execute(f"DESCRIBE SELECT * FROM read_parquet({literal})").fetchall()]
+        header = [
+            row[0] for row in cursor.execute(f"DESCRIBE SELECT * FROM read_parquet({literal})").fetchall()
+        ]
         source = f"read_parquet({literal})"
     else:
         header = _csv_header(path)
@@ -64,10 +68,14 @@ def source_sql(cursor: duckdb.DuckDBPyConnection, path: Path, overrides: dict[st
     _check_header(path, header)
     unknown = [column for column in overrides if column not in header]
     if unknown:
-        raise InvalidInput(f"--schema names column {unknown[0]!r}, which {path} does not have; it has {', '.join(header)}")
+        raise InvalidInput(
+            f"--schema names column {unknown[0]!r}, which {path} does not have; it has {', '.join(header)}"
+        )
     if overrides and path.suffix.lower() in PARQUET_SUFFIXES:
         casts = ", ".join(
-            f"CAST({quote(column)} AS {overrides[column]}) AS {quote(column)}" if column in overrides else quote(column)
+            f"CAST({quote(column)} AS {overrides[column]}) AS {quote(column)}"
+            if column in overrides
+            else quote(column)
             for column in header
         )
         source = f"(SELECT {casts} FROM {source})"
@@ -80,8 +88,9 @@ def explain_read_error(path: Path, error: Exception) -> InvalidInput:
     if match:
         column, kind = match.group("column"), match.group("type")
         return InvalidInput(
-            f"{path} line {match.group('line')}: column {column!r} holds {match.group('value')!r}, which is not "
-            f"a {kind} like the rows before it; pass --schema {column}=VARCHAR (or the type it should be)"
+            f"{path} line {match.group('line')}: column {column!r} holds {match.group('value')!r}, "
+            f"which is not a {kind} like the rows before it; "
+            f"pass --schema {column}=VARCHAR (or the type it should be)"
         )
     first_line = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
     return InvalidInput(f"cannot read {path}: {first_line}")
@@ -89,7 +98,12 @@ def explain_read_error(path: Path, error: Exception) -> InvalidInput:
 
 def _csv_header(path: Path) -> list[str]:
     with path.open(newline="", encoding="utf-8", errors="replace") as handle:
-        dialect = csv.Sniffer().sniff(handle.read(65536), delimiters=",;\t|")
+        try:
+            dialect: type[csv.Dialect] | csv.Dialect = csv.Sniffer().sniff(
+                handle.read(65536), delimiters=",;\t|"
+            )
+        except csv.Error:  # one column: no delimiter to find
+            dialect = csv.excel
         handle.seek(0)
         return next(csv.reader(handle, dialect), [])
 
@@ -121,5 +135,7 @@ def _types_argument(cursor: duckdb.DuckDBPyConnection, overrides: dict[str, str]
             ) from None
     if not overrides:
         return ""
-    entries = ", ".join(f"'{column.replace(chr(39), chr(39) * 2)}': '{kind}'" for column, kind in overrides.items())
+    entries = ", ".join(
+        f"'{column.replace(chr(39), chr(39) * 2)}': '{kind}'" for column, kind in overrides.items()
+    )
     return f", types = {{{entries}}}"

@@ -31,7 +31,9 @@ def check_name(name: str) -> str:
 def parse_ref(text: str) -> DatasetRef:
     match = REF_PATTERN.match(text.strip())
     if match is None:
-        raise InvalidInput(f"dataset reference {text!r} is not valid; expected NAME or NAME@vN (e.g. churn@v2)")
+        raise InvalidInput(
+            f"dataset reference {text!r} is not valid; expected NAME or NAME@vN (e.g. churn@v2)"
+        )
     version = match.group("version")
     return DatasetRef(check_name(match.group("name")), int(version) if version else None)
 

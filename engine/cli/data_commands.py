@@ -1,0 +1,280 @@
+"""``mlops data ...``: ingest, list, show, head, sql, diff, export."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from typing import TYPE_CHECKING, Any
+
+from engine.cli.output import Output
+
+if TYPE_CHECKING:
+    from rich.console import Console
+
+    from engine.facade import Engine
+
+
+def register(
+    commands: argparse._SubParsersAction[argparse.ArgumentParser], common: argparse.ArgumentParser
+) -> None:
+    data = commands.add_parser("data", parents=[common], help="versioned datasets")
+    verbs = data.add_subparsers(title="data commands", metavar="VERB", required=True)
+
+    ingest = verbs.add_parser(
+        "ingest", parents=[common], help="read a CSV or Parquet file into a new version"
+    )
+    ingest.add_argument("path", metavar="PATH")
+    ingest.add_argument("--name", required=True, help="dataset name")
+    ingest.add_argument("--schema", help="type overrides, e.g. age=INTEGER,zip=VARCHAR")
+    ingest.set_defaults(handler=run_ingest)
+
+    verbs.add_parser("list", parents=[common], help="datasets and their latest versions").set_defaults(
+        handler=run_list
+    )
+
+    show = verbs.add_parser("show", parents=[common], help="schema and column profile of a version")
+    show.add_argument("ref", metavar="NAME[@vN]")
+    show.set_defaults(handler=run_show)
+
+    head = verbs.add_parser("head", parents=[common], help="a page of a version's rows")
+    head.add_argument("ref", metavar="NAME[@vN]")
+    head.add_argument("--offset", type=int, default=0)
+    head.add_argument("--limit", type=int, default=20)
+    head.set_defaults(handler=run_head)
+
+    sql = verbs.add_parser("sql", parents=[common], help="read-only SQL, e.g. 'SELECT * FROM \"churn@v1\"'")
+    sql.add_argument("query", metavar="SQL")
+    sql.add_argument("--limit", type=int, default=1000, help="rows to print at most (default 1000)")
+    sql.set_defaults(handler=run_sql)
+
+    diff = verbs.add_parser("diff", parents=[common], help="schema, row count and profile changes")
+    diff.add_argument("before", metavar="NAME@vA")
+    diff.add_argument("after", metavar="NAME@vB")
+    diff.set_defaults(handler=run_diff)
+
+    export = verbs.add_parser("export", parents=[common], help="write a version to .parquet or .csv")
+    export.add_argument("ref", metavar="NAME[@vN]")
+    export.add_argument("destination", metavar="PATH")
+    export.set_defaults(handler=run_export)
+
+
+@contextmanager
+def opened(args: argparse.Namespace) -> Iterator[Engine]:
+    from engine.facade import Engine
+
+    with Engine.open(
+        args.workspace, command=f"mlops data {args.handler.__name__.removeprefix('run_')}"
+    ) as engine:
+        yield engine
+
+
+def run_ingest(args: argparse.Namespace, out: Output) -> int:
+    with opened(args) as engine, _stage_display(out) as show_stage:
+        result = engine.datasets.ingest(args.path, args.name, args.schema, progress=show_stage)
+    version = result.version
+    document = {**version.to_dict(), "created": result.created}
+
+    def render(console: Console) -> None:
+        if result.created:
+            console.print(
+                f"Created [bold]{version.ref}[/]: {version.row_count:,} rows x "
+                f"{version.column_count} columns, content hash {version.content_hash[:12]}"
+            )
+        else:
+            console.print(f"Identical content is already [bold]{version.ref}[/]; no new version created")
+
+    out.emit(document, render)
+    return 0
+
+
+def run_list(args: argparse.Namespace, out: Output) -> int:
+    with opened(args) as engine:
+        summaries = engine.datasets.summaries()
+    document = {
+        "datasets": [
+            {
+                "name": s.name,
+                "versions": s.versions,
+                "required_suite": s.required_suite,
+                "latest": s.latest.to_dict(),
+            }
+            for s in summaries
+        ]
+    }
+
+    def render(console: Console) -> None:
+        rows = [
+            [
+                s.name,
+                str(s.versions),
+                s.latest.ref,
+                f"{s.latest.row_count:,}",
+                str(s.latest.column_count),
+                s.latest.status,
+                s.latest.created_at.strftime("%Y-%m-%d %H:%M"),
+            ]
+            for s in summaries
+        ]
+        _table(
+            console,
+            ["dataset", "versions", "latest", "rows", "columns", "status", "created"],
+            rows,
+            empty="no datasets yet; add one with `mlops data ingest PATH --name NAME`",
+        )
+
+    out.emit(document, render)
+    return 0
+
+
+def run_show(args: argparse.Namespace, out: Output) -> int:
+    with opened(args) as engine:
+        version = engine.datasets.resolve(args.ref)
+        profiles = engine.datasets.profile(version.ref)
+    document = {**version.to_dict(), "profile": [p.to_dict() for p in profiles]}
+
+    def render(console: Console) -> None:
+        console.print(
+            f"[bold]{version.ref}[/]  {version.row_count:,} rows x {version.column_count} columns  "
+            f"status {version.status}  hash {version.content_hash[:12]}  from {version.source_path}"
+        )
+        rows = []
+        for p in profiles:
+            summary = (
+                f"mean {_number(p.mean)} std {_number(p.std)} p50 {_number(p.quantiles.get('p50'))}"
+                if p.mean is not None
+                else ", ".join(f"{value} ({count})" for value, count in p.top_values[:3])
+            )
+            rows.append(
+                [
+                    p.name,
+                    p.type,
+                    f"{p.null_count:,} ({p.null_share:.1%})",
+                    f"~{p.approx_distinct:,}",
+                    _number(p.min),
+                    _number(p.max),
+                    summary,
+                    _spark(p.histogram),
+                ]
+            )
+        _table(console, ["column", "type", "nulls", "distinct", "min", "max", "summary", "histogram"], rows)
+
+    out.emit(document, render)
+    return 0
+
+
+def run_head(args: argparse.Namespace, out: Output) -> int:
+    with opened(args) as engine:
+        version = engine.datasets.resolve(args.ref)
+        columns, rows = engine.datasets.head(version.ref, args.offset, args.limit)
+    _emit_rows(out, {"ref": version.ref, "offset": args.offset}, columns, rows)
+    return 0
+
+
+def run_sql(args: argparse.Namespace, out: Output) -> int:
+    with opened(args) as engine:
+        result = engine.datasets.query(args.query, args.limit)
+    _emit_rows(out, {"truncated": result.truncated}, result.columns, result.rows)
+    if result.truncated and not out.as_json:
+        sys.stderr.write(f"(showing the first {args.limit} rows; pass --limit for more)\n")
+    return 0
+
+
+def run_diff(args: argparse.Namespace, out: Output) -> int:
+    with opened(args) as engine:
+        diff = engine.datasets.diff(args.before, args.after)
+    document = diff.to_dict()
+
+    def render(console: Console) -> None:
+        same = " (identical content)" if diff.same_content else ""
+        console.print(f"[bold]{diff.before}[/] -> [bold]{diff.after}[/]{same}")
+        change = diff.row_count_after - diff.row_count_before
+        console.print(f"rows: {diff.row_count_before:,} -> {diff.row_count_after:,} ({change:+,})")
+        for name, kind in diff.added_columns:
+            console.print(f"[green]+ column {name} {kind}[/]")
+        for name, kind in diff.removed_columns:
+            console.print(f"[red]- column {name} {kind}[/]")
+        for name, before, after in diff.retyped_columns:
+            console.print(f"[yellow]~ column {name}: {before} -> {after}[/]")
+        rows = [
+            [
+                d.column,
+                d.statistic,
+                _number(d.before),
+                _number(d.after),
+                "" if d.change is None else _number(d.change, signed=True),
+            ]
+            for d in diff.column_deltas
+        ]
+        _table(
+            console, ["column", "statistic", "before", "after", "change"], rows, empty="no profile changes"
+        )
+
+    out.emit(document, render)
+    return 0
+
+
+def run_export(args: argparse.Namespace, out: Output) -> int:
+    with opened(args) as engine:
+        version = engine.datasets.resolve(args.ref)
+        target = engine.datasets.export(version.ref, args.destination)
+    document = {"ref": version.ref, "path": str(target), "rows": version.row_count}
+    out.emit(
+        document,
+        lambda console: console.print(f"Wrote {version.row_count:,} rows of {version.ref} to {target}"),
+    )
+    return 0
+
+
+@contextmanager
+def _stage_display(out: Output) -> Iterator[Callable[[str], None]]:
+    """A spinner naming the current stage of long work; silent with --json or without a terminal."""
+    if out.as_json or not sys.stderr.isatty():
+        yield lambda stage: None
+        return
+    from rich.console import Console
+
+    with Console(stderr=True).status("starting…") as status:
+        yield lambda stage: status.update(stage + "…")
+
+
+def _emit_rows(out: Output, extra: dict[str, Any], columns: list[str], rows: list[tuple[Any, ...]]) -> None:
+    document = {**extra, "columns": columns, "rows": [[_plain(v) for v in row] for row in rows]}
+    out.emit(document, lambda console: _table(console, columns, [[_cell(v) for v in row] for row in rows]))
+
+
+def _table(console: Console, headers: list[str], rows: list[list[str]], empty: str = "no rows") -> None:
+    from rich.table import Table
+
+    if not rows:
+        console.print(empty)
+        return
+    table = Table(*headers, header_style="bold")
+    for row in rows:
+        table.add_row(*row)
+    console.print(table)
+
+
+def _number(value: Any, signed: bool = False) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, float):
+        return f"{value:+.4g}" if signed else f"{value:.4g}"
+    if isinstance(value, int):
+        return f"{value:+,}" if signed else f"{value:,}"
+    return str(value)
+
+
+def _spark(histogram: list[tuple[float, float, int]]) -> str:
+    bars = " ▁▂▃▄▅▆▇█"
+    peak = max((count for _, _, count in histogram), default=0)
+    return "".join(bars[round(count / peak * 8)] for _, _, count in histogram) if peak else ""
+
+
+def _cell(value: Any) -> str:
+    return "NULL" if value is None else str(value)
+
+
+def _plain(value: Any) -> Any:
+    return value.isoformat() if hasattr(value, "isoformat") else value

@@ -1,0 +1,65 @@
+"""`mlops data ...` as a user runs it: every verb's --json document, errors as one line."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from tests.conftest import REPO_ROOT, run_mlops
+
+SAMPLE = REPO_ROOT / "sample_data"
+
+
+def mlops_json(workspace: Path, *args: str) -> dict:  # type: ignore[type-arg]
+    result = run_mlops(*args, "--json", "--workspace", str(workspace))
+    assert result.returncode == 0, result.stderr
+    return json.loads(result.stdout)  # type: ignore[no-any-return]
+
+
+def test_every_data_verb_prints_one_json_document(workspace: Path, tmp_path: Path) -> None:
+    first = mlops_json(workspace, "data", "ingest", str(SAMPLE / "churn_reference.csv"), "--name", "churn")
+    assert (first["ref"], first["row_count"], first["created"]) == ("churn@v1", 20_000, True)
+    again = mlops_json(workspace, "data", "ingest", str(SAMPLE / "churn_reference.csv"), "--name", "churn")
+    assert (again["ref"], again["created"]) == ("churn@v1", False)
+    mlops_json(workspace, "data", "ingest", str(SAMPLE / "churn_week_3.csv"), "--name", "churn")
+
+    listed = mlops_json(workspace, "data", "list")
+    assert [(d["name"], d["versions"], d["latest"]["ref"]) for d in listed["datasets"]] == [
+        ("churn", 2, "churn@v2")
+    ]
+
+    shown = mlops_json(workspace, "data", "show", "churn@v1")
+    age = next(p for p in shown["profile"] if p["name"] == "age")
+    assert age["min"] == 18 and len(age["histogram"]) == 10
+
+    head = mlops_json(workspace, "data", "head", "churn@v1", "--offset", "5", "--limit", "2")
+    assert [row[0] for row in head["rows"]] == [100_005, 100_006]
+
+    sql = mlops_json(workspace, "data", "sql", 'SELECT count(*) AS n FROM "churn@v1"')
+    assert (sql["columns"], sql["rows"]) == (["n"], [[20_000]])
+
+    diff = mlops_json(workspace, "data", "diff", "churn@v1", "churn@v2")
+    assert diff["rows"] == {"before": 20_000, "after": 5_000, "change": -15_000}
+    assert diff["schema"]["removed"] == [{"name": "churned", "type": "BIGINT"}]
+
+    exported = mlops_json(workspace, "data", "export", "churn@v2", str(tmp_path / "week3.parquet"))
+    assert exported["rows"] == 5_000 and (tmp_path / "week3.parquet").stat().st_size > 0
+
+    status = mlops_json(workspace, "status")
+    assert status["counts"]["datasets"] == 1
+
+
+def test_human_output_and_errors(workspace: Path, tmp_path: Path) -> None:
+    ingest = run_mlops(
+        "data", "ingest", str(SAMPLE / "churn_week_1.csv"), "--name", "week1", "-w", str(workspace)
+    )
+    assert ingest.returncode == 0 and "Created week1@v1: 5,000 rows x 12 columns" in ingest.stdout
+    missing = run_mlops("data", "ingest", str(tmp_path / "nope.csv"), "--name", "x", "-w", str(workspace))
+    assert (missing.returncode, missing.stderr) == (
+        2,
+        f"error: file {tmp_path / 'nope.csv'} does not exist\n",
+    )
+    write = run_mlops("data", "sql", "DELETE FROM events", "-w", str(workspace), "--json")
+    assert write.returncode == 2 and "only SELECT queries run here" in json.loads(write.stderr)["error"]
+    unknown = run_mlops("data", "show", "week1@v9", "-w", str(workspace))
+    assert unknown.stderr == "error: dataset 'week1' has no version 9; it has v1..v1\n"
