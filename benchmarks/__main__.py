@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import sys
 
-from benchmarks import console_startup
+from benchmarks import console_startup, data_ingest
 
-BENCHMARKS = {"console_startup": console_startup.main}
+BENCHMARKS = {"console_startup": console_startup.main, "data_ingest": data_ingest.main}
 
 
 def main(names: list[str]) -> None:

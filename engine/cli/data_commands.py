@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import argparse
 import sys
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any
 
 from engine.cli.output import Output
+from engine.cli.progress import progress_bar
 
 if TYPE_CHECKING:
     from rich.console import Console
@@ -71,8 +72,8 @@ def opened(args: argparse.Namespace) -> Iterator[Engine]:
 
 
 def run_ingest(args: argparse.Namespace, out: Output) -> int:
-    with opened(args) as engine, _stage_display(out) as show_stage:
-        result = engine.datasets.ingest(args.path, args.name, args.schema, progress=show_stage)
+    with opened(args) as engine, progress_bar(out) as report:
+        result = engine.datasets.ingest(args.path, args.name, args.schema, progress=report)
     version = result.version
     document = {**version.to_dict(), "created": result.created}
 
@@ -225,18 +226,6 @@ def run_export(args: argparse.Namespace, out: Output) -> int:
         lambda console: console.print(f"Wrote {version.row_count:,} rows of {version.ref} to {target}"),
     )
     return 0
-
-
-@contextmanager
-def _stage_display(out: Output) -> Iterator[Callable[[str], None]]:
-    """A spinner naming the current stage of long work; silent with --json or without a terminal."""
-    if out.as_json or not sys.stderr.isatty():
-        yield lambda stage: None
-        return
-    from rich.console import Console
-
-    with Console(stderr=True).status("starting…") as status:
-        yield lambda stage: status.update(stage + "…")
 
 
 def _emit_rows(out: Output, extra: dict[str, Any], columns: list[str], rows: list[tuple[Any, ...]]) -> None:

