@@ -7,6 +7,9 @@ from typing import TYPE_CHECKING, Any
 from textual.message import Message
 
 if TYPE_CHECKING:
+    from engine.data.datasets import DatasetVersion, IngestResult
+    from engine.data.diff import VersionDiff
+    from engine.data.profile import ColumnProfile
     from engine.facade import Engine
     from engine.status import WorkspaceStatus
 
@@ -35,3 +38,44 @@ class FilterChanged(Message):
         super().__init__()
         self.table_id = table_id
         self.text = text
+
+
+class VersionDetailsLoaded(Message):
+    """A dataset version's profile and first page of rows are ready."""
+
+    def __init__(self, version: DatasetVersion, profiles: list[ColumnProfile]) -> None:
+        super().__init__()
+        self.version = version
+        self.profiles = profiles
+
+
+class RowsPageLoaded(Message):
+    """One page of a dataset version's rows, fetched from DuckDB."""
+
+    def __init__(self, ref: str, offset: int, columns: list[str], rows: list[tuple[Any, ...]]) -> None:
+        super().__init__()
+        self.ref = ref
+        self.offset = offset
+        self.columns = columns
+        self.rows = rows
+
+
+class WorkProgressed(Message):
+    """Long work moved on: a stage description and how far along (0..1, None if unknown)."""
+
+    def __init__(self, stage: str, fraction: float | None) -> None:
+        super().__init__()
+        self.stage = stage
+        self.fraction = fraction
+
+
+class DatasetIngested(Message):
+    def __init__(self, result: IngestResult) -> None:
+        super().__init__()
+        self.result = result
+
+
+class DiffComputed(Message):
+    def __init__(self, diff: VersionDiff) -> None:
+        super().__init__()
+        self.diff = diff

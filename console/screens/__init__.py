@@ -9,6 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from console.screens.base import ConsoleScreen
+from console.screens.datasets import DatasetsScreen
 from console.screens.home import HomeScreen
 
 
@@ -26,4 +27,4 @@ class ScreenEntry:
         return self.screen.TITLE
 
 
-SCREENS: tuple[ScreenEntry, ...] = (ScreenEntry("1", HomeScreen),)
+SCREENS: tuple[ScreenEntry, ...] = (ScreenEntry("1", HomeScreen), ScreenEntry("2", DatasetsScreen))

@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Any
 
 from engine.cli.output import Output
 from engine.cli.progress import progress_bar
+from engine.formatting import cell, number, sparkline
 
 if TYPE_CHECKING:
     from rich.console import Console
@@ -143,7 +144,7 @@ def run_show(args: argparse.Namespace, out: Output) -> int:
         rows = []
         for p in profiles:
             summary = (
-                f"mean {_number(p.mean)} std {_number(p.std)} p50 {_number(p.quantiles.get('p50'))}"
+                f"mean {number(p.mean)} std {number(p.std)} p50 {number(p.quantiles.get('p50'))}"
                 if p.mean is not None
                 else ", ".join(f"{value} ({count})" for value, count in p.top_values[:3])
             )
@@ -153,10 +154,10 @@ def run_show(args: argparse.Namespace, out: Output) -> int:
                     p.type,
                     f"{p.null_count:,} ({p.null_share:.1%})",
                     f"~{p.approx_distinct:,}",
-                    _number(p.min),
-                    _number(p.max),
+                    number(p.min),
+                    number(p.max),
                     summary,
-                    _spark(p.histogram),
+                    sparkline([count for _, _, count in p.histogram]),
                 ]
             )
         _table(console, ["column", "type", "nulls", "distinct", "min", "max", "summary", "histogram"], rows)
@@ -202,9 +203,9 @@ def run_diff(args: argparse.Namespace, out: Output) -> int:
             [
                 d.column,
                 d.statistic,
-                _number(d.before),
-                _number(d.after),
-                "" if d.change is None else _number(d.change, signed=True),
+                number(d.before),
+                number(d.after),
+                "" if d.change is None else number(d.change, signed=True),
             ]
             for d in diff.column_deltas
         ]
@@ -230,7 +231,7 @@ def run_export(args: argparse.Namespace, out: Output) -> int:
 
 def _emit_rows(out: Output, extra: dict[str, Any], columns: list[str], rows: list[tuple[Any, ...]]) -> None:
     document = {**extra, "columns": columns, "rows": [[_plain(v) for v in row] for row in rows]}
-    out.emit(document, lambda console: _table(console, columns, [[_cell(v) for v in row] for row in rows]))
+    out.emit(document, lambda console: _table(console, columns, [[cell(v) for v in row] for row in rows]))
 
 
 def _table(console: Console, headers: list[str], rows: list[list[str]], empty: str = "no rows") -> None:
@@ -243,26 +244,6 @@ def _table(console: Console, headers: list[str], rows: list[list[str]], empty: s
     for row in rows:
         table.add_row(*row)
     console.print(table)
-
-
-def _number(value: Any, signed: bool = False) -> str:
-    if value is None:
-        return ""
-    if isinstance(value, float):
-        return f"{value:+.4g}" if signed else f"{value:.4g}"
-    if isinstance(value, int):
-        return f"{value:+,}" if signed else f"{value:,}"
-    return str(value)
-
-
-def _spark(histogram: list[tuple[float, float, int]]) -> str:
-    bars = " ▁▂▃▄▅▆▇█"
-    peak = max((count for _, _, count in histogram), default=0)
-    return "".join(bars[round(count / peak * 8)] for _, _, count in histogram) if peak else ""
-
-
-def _cell(value: Any) -> str:
-    return "NULL" if value is None else str(value)
 
 
 def _plain(value: Any) -> Any:

@@ -202,14 +202,15 @@ class Datasets:
         assert row is not None
         return _version_from_row(row)
 
-    def summaries(self) -> list[DatasetSummary]:
-        """Every dataset with its latest version."""
+    def summaries(self, contains: str = "") -> list[DatasetSummary]:
+        """Every dataset (whose name contains ``contains``) with its latest version."""
         with self._db.cursor() as cursor:
             rows = cursor.execute(
                 f"SELECT {VERSION_COLUMNS}, count(*) OVER (PARTITION BY name),"
                 " (SELECT required_suite FROM datasets d WHERE d.name = v.name)"
-                " FROM dataset_versions v"
-                " QUALIFY version = max(version) OVER (PARTITION BY name) ORDER BY name"
+                " FROM dataset_versions v WHERE name ILIKE ?"
+                " QUALIFY version = max(version) OVER (PARTITION BY name) ORDER BY name",
+                [f"%{contains}%"],
             ).fetchall()
         return [DatasetSummary(row[0], row[10], _version_from_row(row[:10]), row[11]) for row in rows]
 

@@ -13,7 +13,7 @@ from typing import Any
 
 import duckdb
 from textual.pilot import Pilot
-from textual.widgets import Static
+from textual.widgets import DataTable, Static
 
 from console.app import MlopsApp
 from engine.facade import Engine
@@ -21,17 +21,29 @@ from engine.lock import OwnerInfo
 from tests.console.conftest import until
 
 SIZE = (120, 36)
+SAMPLE = Path(__file__).resolve().parents[2] / "sample_data"
 SNAPSHOT_WORKSPACE = Path("/tmp/mlops-console-snapshot/ws")
 PINNED_OWNER = OwnerInfo(
     pid=4242, command="mlops console", started_at="2026-11-27T09:00:00+00:00", host="demo"
 )
 
 
-def pinned_app(template: Path, events: list[tuple[str, str, str]]) -> MlopsApp:
+def pinned_app(
+    template: Path, events: list[tuple[str, str, str]], datasets: tuple[str, ...] = ()
+) -> MlopsApp:
     shutil.rmtree(SNAPSHOT_WORKSPACE, ignore_errors=True)
     shutil.copytree(template, SNAPSHOT_WORKSPACE)
+    if datasets:
+        with Engine.open(SNAPSHOT_WORKSPACE) as engine:
+            for file_name in datasets:
+                local_copy = shutil.copy(SAMPLE / file_name, SNAPSHOT_WORKSPACE / file_name)
+                engine.datasets.ingest(local_copy, "churn")
     with duckdb.connect(str(SNAPSHOT_WORKSPACE / ".mlops" / "workspace.duckdb")) as con:
-        con.executemany("INSERT INTO events (kind, subject, message) VALUES (?, ?, ?)", events)
+        con.execute(
+            "UPDATE dataset_versions SET created_at = TIMESTAMPTZ '2026-11-27 08:00:00+00' + version * INTERVAL 1 HOUR"
+        )
+        if events:
+            con.executemany("INSERT INTO events (kind, subject, message) VALUES (?, ?, ?)", events)
         con.execute("UPDATE events SET subject = ? WHERE kind = 'workspace'", [str(SNAPSHOT_WORKSPACE)])
         con.execute(
             "UPDATE events SET occurred_at = TIMESTAMPTZ '2026-11-27 09:00:00+00' + id * INTERVAL 1 MINUTE"
@@ -61,5 +73,23 @@ def test_home_screen(snap_compare: Callable[..., bool], workspace_template: Path
     )
     try:
         assert snap_compare(app, terminal_size=SIZE, run_before=shown)
+    finally:
+        app.close_engine()
+
+
+async def datasets_shown(pilot: Pilot[Any]) -> None:
+    app = pilot.app
+    await until(pilot, lambda: app.engine is not None)
+    await pilot.press("2")
+    await until(
+        pilot, lambda: len(app.screen.query_one("#profile", DataTable).rows) == 12, what="the profile"
+    )
+    await pilot.pause()
+
+
+def test_datasets_screen(snap_compare: Callable[..., bool], workspace_template: Path) -> None:
+    app = pinned_app(workspace_template, [], datasets=("churn_reference.csv", "churn_week_3.csv"))
+    try:
+        assert snap_compare(app, terminal_size=(140, 40), run_before=datasets_shown)
     finally:
         app.close_engine()

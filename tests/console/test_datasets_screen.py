@@ -1,0 +1,115 @@
+"""The Datasets screen driven by the Pilot: ingest from the form, browse, page, diff, errors."""
+
+from __future__ import annotations
+
+from textual.widgets import DataTable, Input, Static
+
+from console.app import MlopsApp
+from console.screens.dataset_diff import DiffScreen
+from console.screens.datasets import DatasetsScreen
+from console.widgets.dialogs import FormDialog
+from tests.conftest import REPO_ROOT
+from tests.console.conftest import until
+
+SIZE = (140, 40)
+SAMPLE = REPO_ROOT / "sample_data"
+
+
+def rows_of(app: MlopsApp, selector: str) -> list[list[str]]:
+    table = app.screen.query_one(selector, DataTable)
+    return [[str(value) for value in table.get_row(row.key)] for row in table.ordered_rows]
+
+
+async def open_datasets(app: MlopsApp, pilot: object) -> None:
+    await until(pilot, lambda: app.engine is not None)  # type: ignore[arg-type]
+    await pilot.press("2")  # type: ignore[attr-defined]
+    assert isinstance(app.screen, DatasetsScreen)
+
+
+async def test_ingest_from_the_form_shows_the_new_version_and_its_profile(console_app: MlopsApp) -> None:
+    async with console_app.run_test(size=SIZE) as pilot:
+        await open_datasets(console_app, pilot)
+        await pilot.press("i")
+        assert isinstance(console_app.screen, FormDialog)
+        console_app.screen.query_one("#field-path", Input).value = str(SAMPLE / "churn_reference.csv")
+        console_app.screen.query_one("#field-name", Input).value = "churn"
+        await pilot.click("#submit")
+        await until(
+            pilot,
+            lambda: any(row[0] == "churn@v1" for row in rows_of(console_app, "#versions")),
+            what="the new version in the versions table",
+        )
+        await until(pilot, lambda: len(rows_of(console_app, "#profile")) == 13, what="the profile")
+        profile = {row[0]: row for row in rows_of(console_app, "#profile")}
+        assert profile["age"][4:6] == ["18", "90"]
+        assert "churn@v1" in str(console_app.screen.query_one("#version-title", Static).render())
+        assert any("created churn@v1" in n.message for n in console_app._notifications)
+        assert (
+            console_app.engine is not None
+            and console_app.engine.datasets.resolve("churn").row_count == 20_000
+        )
+
+
+async def test_rows_page_from_duckdb(console_app: MlopsApp) -> None:
+    async with console_app.run_test(size=SIZE) as pilot:
+        await open_datasets(console_app, pilot)
+        assert console_app.engine is not None
+        console_app.engine.datasets.ingest(SAMPLE / "churn_reference.csv", "churn")
+        await until(pilot, lambda: rows_of(console_app, "#rows") != [], what="the first page")
+        assert rows_of(console_app, "#rows")[0][0] == "100000" and len(rows_of(console_app, "#rows")) == 50
+        await pilot.press("right_square_bracket")
+        await until(pilot, lambda: rows_of(console_app, "#rows")[0][0] == "100050", what="the second page")
+        assert "rows 51 to 100 of 20,000" in str(console_app.screen.query_one("#page-info", Static).render())
+        await pilot.press("left_square_bracket")
+        await until(
+            pilot, lambda: rows_of(console_app, "#rows")[0][0] == "100000", what="back to the first page"
+        )
+
+
+async def test_diff_of_the_selected_version_and_its_parent(console_app: MlopsApp) -> None:
+    async with console_app.run_test(size=SIZE) as pilot:
+        await open_datasets(console_app, pilot)
+        assert console_app.engine is not None
+        console_app.engine.datasets.ingest(SAMPLE / "churn_reference.csv", "churn")
+        console_app.engine.datasets.ingest(SAMPLE / "churn_week_3.csv", "churn")
+        await until(pilot, lambda: len(rows_of(console_app, "#versions")) == 2)
+        await until(
+            pilot, lambda: "churn@v2" in str(console_app.screen.query_one("#version-title", Static).render())
+        )
+        await pilot.press("d")
+        assert console_app.screen.query_one("#field-before", Input).value == "churn@v1"
+        await pilot.click("#submit")
+        await until(pilot, lambda: isinstance(console_app.screen, DiffScreen), what="the diff")
+        summary = str(console_app.screen.query_one("#diff-summary", Static).render())
+        assert "churn@v1 → churn@v2" in summary and "- column churned BIGINT" in summary
+        await pilot.press("escape")
+        assert isinstance(console_app.screen, DatasetsScreen)
+
+
+async def test_a_bad_file_is_an_error_notification_and_nothing_is_stored(
+    console_app: MlopsApp, tmp_path: object
+) -> None:
+    async with console_app.run_test(size=SIZE) as pilot:
+        await open_datasets(console_app, pilot)
+        await pilot.press("i")
+        console_app.screen.query_one("#field-path", Input).value = "/no/such/file.csv"
+        console_app.screen.query_one("#field-name", Input).value = "churn"
+        await pilot.click("#submit")
+        await until(
+            pilot,
+            lambda: any("does not exist" in n.message for n in console_app._notifications),
+            what="the error notification",
+        )
+        assert console_app.engine is not None and console_app.engine.datasets.summaries() == []
+        assert console_app.is_running
+
+
+async def test_slash_filters_datasets_by_name(console_app: MlopsApp) -> None:
+    async with console_app.run_test(size=SIZE) as pilot:
+        await open_datasets(console_app, pilot)
+        assert console_app.engine is not None
+        console_app.engine.datasets.ingest(SAMPLE / "churn_week_1.csv", "week1")
+        console_app.engine.datasets.ingest(SAMPLE / "churn_week_2.csv", "week2")
+        await until(pilot, lambda: len(rows_of(console_app, "#datasets DataTable")) == 2)
+        await pilot.press("slash", *"k2")
+        await until(pilot, lambda: [r[0] for r in rows_of(console_app, "#datasets DataTable")] == ["week2"])
