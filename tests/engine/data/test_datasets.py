@@ -242,7 +242,9 @@ def test_the_content_hash_is_pinned_so_an_upstream_hash_change_is_caught() -> No
     from engine.data.hashing import content_hash
 
     con, schema = small_table("(1, 2.5, 'a', TIMESTAMP '2026-01-01 00:00:00'), (2, NULL, NULL, NULL)")
-    assert content_hash(con, "t", schema) == "7ad92271b7de074dedb54c4e2b0adf66327e4039ab99bcfbcfc5ad6f259b1b5e"
+    assert (
+        content_hash(con, "t", schema) == "7ad92271b7de074dedb54c4e2b0adf66327e4039ab99bcfbcfc5ad6f259b1b5e"
+    )
 
 
 def test_duplicates_nulls_and_widths_are_told_apart_or_folded_as_documented() -> None:
@@ -254,6 +256,8 @@ def test_duplicates_nulls_and_widths_are_told_apart_or_folded_as_documented() ->
 
     base = digest("(1, 2.5, 'a', TIMESTAMP '2026-01-01'), (2, 3.5, 'b', TIMESTAMP '2026-01-02')")
     assert base == digest("(2, 3.5, 'b', TIMESTAMP '2026-01-02'), (1, 2.5, 'a', TIMESTAMP '2026-01-01')")
-    assert base == digest("(1::BIGINT, 2.5, 'a', TIMESTAMP_NS '2026-01-01'), (2, 3.5, 'b', TIMESTAMP '2026-01-02')")
+    assert base == digest(
+        "(1::BIGINT, 2.5, 'a', TIMESTAMP_NS '2026-01-01'), (2, 3.5, 'b', TIMESTAMP '2026-01-02')"
+    )
     assert base != digest("(1, 2.5, 'a', TIMESTAMP '2026-01-01'), (1, 2.5, 'a', TIMESTAMP '2026-01-01')")
     assert digest("(1, 2.5, '', TIMESTAMP '2026-01-01')") != digest("(1, 2.5, NULL, TIMESTAMP '2026-01-01')")
