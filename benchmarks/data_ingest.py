@@ -68,16 +68,18 @@ def main() -> None:
         pandas_ingest = median_seconds(lambda: pd.read_csv(csv_path).to_parquet(parquet))
     print(f"### Ingest and profile: {ROWS:,} rows x {version.column_count} columns ({size_mb:.0f} MB CSV)\n")
     print(f"median of {RUNS} runs, seconds\n")
-    print("| what | mlops-console | pandas |")
+    print("| what | mlops-console | pandas (read_csv + to_parquet) |")
     print("| --- | --- | --- |")
-    print(f"| ingest: read, type, content-hash, store | {ingest:.2f} | {pandas_ingest:.2f} (read_csv + to_parquet) |")
+    print(f"| ingest: read, type, content-hash, store | {ingest:.2f} | {pandas_ingest:.2f} |")
     print(f"| profile every column | {profile:.2f} | |")
     print()
 
 
 def _fresh_profile(engine: Engine, name: str, version: int) -> None:
     with engine._db.cursor() as cursor:
-        cursor.execute("UPDATE dataset_versions SET profile_json = NULL WHERE name = ? AND version = ?", [name, version])
+        cursor.execute(
+            "UPDATE dataset_versions SET profile_json = NULL WHERE name = ? AND version = ?", [name, version]
+        )
     engine.datasets.profile(f"{name}@v{version}")
 
 

@@ -14,6 +14,8 @@ from types import TracebackType
 
 from engine.config import Config, load_config
 from engine.data.datasets import Datasets
+from engine.data.quality import DataQuality
+from engine.data.suite_store import Suites
 from engine.db import Database
 from engine.events import EventLog
 from engine.lock import OwnerLock
@@ -32,6 +34,9 @@ class Engine:
         self.config = config
         self.events = EventLog(db)
         self.datasets = Datasets(db, self.events)
+        self.suites = Suites(db, self.events)
+        self.quality = DataQuality(db, self.events, self.datasets, self.suites)
+        self.datasets.after_ingest = self.quality.validate_if_required
         self._lock = lock
         self._db = db
         self._shutdown = ShutdownGuard(self.close)

@@ -72,6 +72,28 @@ MIGRATIONS: tuple[Migration, ...] = (
         );
         """,
     ),
+    Migration(
+        3,
+        "validation suites and results",
+        """
+        CREATE TABLE suites (
+            name VARCHAR PRIMARY KEY,
+            document_json VARCHAR NOT NULL,  -- the suite in Great Expectations 1.x JSON form
+            created_at TIMESTAMPTZ NOT NULL DEFAULT current_timestamp,
+            updated_at TIMESTAMPTZ NOT NULL DEFAULT current_timestamp
+        );
+        CREATE SEQUENCE validations_id_seq;
+        CREATE TABLE validations (
+            id BIGINT PRIMARY KEY DEFAULT nextval('validations_id_seq'),
+            dataset VARCHAR NOT NULL,
+            version INTEGER NOT NULL,
+            suite VARCHAR NOT NULL,
+            success BOOLEAN NOT NULL,
+            report_json VARCHAR NOT NULL,
+            validated_at TIMESTAMPTZ NOT NULL DEFAULT current_timestamp
+        );
+        """,
+    ),
 )
 
 LATEST_VERSION = MIGRATIONS[-1].version

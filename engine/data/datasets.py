@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -29,6 +30,8 @@ from engine.progress import Progress, no_progress, watch_query
 
 if TYPE_CHECKING:
     import duckdb
+
+    from engine.data.validation import ValidationReport
 
 
 @dataclass(frozen=True)
@@ -72,6 +75,7 @@ class DatasetVersion:
 class IngestResult:
     version: DatasetVersion
     created: bool  # False: identical content existed, that version is returned
+    validation: ValidationReport | None = None  # the required suite's verdict on a new version
 
 
 @dataclass(frozen=True)
@@ -94,6 +98,8 @@ class Datasets:
     def __init__(self, db: Database, events: EventLog) -> None:
         self._db = db
         self._events = events
+        # Set by the engine: validates a new version against its dataset's required suite.
+        self.after_ingest: Callable[[DatasetVersion], ValidationReport | None] = lambda version: None
 
     def ingest(
         self, path: str | Path, name: str, schema: str | None = None, progress: Progress | None = None
@@ -124,9 +130,11 @@ class Datasets:
                 return IngestResult(existing, created=False)
             report("storing the version", 0.95)
             version = self._store(cursor, name, staging, digest, rows, columns, source_path)
-        report(f"stored {version.ref}", 1.0)
         self._events.record("data", version.ref, f"ingested {rows:,} rows from {source_path}")
-        return IngestResult(version, created=True)
+        report(f"validating {version.ref}", 0.97)
+        validation = self.after_ingest(version)
+        report(f"stored {version.ref}", 1.0)
+        return IngestResult(self.resolve(version.ref), created=True, validation=validation)
 
     def _store(
         self,

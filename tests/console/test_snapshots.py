@@ -40,7 +40,8 @@ def pinned_app(
                 engine.datasets.ingest(local_copy, "churn")
     with duckdb.connect(str(SNAPSHOT_WORKSPACE / ".mlops" / "workspace.duckdb")) as con:
         con.execute(
-            "UPDATE dataset_versions SET created_at = TIMESTAMPTZ '2026-11-27 08:00:00+00' + version * INTERVAL 1 HOUR"
+            "UPDATE dataset_versions"
+            " SET created_at = TIMESTAMPTZ '2026-11-27 08:00:00+00' + version * INTERVAL 1 HOUR"
         )
         if events:
             con.executemany("INSERT INTO events (kind, subject, message) VALUES (?, ?, ?)", events)

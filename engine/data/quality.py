@@ -1,0 +1,114 @@
+"""Validation gates on dataset versions: validate, require a suite, quarantine, refuse to train.
+
+A version's ``status`` is ``unvalidated`` until validated; then ``passed`` or ``failed``.
+A dataset can require a suite: every new version is validated as it is ingested and, if it
+fails, marked ``quarantined``. Training asks ``check_trainable`` first, which refuses a
+failed or quarantined version and lists the failing expectations.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from engine.data.datasets import Datasets, DatasetVersion
+from engine.data.suite_store import Suites
+from engine.data.suites import check_columns, infer_suite, parse_suite
+from engine.data.validation import ValidationReport, validate
+from engine.db import Database
+from engine.errors import InvalidInput
+from engine.events import EventLog
+
+BLOCKED_STATUSES = ("failed", "quarantined")
+
+
+class DataQuality:
+    def __init__(self, db: Database, events: EventLog, datasets: Datasets, suites: Suites) -> None:
+        self._db = db
+        self._events = events
+        self._datasets = datasets
+        self._suites = suites
+
+    def validate(self, ref: str, suite_name: str, *, on_ingest: bool = False) -> ValidationReport:
+        """Run a stored suite on a version, store the report and set the version's status."""
+        version = self._datasets.resolve(ref)
+        suite = self._suites.get(suite_name).suite
+        with self._db.cursor() as cursor:
+            report = validate(cursor, version.relation, suite)
+            status = "passed" if report.success else ("quarantined" if on_ingest else "failed")
+            cursor.execute(
+                "INSERT INTO validations (dataset, version, suite, success, report_json)"
+                " VALUES (?, ?, ?, ?, ?)",
+                [
+                    version.name,
+                    version.version,
+                    suite_name,
+                    report.success,
+                    json.dumps(report.to_dict(), default=str),
+                ],
+            )
+            cursor.execute(
+                "UPDATE dataset_versions SET status = ? WHERE name = ? AND version = ?",
+                [status, version.name, version.version],
+            )
+        failed = sum(not result.success for result in report.results)
+        verdict = (
+            "passed" if report.success else f"{status}: {failed} of {len(report.results)} expectations failed"
+        )
+        self._events.record("validation", version.ref, f"suite {suite_name} {verdict}")
+        return report
+
+    def validate_if_required(self, version: DatasetVersion) -> ValidationReport | None:
+        """The ingest hook: validate a new version against its dataset's required suite, if any."""
+        suite_name = self.required_suite(version.name)
+        return self.validate(version.ref, suite_name, on_ingest=True) if suite_name else None
+
+    def required_suite(self, dataset: str) -> str | None:
+        with self._db.cursor() as cursor:
+            row = cursor.execute("SELECT required_suite FROM datasets WHERE name = ?", [dataset]).fetchone()
+        return row[0] if row else None
+
+    def require(self, dataset: str, suite_name: str) -> None:
+        """Make every new version of ``dataset`` pass ``suite_name`` (checked against its columns)."""
+        latest = self._datasets.resolve(dataset)
+        check_columns(self._suites.get(suite_name).suite, [name for name, _ in latest.schema])
+        with self._db.cursor() as cursor:
+            cursor.execute("UPDATE datasets SET required_suite = ? WHERE name = ?", [suite_name, latest.name])
+        self._events.record("validation", latest.name, f"new versions must pass suite {suite_name}")
+
+    def latest_report(self, ref: str) -> tuple[str, dict[str, Any]] | None:
+        """The newest stored report for a version, with the suite's name; None if never validated."""
+        version = self._datasets.resolve(ref)
+        with self._db.cursor() as cursor:
+            row = cursor.execute(
+                "SELECT suite, report_json FROM validations WHERE dataset = ? AND version = ?"
+                " ORDER BY id DESC LIMIT 1",
+                [version.name, version.version],
+            ).fetchone()
+        return (row[0], json.loads(row[1])) if row else None
+
+    def check_trainable(self, ref: str) -> DatasetVersion:
+        """The version, if training may use it; else an error listing what failed."""
+        version = self._datasets.resolve(ref)
+        if version.status not in BLOCKED_STATUSES:
+            return version
+        latest = self.latest_report(version.ref)
+        failures = []
+        for result in latest[1]["results"] if latest else []:
+            if not result["success"]:
+                column = result["kwargs"].get("column")
+                where = f" on {column}" if column else ""
+                failures.append(f"{result['type']}{where} ({result['unexpected_count'] or 0} unexpected)")
+        raise InvalidInput(
+            f"{version.ref} is {version.status} and cannot be used for training; failing expectations: "
+            f"{'; '.join(failures) or 'see its validation report'}"
+        )
+
+    def infer(self, ref: str, name: str, save: bool = False) -> dict[str, Any]:
+        """Propose a suite from a version's data; stored under ``name`` when ``save``."""
+        version = self._datasets.resolve(ref)
+        with self._db.cursor() as cursor:
+            document = infer_suite(cursor, version.relation, name)
+        if save:
+            self._suites.save(parse_suite(document), name, f"inferred from {version.ref}")
+        return document
