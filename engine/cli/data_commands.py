@@ -8,6 +8,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any
 
+from engine.cli import suite_commands
 from engine.cli.output import Output
 from engine.cli.progress import progress_bar
 from engine.formatting import cell, number, sparkline
@@ -61,22 +62,28 @@ def register(
     export.add_argument("destination", metavar="PATH")
     export.set_defaults(handler=run_export)
 
+    suite_commands.register_data_verbs(verbs, common)
+
 
 @contextmanager
-def opened(args: argparse.Namespace) -> Iterator[Engine]:
+def opened(args: argparse.Namespace, command: str) -> Iterator[Engine]:
+    """The workspace's engine for one command; ``command`` names this process as its owner."""
     from engine.facade import Engine
 
-    with Engine.open(
-        args.workspace, command=f"mlops data {args.handler.__name__.removeprefix('run_')}"
-    ) as engine:
+    with Engine.open(args.workspace, command=f"mlops {command}") as engine:
         yield engine
 
 
 def run_ingest(args: argparse.Namespace, out: Output) -> int:
-    with opened(args) as engine, progress_bar(out) as report:
+    with opened(args, "data ingest") as engine, progress_bar(out) as report:
         result = engine.datasets.ingest(args.path, args.name, args.schema, progress=report)
     version = result.version
-    document = {**version.to_dict(), "created": result.created}
+    validation = result.validation
+    document = {
+        **version.to_dict(),
+        "created": result.created,
+        "validation": validation.to_dict() if validation else None,
+    }
 
     def render(console: Console) -> None:
         if result.created:
@@ -86,13 +93,17 @@ def run_ingest(args: argparse.Namespace, out: Output) -> int:
             )
         else:
             console.print(f"Identical content is already [bold]{version.ref}[/]; no new version created")
+        if validation is not None:
+            suite_commands.render_report(console, version.ref, validation)
+            if not validation.success:
+                console.print(f"[bold red]{version.ref} is quarantined[/]: training will refuse it")
 
     out.emit(document, render)
     return 0
 
 
 def run_list(args: argparse.Namespace, out: Output) -> int:
-    with opened(args) as engine:
+    with opened(args, "data list") as engine:
         summaries = engine.datasets.summaries()
     document = {
         "datasets": [
@@ -119,7 +130,7 @@ def run_list(args: argparse.Namespace, out: Output) -> int:
             ]
             for s in summaries
         ]
-        _table(
+        table(
             console,
             ["dataset", "versions", "latest", "rows", "columns", "status", "created"],
             rows,
@@ -131,7 +142,7 @@ def run_list(args: argparse.Namespace, out: Output) -> int:
 
 
 def run_show(args: argparse.Namespace, out: Output) -> int:
-    with opened(args) as engine:
+    with opened(args, "data show") as engine:
         version = engine.datasets.resolve(args.ref)
         profiles = engine.datasets.profile(version.ref)
     document = {**version.to_dict(), "profile": [p.to_dict() for p in profiles]}
@@ -160,14 +171,14 @@ def run_show(args: argparse.Namespace, out: Output) -> int:
                     sparkline([count for _, _, count in p.histogram]),
                 ]
             )
-        _table(console, ["column", "type", "nulls", "distinct", "min", "max", "summary", "histogram"], rows)
+        table(console, ["column", "type", "nulls", "distinct", "min", "max", "summary", "histogram"], rows)
 
     out.emit(document, render)
     return 0
 
 
 def run_head(args: argparse.Namespace, out: Output) -> int:
-    with opened(args) as engine:
+    with opened(args, "data head") as engine:
         version = engine.datasets.resolve(args.ref)
         columns, rows = engine.datasets.head(version.ref, args.offset, args.limit)
     _emit_rows(out, {"ref": version.ref, "offset": args.offset}, columns, rows)
@@ -175,7 +186,7 @@ def run_head(args: argparse.Namespace, out: Output) -> int:
 
 
 def run_sql(args: argparse.Namespace, out: Output) -> int:
-    with opened(args) as engine:
+    with opened(args, "data sql") as engine:
         result = engine.datasets.query(args.query, args.limit)
     _emit_rows(out, {"truncated": result.truncated}, result.columns, result.rows)
     if result.truncated and not out.as_json:
@@ -184,7 +195,7 @@ def run_sql(args: argparse.Namespace, out: Output) -> int:
 
 
 def run_diff(args: argparse.Namespace, out: Output) -> int:
-    with opened(args) as engine:
+    with opened(args, "data diff") as engine:
         diff = engine.datasets.diff(args.before, args.after)
     document = diff.to_dict()
 
@@ -209,16 +220,14 @@ def run_diff(args: argparse.Namespace, out: Output) -> int:
             ]
             for d in diff.column_deltas
         ]
-        _table(
-            console, ["column", "statistic", "before", "after", "change"], rows, empty="no profile changes"
-        )
+        table(console, ["column", "statistic", "before", "after", "change"], rows, empty="no profile changes")
 
     out.emit(document, render)
     return 0
 
 
 def run_export(args: argparse.Namespace, out: Output) -> int:
-    with opened(args) as engine:
+    with opened(args, "data export") as engine:
         version = engine.datasets.resolve(args.ref)
         target = engine.datasets.export(version.ref, args.destination)
     document = {"ref": version.ref, "path": str(target), "rows": version.row_count}
@@ -231,10 +240,10 @@ def run_export(args: argparse.Namespace, out: Output) -> int:
 
 def _emit_rows(out: Output, extra: dict[str, Any], columns: list[str], rows: list[tuple[Any, ...]]) -> None:
     document = {**extra, "columns": columns, "rows": [[_plain(v) for v in row] for row in rows]}
-    out.emit(document, lambda console: _table(console, columns, [[cell(v) for v in row] for row in rows]))
+    out.emit(document, lambda console: table(console, columns, [[cell(v) for v in row] for row in rows]))
 
 
-def _table(console: Console, headers: list[str], rows: list[list[str]], empty: str = "no rows") -> None:
+def table(console: Console, headers: list[str], rows: list[list[str]], empty: str = "no rows") -> None:
     from rich.table import Table
 
     if not rows:
