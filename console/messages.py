@@ -41,12 +41,18 @@ class FilterChanged(Message):
 
 
 class VersionDetailsLoaded(Message):
-    """A dataset version's profile and first page of rows are ready."""
+    """A dataset version's profile and its newest validation report (suite, report) are ready."""
 
-    def __init__(self, version: DatasetVersion, profiles: list[ColumnProfile]) -> None:
+    def __init__(
+        self,
+        version: DatasetVersion,
+        profiles: list[ColumnProfile],
+        validation: tuple[str, dict[str, Any]] | None,
+    ) -> None:
         super().__init__()
         self.version = version
         self.profiles = profiles
+        self.validation = validation
 
 
 class RowsPageLoaded(Message):
@@ -79,3 +85,20 @@ class DiffComputed(Message):
     def __init__(self, diff: VersionDiff) -> None:
         super().__init__()
         self.diff = diff
+
+
+class VersionValidated(Message):
+    """A dataset version was validated against a suite; the report in its stored (dict) form."""
+
+    def __init__(self, ref: str, suite: str, report: dict[str, Any]) -> None:
+        super().__init__()
+        self.ref = ref
+        self.suite = suite
+        self.report = report
+
+
+class SuiteRequired(Message):
+    def __init__(self, dataset: str, suite: str) -> None:
+        super().__init__()
+        self.dataset = dataset
+        self.suite = suite

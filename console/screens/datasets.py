@@ -21,7 +21,9 @@ from console.messages import (
     DatasetIngested,
     DiffComputed,
     RowsPageLoaded,
+    SuiteRequired,
     VersionDetailsLoaded,
+    VersionValidated,
     WorkProgressed,
 )
 from console.screens.base import ConsoleScreen
@@ -51,6 +53,8 @@ class DatasetsScreen(ConsoleScreen):
     BINDINGS: ClassVar[list[Binding | tuple[str, str] | tuple[str, str, str]]] = [
         Binding("i", "ingest", "Ingest file"),
         Binding("d", "diff", "Diff versions"),
+        Binding("v", "validate", "Validate"),
+        Binding("R", "require", "Require suite"),
         Binding("left_square_bracket", "page(-1)", "Previous page"),
         Binding("right_square_bracket", "page(1)", "Next page"),
     ]
@@ -79,6 +83,9 @@ class DatasetsScreen(ConsoleScreen):
                     with TabPane("Rows", id="rows-tab"):
                         yield Static("", id="page-info")
                         yield DataTable(id="rows", zebra_stripes=True)
+                    with TabPane("Validation", id="validation-tab"):
+                        yield Static("not validated yet: press v", id="validation-summary")
+                        yield DataTable(id="validation", zebra_stripes=True)
                 with Vertical(id="work"):
                     yield ProgressBar(id="work-progress", total=1.0, show_eta=False)
                     yield RichLog(id="work-log", max_lines=200, wrap=True)
@@ -90,6 +97,9 @@ class DatasetsScreen(ConsoleScreen):
         self.query_one("#versions", DataTable).add_columns("version", "rows", "cols", "status", "created")
         self.query_one("#profile", DataTable).add_columns(
             "column", "type", "nulls", "distinct~", "min", "max", "mean", "top / histogram"
+        )
+        self.query_one("#validation", DataTable).add_columns(
+            "", "expectation", "column", "unexpected", "%", "examples", "ran in"
         )
 
     # -- live list of datasets and versions -------------------------------------------------
@@ -158,7 +168,8 @@ class DatasetsScreen(ConsoleScreen):
         engine = self.console_app.engine
         assert engine is not None
         version = engine.datasets.resolve(ref)
-        self.post_message(VersionDetailsLoaded(version, engine.datasets.profile(ref)))
+        profiles = engine.datasets.profile(ref)
+        self.post_message(VersionDetailsLoaded(version, profiles, engine.quality.latest_report(ref)))
         columns, rows = engine.datasets.head(ref, 0, PAGE_SIZE)
         self.post_message(RowsPageLoaded(ref, 0, columns, rows))
 
@@ -176,6 +187,24 @@ class DatasetsScreen(ConsoleScreen):
         table.clear()
         for profile in message.profiles:
             table.add_row(*_profile_row(profile))
+        self._show_validation(*(message.validation or (None, None)))
+
+    def _show_validation(self, suite: str | None, report: dict[str, Any] | None) -> None:
+        summary = self.query_one("#validation-summary", Static)
+        table = self.query_one("#validation", DataTable)
+        table.clear()
+        if suite is None or report is None:
+            summary.update("not validated yet: press v")
+            return
+        verdict = (
+            Text("passed", style="bold green") if report["success"] else Text("failed", style="bold red")
+        )
+        failed = sum(not result["success"] for result in report["results"])
+        summary.update(
+            Text.assemble(f"suite {suite}: ", verdict, f"  {failed} of {len(report['results'])} failed")
+        )
+        for result in report["results"]:
+            table.add_row(*_validation_row(result))
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="rows page")
     def _load_page(self, ref: str, offset: int) -> None:
@@ -263,6 +292,63 @@ class DatasetsScreen(ConsoleScreen):
         if worker.group == "ingest":
             self.query_one("#work-log", RichLog).write(Text(f"failed: {worker.error}", style="red"))
 
+    # -- validation ---------------------------------------------------------------------------
+
+    def action_validate(self) -> None:
+        if self.selected_version is None:
+            self.app.notify("Select a dataset version first", severity="warning")
+            return
+        fields = [Field("suite", "Suite", placeholder="churn_suite")]
+        title = f"Validate {self.selected_version.ref} against a stored suite"
+        self.app.push_screen(FormDialog(title, fields, "Validate"), self._start_validation)
+
+    def _start_validation(self, values: dict[str, str] | None) -> None:
+        if values is not None and self.selected_version is not None:
+            self._validate(self.selected_version.ref, values["suite"])
+
+    @work(thread=True, exclusive=True, exit_on_error=False, group="validate")
+    def _validate(self, ref: str, suite: str) -> None:
+        engine = self.console_app.engine
+        assert engine is not None
+        report = engine.quality.validate(ref, suite)
+        self.post_message(VersionValidated(ref, suite, report.to_dict()))
+
+    def on_version_validated(self, message: VersionValidated) -> None:
+        verdict = "passed" if message.report["success"] else "failed"
+        self.app.notify(
+            f"{message.ref} {verdict} suite {message.suite}",
+            title="Validation",
+            severity="information" if message.report["success"] else "warning",
+        )
+        if self.selected_version is not None and self.selected_version.ref == message.ref:
+            self._show_validation(message.suite, message.report)
+            self.query_one("#version-tabs", TabbedContent).active = "validation-tab"
+        self._versions = []
+        self.refresh_now()
+
+    def action_require(self) -> None:
+        if self.selected_dataset is None:
+            return
+        fields = [Field("suite", "Suite every new version must pass", placeholder="churn_suite")]
+        title = f"Require a suite for {self.selected_dataset}"
+        self.app.push_screen(FormDialog(title, fields, "Require"), self._start_require)
+
+    def _start_require(self, values: dict[str, str] | None) -> None:
+        if values is not None and self.selected_dataset is not None:
+            self._require(self.selected_dataset, values["suite"])
+
+    @work(thread=True, exclusive=True, exit_on_error=False, group="require")
+    def _require(self, dataset: str, suite: str) -> None:
+        engine = self.console_app.engine
+        assert engine is not None
+        engine.quality.require(dataset, suite)
+        self.post_message(SuiteRequired(dataset, suite))
+
+    def on_suite_required(self, message: SuiteRequired) -> None:
+        self.app.notify(
+            f"new versions of {message.dataset} must pass {message.suite}", title="Suite required"
+        )
+
     # -- diff ----------------------------------------------------------------------------------
 
     def action_diff(self) -> None:
@@ -301,6 +387,22 @@ def _refill(table: DataTable[Any], rows: list[list[Any]], keys: list[str], keep:
 def _status_text(status: str) -> Text:
     style = {"passed": "green", "failed": "red", "quarantined": "bold red"}.get(status, "dim")
     return Text(status, style=style)
+
+
+def _validation_row(result: dict[str, Any]) -> list[Any]:
+    mark = Text("✓", style="green") if result["success"] else Text("✗", style="bold red")
+    count = result.get("unexpected_count")
+    percent = result.get("unexpected_percent")
+    style = "" if result["success"] else "red"
+    return [
+        mark,
+        Text(result["type"].removeprefix("expect_"), style=style),
+        str(result["kwargs"].get("column", "")),
+        "" if count is None else f"{count:,}",
+        "" if percent is None else f"{percent:.2f}",
+        ", ".join(cell(value) for value in result.get("partial_unexpected", [])[:3]),
+        result.get("path", ""),
+    ]
 
 
 def _profile_row(profile: ColumnProfile) -> list[Any]:

@@ -113,3 +113,56 @@ async def test_slash_filters_datasets_by_name(console_app: MlopsApp) -> None:
         await until(pilot, lambda: len(rows_of(console_app, "#datasets DataTable")) == 2)
         await pilot.press("slash", *"k2")
         await until(pilot, lambda: [r[0] for r in rows_of(console_app, "#datasets DataTable")] == ["week2"])
+
+
+async def test_validate_shows_failing_expectations_in_red_and_the_status(console_app: MlopsApp) -> None:
+    async with console_app.run_test(size=SIZE) as pilot:
+        await open_datasets(console_app, pilot)
+        assert console_app.engine is not None
+        console_app.engine.suites.add(SAMPLE / "churn_suite.json")
+        console_app.engine.datasets.ingest(SAMPLE / "churn_week_2.csv", "weekly")
+        await until(
+            pilot, lambda: "weekly@v1" in str(console_app.screen.query_one("#version-title", Static).render())
+        )
+        await pilot.press("v")
+        console_app.screen.query_one("#field-suite", Input).value = "churn_suite"
+        await pilot.click("#submit")
+        await until(
+            pilot, lambda: len(rows_of(console_app, "#validation")) == 7, what="the validation results"
+        )
+        failed = [(row[1], row[2], row[3]) for row in rows_of(console_app, "#validation") if row[0] == "✗"]
+        assert failed == [
+            ("column_values_to_not_be_null", "customer_id", "75"),
+            ("column_values_to_be_between", "age", "50"),
+        ]
+        assert "failed" in str(console_app.screen.query_one("#validation-summary", Static).render())
+        await until(
+            pilot, lambda: rows_of(console_app, "#versions")[0][3] == "failed", what="the failed status"
+        )
+
+
+async def test_require_then_a_failing_ingest_is_quarantined(console_app: MlopsApp) -> None:
+    async with console_app.run_test(size=SIZE) as pilot:
+        await open_datasets(console_app, pilot)
+        assert console_app.engine is not None
+        console_app.engine.suites.add(SAMPLE / "churn_suite.json")
+        console_app.engine.datasets.ingest(SAMPLE / "churn_week_1.csv", "weekly")
+        await until(pilot, lambda: len(rows_of(console_app, "#versions")) == 1)
+        await pilot.press("R")
+        console_app.screen.query_one("#field-suite", Input).value = "churn_suite"
+        await pilot.click("#submit")
+        await until(
+            pilot,
+            lambda: (
+                console_app.engine is not None
+                and console_app.engine.quality.required_suite("weekly") == "churn_suite"
+            ),
+        )
+        await pilot.press("i")
+        console_app.screen.query_one("#field-path", Input).value = str(SAMPLE / "churn_week_2.csv")
+        await pilot.click("#submit")
+        await until(
+            pilot,
+            lambda: any(row[3] == "quarantined" for row in rows_of(console_app, "#versions")),
+            what="the quarantined version",
+        )
