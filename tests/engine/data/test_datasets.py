@@ -73,6 +73,8 @@ def test_profile_matches_pandas_and_is_cached(engine: Engine) -> None:
     assert (age.min, age.max, age.null_count) == (frame.age.min(), frame.age.max(), 0)
     assert age.mean == pytest.approx(frame.age.mean())
     assert age.std == pytest.approx(frame.age.std())
+    assert age.quantiles["p25"] == pytest.approx(frame.age.quantile(0.25))
+    assert age.quantiles["p50"] == pytest.approx(frame.age.median())
     assert sum(count for _, _, count in age.histogram) == 20_000
     assert abs(age.approx_distinct - frame.age.nunique()) <= 0.05 * frame.age.nunique()
     assert profiles["gender"].top_values[0] == ("male", int((frame.gender == "male").sum()))
