@@ -14,6 +14,7 @@ from types import TracebackType
 
 from engine.config import Config, load_config
 from engine.data.datasets import Datasets
+from engine.data.feature_store import FeatureStore
 from engine.data.quality import DataQuality
 from engine.data.suite_store import Suites
 from engine.db import Database
@@ -37,6 +38,7 @@ class Engine:
         self.suites = Suites(db, self.events)
         self.quality = DataQuality(db, self.events, self.datasets, self.suites)
         self.datasets.after_ingest = self.quality.validate_if_required
+        self.features = FeatureStore(db, self.events, self.datasets)
         self._lock = lock
         self._db = db
         self._shutdown = ShutdownGuard(self.close)

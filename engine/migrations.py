@@ -94,6 +94,27 @@ MIGRATIONS: tuple[Migration, ...] = (
         );
         """,
     ),
+    Migration(
+        4,
+        "feature store registry and online schema",
+        """
+        CREATE TABLE feature_registry (
+            kind VARCHAR NOT NULL,            -- entity, feature_view or on_demand_view
+            name VARCHAR NOT NULL,
+            definition JSON NOT NULL,
+            applied_at TIMESTAMPTZ NOT NULL DEFAULT current_timestamp,
+            PRIMARY KEY (kind, name)
+        );
+        CREATE TABLE feature_materializations (
+            view VARCHAR PRIMARY KEY,
+            relation VARCHAR NOT NULL,        -- the dataset version the online values came from
+            materialized_until TIMESTAMP NOT NULL,
+            row_count BIGINT NOT NULL,
+            materialized_at TIMESTAMPTZ NOT NULL DEFAULT current_timestamp
+        );
+        CREATE SCHEMA feature_online;         -- one table per online feature view, keyed by its join keys
+        """,
+    ),
 )
 
 LATEST_VERSION = MIGRATIONS[-1].version
