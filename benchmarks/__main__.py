@@ -4,9 +4,15 @@ from __future__ import annotations
 
 import sys
 
-from benchmarks import console_startup, data_ingest
+from benchmarks import console_startup, data_ingest, data_ingest_large, features, validation
 
-BENCHMARKS = {"console_startup": console_startup.main, "data_ingest": data_ingest.main}
+BENCHMARKS = {
+    "console_startup": console_startup.main,
+    "data_ingest": data_ingest.main,
+    "data_ingest_large": data_ingest_large.main,
+    "validation": validation.main,
+    "features": features.main,
+}
 
 
 def main(names: list[str]) -> None:
