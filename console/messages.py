@@ -102,3 +102,25 @@ class SuiteRequired(Message):
         super().__init__()
         self.dataset = dataset
         self.suite = suite
+
+
+class FeaturesApplied(Message):
+    def __init__(self, summary: str) -> None:
+        super().__init__()
+        self.summary = summary
+
+
+class FeaturesMaterialized(Message):
+    def __init__(self, views: int, rows_written: int) -> None:
+        super().__init__()
+        self.views = views
+        self.rows_written = rows_written
+
+
+class OnlineFeaturesLoaded(Message):
+    """One entity's online feature values came back from the online store."""
+
+    def __init__(self, entity: dict[str, Any], values: dict[str, Any]) -> None:
+        super().__init__()
+        self.entity = entity
+        self.values = values

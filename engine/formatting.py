@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Any
 
 SPARK_BARS = " ▁▂▃▄▅▆▇█"
@@ -27,3 +28,16 @@ def sparkline(counts: list[int]) -> str:
     """A histogram in one line of block characters."""
     peak = max(counts, default=0)
     return "".join(SPARK_BARS[round(count / peak * 8)] for count in counts) if peak else ""
+
+
+def duration(span: timedelta | None) -> str:
+    """A span the way TTLs are written in definitions: ``30d``, ``12h``, ``1d12h``, ``90s``."""
+    if span is None:
+        return ""
+    seconds = int(span.total_seconds())
+    parts = []
+    for unit, size in (("d", 86400), ("h", 3600), ("m", 60), ("s", 1)):
+        count, seconds = divmod(seconds, size)
+        if count:
+            parts.append(f"{count}{unit}")
+    return "".join(parts) or "0s"

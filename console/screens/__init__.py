@@ -10,6 +10,7 @@ from dataclasses import dataclass
 
 from console.screens.base import ConsoleScreen
 from console.screens.datasets import DatasetsScreen
+from console.screens.features import FeaturesScreen
 from console.screens.home import HomeScreen
 
 
@@ -27,4 +28,8 @@ class ScreenEntry:
         return self.screen.TITLE
 
 
-SCREENS: tuple[ScreenEntry, ...] = (ScreenEntry("1", HomeScreen), ScreenEntry("2", DatasetsScreen))
+SCREENS: tuple[ScreenEntry, ...] = (
+    ScreenEntry("1", HomeScreen),
+    ScreenEntry("2", DatasetsScreen),
+    ScreenEntry("3", FeaturesScreen),
+)

@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 import argparse
-import json
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from engine.cli.data_commands import opened, table
 from engine.cli.output import Output
 from engine.errors import InvalidInput
-from engine.formatting import cell
+from engine.formatting import cell, duration
 
 if TYPE_CHECKING:
     from rich.console import Console
@@ -99,7 +98,7 @@ def run_list(args: argparse.Namespace, out: Output) -> int:
                 view.name,
                 "feature view" if stored else "on demand",
                 view.source if isinstance(view, FeatureView) else "",
-                "" if ttl is None else str(ttl),
+                duration(ttl),
                 "yes" if isinstance(view, FeatureView) and view.online else "no",
                 cell(until),
                 ", ".join(features),
@@ -170,7 +169,9 @@ def run_materialize(args: argparse.Namespace, out: Output) -> int:
 
 
 def run_online(args: argparse.Namespace, out: Output) -> int:
-    entity = dict(_key_value(item) for item in args.entity)
+    from engine.data.feature_store import parse_entity
+
+    entity = parse_entity(args.entity)
     at = _timestamp(args.at, "--at") if args.at else None
     with opened(args, "features online") as engine:
         values = engine.features.online(entity, _feature_list(args.features), at)
@@ -182,16 +183,6 @@ def run_online(args: argparse.Namespace, out: Output) -> int:
 
 def _feature_list(text: str) -> list[str]:
     return [item.strip() for item in text.split(",") if item.strip()]
-
-
-def _key_value(item: str) -> tuple[str, Any]:
-    key, separator, value = item.partition("=")
-    if not separator or not key:
-        raise InvalidInput(f"--entity {item!r}: expected JOIN_KEY=VALUE, e.g. customer_id=42")
-    try:
-        return key, json.loads(value)
-    except ValueError:
-        return key, value
 
 
 def _timestamp(text: str, option: str) -> datetime:

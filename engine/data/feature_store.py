@@ -7,6 +7,8 @@ reports each view's online freshness.
 
 from __future__ import annotations
 
+import json
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -101,6 +103,22 @@ class FeatureStore:
     ) -> dict[str, Any]:
         with self._db.cursor() as cursor:
             return store.get_online_features(cursor, entity, features, now)
+
+
+def parse_entity(items: Iterable[str]) -> dict[str, Any]:
+    """Join keys from ``key=value`` items; values are read as JSON when they parse (so 42 is a number)."""
+    entity: dict[str, Any] = {}
+    for item in (part.strip() for part in items):
+        key, separator, value = item.partition("=")
+        if not separator or not key.strip():
+            raise InvalidInput(f"entity {item!r}: expected JOIN_KEY=VALUE, e.g. customer_id=42")
+        try:
+            entity[key.strip()] = json.loads(value)
+        except ValueError:
+            entity[key.strip()] = value.strip()
+    if not entity:
+        raise InvalidInput("entity: expected JOIN_KEY=VALUE, e.g. customer_id=42")
+    return entity
 
 
 def write_frame(frame: pd.DataFrame, destination: str | Path) -> Path:

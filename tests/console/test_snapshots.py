@@ -29,7 +29,7 @@ PINNED_OWNER = OwnerInfo(
 
 
 def pinned_app(
-    template: Path, events: list[tuple[str, str, str]], datasets: tuple[str, ...] = ()
+    template: Path, events: list[tuple[str, str, str]], datasets: tuple[str, ...] = (), features: bool = False
 ) -> MlopsApp:
     shutil.rmtree(SNAPSHOT_WORKSPACE, ignore_errors=True)
     shutil.copytree(template, SNAPSHOT_WORKSPACE)
@@ -38,6 +38,8 @@ def pinned_app(
             for file_name in datasets:
                 local_copy = shutil.copy(SAMPLE / file_name, SNAPSHOT_WORKSPACE / file_name)
                 engine.datasets.ingest(local_copy, "churn")
+            if features:
+                engine.features.apply(SAMPLE / "features.toml")
     with duckdb.connect(str(SNAPSHOT_WORKSPACE / ".mlops" / "workspace.duckdb")) as con:
         con.execute(
             "UPDATE dataset_versions"
@@ -92,5 +94,23 @@ def test_datasets_screen(snap_compare: Callable[..., bool], workspace_template: 
     app = pinned_app(workspace_template, [], datasets=("churn_reference.csv", "churn_week_3.csv"))
     try:
         assert snap_compare(app, terminal_size=(140, 40), run_before=datasets_shown)
+    finally:
+        app.close_engine()
+
+
+async def features_shown(pilot: Pilot[Any]) -> None:
+    app = pilot.app
+    await until(pilot, lambda: app.engine is not None)
+    await pilot.press("3")
+    await until(
+        pilot, lambda: len(app.screen.query_one("#view-features", DataTable).rows) > 0, what="the views"
+    )
+    await pilot.pause()
+
+
+def test_features_screen(snap_compare: Callable[..., bool], workspace_template: Path) -> None:
+    app = pinned_app(workspace_template, [], datasets=("churn_reference.csv",), features=True)
+    try:
+        assert snap_compare(app, terminal_size=(140, 40), run_before=features_shown)
     finally:
         app.close_engine()

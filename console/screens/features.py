@@ -1,0 +1,198 @@
+"""Features: entities' feature views with their TTL and online freshness, online lookups,
+materialize and apply."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any, ClassVar
+
+from rich.text import Text
+from textual import work
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, Vertical
+from textual.widgets import Button, DataTable, Input, Static
+
+from console.messages import FeaturesApplied, FeaturesMaterialized, OnlineFeaturesLoaded
+from console.screens.base import ConsoleScreen
+from console.widgets.dialogs import Field, FormDialog
+from console.widgets.filter_table import FilterableTable
+from engine.data.feature_store import ViewStatus, parse_entity
+from engine.data.features import FeatureView
+from engine.errors import InvalidInput
+from engine.facade import Engine
+from engine.formatting import cell, duration
+from engine.status import WorkspaceStatus
+
+
+class FeaturesScreen(ConsoleScreen):
+    MODE: ClassVar[str] = "features"
+    TITLE: ClassVar[str] = "Features"
+    CSS_PATH = "features.tcss"
+    BINDINGS: ClassVar[list[Binding | tuple[str, str] | tuple[str, str, str]]] = [
+        Binding("a", "apply", "Apply definitions"),
+        Binding("m", "materialize", "Materialize"),
+        Binding("l", "lookup", "Look up entity"),
+    ]
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._statuses: list[ViewStatus] = []
+        self.selected_view: str | None = None
+
+    def compose_body(self) -> ComposeResult:
+        with Vertical(id="features-body"):
+            with Vertical(classes="panel", id="views-panel"):
+                yield Static("Feature views", classes="panel-title")
+                yield FilterableTable(id="views", placeholder="filter views by name…")
+            with Horizontal(id="features-lower"):
+                with Vertical(classes="panel", id="view-panel"):
+                    yield Static("Select a feature view", id="view-title", classes="panel-title")
+                    yield DataTable(id="view-features", zebra_stripes=True)
+                with Vertical(classes="panel", id="lookup-panel"):
+                    yield Static("Online lookup", classes="panel-title")
+                    with Horizontal(id="lookup-form"):
+                        yield Input(placeholder="customer_id=100005", id="lookup-entity")
+                        yield Button("Look up", id="lookup-button", variant="primary")
+                    yield DataTable(id="lookup-result", zebra_stripes=True)
+
+    def on_mount(self) -> None:
+        self.query_one("#views", FilterableTable).table.add_columns(
+            "view", "kind", "entities (keys)", "source", "ttl", "online", "materialized until", "online rows"
+        )
+        self.query_one("#view-features", DataTable).add_columns("feature", "type")
+        self.query_one("#lookup-result", DataTable).add_columns("feature", "value")
+
+    # -- live list ------------------------------------------------------------------------------
+
+    def load_live_data(self, engine: Engine) -> list[ViewStatus]:
+        wanted = self.filters.get("views", "").lower()
+        return [status for status in engine.features.views() if wanted in status.view.name.lower()]
+
+    def show_live_data(self, status: WorkspaceStatus, data: list[ViewStatus]) -> None:
+        if data == self._statuses:
+            return
+        self._statuses = data
+        table = self.query_one("#views", FilterableTable).table
+        table.clear()
+        for item in data:
+            table.add_row(*_view_row(item), key=item.view.name)
+        names = [item.view.name for item in data]
+        if self.selected_view in names:
+            table.move_cursor(row=names.index(self.selected_view))
+        elif names:
+            self._select(names[0])
+
+    def on_data_table_row_highlighted(self, event: DataTable.RowHighlighted) -> None:
+        if event.data_table.parent is self.query_one("#views", FilterableTable) and event.row_key.value:
+            self._select(event.row_key.value)
+
+    def _select(self, name: str) -> None:
+        status = next((s for s in self._statuses if s.view.name == name), None)
+        if status is None:
+            return
+        self.selected_view = name
+        view = status.view
+        description = f"  {view.description}" if view.description else ""
+        self.query_one("#view-title", Static).update(Text.assemble((view.name, "bold"), description))
+        table = self.query_one("#view-features", DataTable)
+        table.clear()
+        for feature in view.features:
+            table.add_row(feature.name, feature.dtype)
+
+    # -- actions --------------------------------------------------------------------------------
+
+    def action_apply(self) -> None:
+        fields = [Field("path", "Definitions file (.toml)", placeholder="sample_data/features.toml")]
+        self.app.push_screen(FormDialog("Apply feature definitions", fields, "Apply"), self._start_apply)
+
+    def _start_apply(self, values: dict[str, str] | None) -> None:
+        if values is not None:
+            self._apply(values["path"])
+
+    @work(thread=True, exclusive=True, exit_on_error=False, group="apply features")
+    def _apply(self, path: str) -> None:
+        engine = self.console_app.engine
+        assert engine is not None
+        result = engine.features.apply(path)
+        summary = f"{len(result.added)} added, {len(result.changed)} changed, {len(result.removed)} removed"
+        self.post_message(FeaturesApplied(summary))
+
+    def on_features_applied(self, message: FeaturesApplied) -> None:
+        self.app.notify(message.summary, title="Feature definitions applied")
+        self.refresh_now()
+
+    def action_materialize(self) -> None:
+        self.app.notify("materializing online views…", title="Materialize")
+        self._materialize()
+
+    @work(thread=True, exclusive=True, exit_on_error=False, group="materialize")
+    def _materialize(self) -> None:
+        engine = self.console_app.engine
+        assert engine is not None
+        done = engine.features.materialize()
+        self.post_message(FeaturesMaterialized(len(done), sum(item.rows_written for item in done)))
+
+    def on_features_materialized(self, message: FeaturesMaterialized) -> None:
+        self.app.notify(f"{message.views} views, {message.rows_written:,} rows written", title="Materialized")
+        self.refresh_now()
+
+    def action_lookup(self) -> None:
+        self.query_one("#lookup-entity", Input).focus()
+
+    def on_input_submitted(self, event: Input.Submitted) -> None:
+        if event.input.id == "lookup-entity":
+            self._start_lookup()
+
+    def on_button_pressed(self, event: Button.Pressed) -> None:
+        if event.button.id == "lookup-button":
+            self._start_lookup()
+
+    def _start_lookup(self) -> None:
+        text = self.query_one("#lookup-entity", Input).value
+        status = next((s for s in self._statuses if s.view.name == self.selected_view), None)
+        if status is None:
+            self.app.notify("Select a feature view first", severity="warning")
+            return
+        try:
+            entity = parse_entity(text.split(","))
+        except InvalidInput as error:
+            self.app.notify(str(error), severity="error")
+            return
+        self._lookup(entity, [f"{status.view.name}:{feature.name}" for feature in status.view.features])
+
+    @work(thread=True, exclusive=True, exit_on_error=False, group="online lookup")
+    def _lookup(self, entity: dict[str, Any], features: list[str]) -> None:
+        engine = self.console_app.engine
+        assert engine is not None
+        self.post_message(OnlineFeaturesLoaded(entity, engine.features.online(entity, features)))
+
+    def on_online_features_loaded(self, message: OnlineFeaturesLoaded) -> None:
+        table = self.query_one("#lookup-result", DataTable)
+        table.clear()
+        for name, value in message.values.items():
+            table.add_row(name, Text("expired / none", style="dim") if value is None else cell(value))
+
+
+def _view_row(status: ViewStatus) -> list[Any]:
+    view = status.view
+    if not isinstance(view, FeatureView):
+        return [view.name, "on demand", "", "", "", "", "", ""]
+    until = status.materialized_until
+    freshness: Text | str = ""
+    if until is not None:
+        aware = until if until.tzinfo else until.replace(tzinfo=UTC)
+        stale = view.ttl is not None and datetime.now(UTC) - aware > view.ttl
+        freshness = Text(aware.strftime("%Y-%m-%d %H:%M"), style="yellow" if stale else "green")
+    elif view.online:
+        freshness = Text("never", style="dim")
+    return [
+        view.name,
+        "feature view",
+        f"{', '.join(view.entities)} ({', '.join(view.join_keys)})",
+        view.source,
+        duration(view.ttl),
+        "yes" if view.online else "no",
+        freshness,
+        "" if status.online_rows is None else f"{status.online_rows:,}",
+    ]
