@@ -7,8 +7,10 @@ that watermark and upserts them; a new dataset version, an earlier ``end`` or a 
 rebuilds the table. Rows without a join key cannot be looked up and are skipped.
 
 A lookup is one primary-key query per view. DuckDB costs about half a millisecond per query
-here whatever the query, so the fast path is an ``OnlineLookup`` prepared once per feature
-list (registry read and SQL built once); ``get_online_features`` prepares one per call.
+here whatever the query, so there are two faster paths: an ``OnlineLookup`` prepared once
+per feature list (registry read and SQL built once), and an ``OnlineIndex`` holding a
+lookup's online rows in memory, which the engine rebuilds whenever it changes the store.
+``get_online_features`` prepares a lookup per call.
 A view never materialized (or rebuilt by ``apply``) has no table: the lookup reports that
 when it happens rather than checking before every lookup.
 Values older than the view's TTL at ``now`` come back as None, as missing entities do.
@@ -122,6 +124,7 @@ class _ViewQuery:
 
     view: FeatureView
     sql: str
+    columns: tuple[str, ...]  # quoted feature columns, as selected by ``sql`` after the event time
     names: tuple[str, ...]
 
 
@@ -138,11 +141,7 @@ class OnlineLookup:
         """The features of one entity (its join keys → values); expired or missing values are None."""
         import duckdb
 
-        missing = [key for key in self.plan.join_keys if key not in entity]
-        if missing:
-            raise InvalidInput(
-                f"entity {dict(entity)!r}: no join key {missing[0]!r}; the requested features need it"
-            )
+        _check_join_keys(self.plan, entity)
         now_ns = epoch_ns(now if now is not None else datetime.now(UTC))
         values: dict[str, Any] = {}
         for query in self.queries:
@@ -160,6 +159,52 @@ class OnlineLookup:
         return {returned: values[working] for working, returned in self.plan.outputs.items()}
 
 
+@dataclass(frozen=True)
+class OnlineIndex:
+    """An ``OnlineLookup``'s views held in memory: one dict lookup per view instead of a query.
+
+    The engine owns every write to the online store (one owner process per workspace), so it
+    rebuilds an index exactly when ``materialize`` or ``apply`` changed the store; between
+    those, the index is the store. Results are the same as ``OnlineLookup.get`` (tested).
+    """
+
+    lookup: OnlineLookup
+    rows: tuple[dict[tuple[Any, ...], tuple[Any, ...]], ...]  # per view: join keys -> (event ns, values...)
+
+    @classmethod
+    def load(cls, cursor: duckdb.DuckDBPyConnection, lookup: OnlineLookup) -> OnlineIndex:
+        import duckdb
+
+        tables = []
+        for query in lookup.queries:
+            keys = len(query.view.join_keys)
+            columns = ", ".join([*(f'"{key}"' for key in query.view.join_keys), _AT, *query.columns])
+            try:
+                fetched = cursor.execute(f"SELECT {columns} FROM {online_table(query.view.name)}").fetchall()
+            except duckdb.CatalogException as error:
+                raise InvalidInput(
+                    f"feature view {query.view.name!r} has no online values yet; materialize it first"
+                ) from error
+            tables.append({row[:keys]: row[keys:] for row in fetched})
+        return cls(lookup, tuple(tables))
+
+    def get(self, entity: Mapping[str, Any], now: datetime | None = None) -> dict[str, Any]:
+        plan = self.lookup.plan
+        _check_join_keys(plan, entity)
+        now_ns = epoch_ns(now if now is not None else datetime.now(UTC))
+        values: dict[str, Any] = {}
+        for query, table in zip(self.lookup.queries, self.rows, strict=True):
+            row = table.get(tuple(entity[key] for key in query.view.join_keys))
+            ttl_ns = query.view.ttl_ns
+            fresh = row is not None and (ttl_ns is None or now_ns - row[0] <= ttl_ns)
+            values.update(
+                zip(query.names, row[1:] if fresh and row else (None,) * len(query.names), strict=True)
+            )
+        if plan.on_demand:
+            values = _with_on_demand(plan, values)
+        return {returned: values[working] for working, returned in plan.outputs.items()}
+
+
 def prepare_online_lookup(
     cursor: duckdb.DuckDBPyConnection, features: Sequence[str], *, full_feature_names: bool = False
 ) -> OnlineLookup:
@@ -172,11 +217,11 @@ def prepare_online_lookup(
             raise InvalidInput(
                 f"feature view {view.name!r} is not online; set online = true and materialize it"
             )
-        columns = ", ".join([_AT, *(f'"{name}"' for name in read.features)])
+        feature_columns = tuple(f'"{name}"' for name in read.features)
         where = " AND ".join(f'"{key}" = ?' for key in view.join_keys)
-        sql = f"SELECT {columns} FROM {online_table(view.name)} WHERE {where}"
+        sql = f"SELECT {', '.join([_AT, *feature_columns])} FROM {online_table(view.name)} WHERE {where}"
         names = tuple(working_name(FeatureRef(view.name, name)) for name in read.features)
-        queries.append(_ViewQuery(view, sql, names))
+        queries.append(_ViewQuery(view, sql, feature_columns, names))
     return OnlineLookup(plan, tuple(queries))
 
 
@@ -192,6 +237,14 @@ def get_online_features(
     return prepare_online_lookup(cursor, features, full_feature_names=full_feature_names).get(
         cursor, entity, now
     )
+
+
+def _check_join_keys(plan: FeaturePlan, entity: Mapping[str, Any]) -> None:
+    missing = [key for key in plan.join_keys if key not in entity]
+    if missing:
+        raise InvalidInput(
+            f"entity {dict(entity)!r}: no join key {missing[0]!r}; the requested features need it"
+        )
 
 
 def _with_on_demand(plan: FeaturePlan, values: dict[str, Any]) -> dict[str, Any]:

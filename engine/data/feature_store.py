@@ -36,11 +36,17 @@ class ViewStatus:
     online_rows: int | None
 
 
+MAX_INDEXES = 32  # feature lists whose online rows are kept in memory at once
+
+
 class FeatureStore:
     def __init__(self, db: Database, events: EventLog, datasets: Datasets) -> None:
         self._db = db
         self._events = events
         self._datasets = datasets
+        # Online rows in memory per requested feature list; dropped whenever this engine (the
+        # only writer of the online store) applies definitions or materializes.
+        self._indexes: dict[tuple[str, ...], store.OnlineIndex] = {}
 
     def _resolve(self, reference: str) -> str:
         return self._datasets.resolve(reference).relation
@@ -53,6 +59,7 @@ class FeatureStore:
         with self._db.cursor() as cursor:
             definitions = store.load_definitions(source, cursor, self._resolve)
             result = store.apply(cursor, definitions)
+        self._indexes.clear()
         changes = f"{len(result.added)} added, {len(result.changed)} changed, {len(result.removed)} removed"
         self._events.record("features", source.name, f"applied: {changes}")
         return result
@@ -92,6 +99,7 @@ class FeatureStore:
     def materialize(self, end: datetime | None = None) -> list[store.Materialization]:
         with self._db.cursor() as cursor:
             done = store.materialize(cursor, self._resolve, end)
+        self._indexes.clear()
         rows = sum(item.rows_written for item in done)
         self._events.record(
             "features", "online store", f"materialized {len(done)} views, {rows:,} rows written"

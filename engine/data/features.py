@@ -29,6 +29,7 @@ from engine.data.feature_definitions import (
 )
 from engine.data.feature_online import (
     Materialization,
+    OnlineIndex,
     OnlineLookup,
     get_online_features,
     materialize,
@@ -47,6 +48,7 @@ __all__ = [
     "FeatureView",
     "Materialization",
     "OnDemandView",
+    "OnlineIndex",
     "OnlineLookup",
     "Resolver",
     "apply",
