@@ -10,6 +10,9 @@ from pathlib import Path
 import duckdb
 
 from engine.facade import Engine
+from tests.conftest import REPO_ROOT
+
+SAMPLE = REPO_ROOT / "sample_data"
 
 HEAVY = ["textual", "pandas", "mlflow", "sklearn", "evidently", "great_expectations", "numpy"]
 
@@ -49,9 +52,10 @@ def test_status_of_a_new_workspace(engine: Engine) -> None:
 
 
 def test_status_counts_what_later_features_store(engine: Engine) -> None:
+    engine.datasets.ingest(SAMPLE / "churn_week_1.csv", "a")
+    engine.datasets.ingest(SAMPLE / "churn_week_2.csv", "b")
+    engine.datasets.ingest(SAMPLE / "churn_week_3.csv", "b")
     with engine._db.cursor() as cursor:
-        cursor.execute("CREATE TABLE datasets (name VARCHAR)")
-        cursor.execute("INSERT INTO datasets VALUES ('a'), ('b')")
         cursor.execute("CREATE TABLE alerts (status VARCHAR)")
         cursor.execute("INSERT INTO alerts VALUES ('open'), ('resolved'), ('open')")
     store = sqlite3.connect(engine.workspace.mlflow_db_path)
