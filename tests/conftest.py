@@ -6,6 +6,7 @@ test session and copied for each test; the copy is a complete, never-opened work
 
 from __future__ import annotations
 
+import json
 import shutil
 import sqlite3
 import subprocess
@@ -13,6 +14,7 @@ import sys
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -74,3 +76,11 @@ def wait_until(condition: Callable[[], bool], timeout: float = 30, what: str = "
         if time.monotonic() > deadline:
             raise AssertionError(f"timed out waiting for {what}")
         time.sleep(0.02)
+
+
+def mlops_json(workspace: Path, *args: str) -> dict[str, Any]:
+    """Run a command with --json on ``workspace``; it must succeed and print one document."""
+    result = run_mlops(*args, "--json", "--workspace", str(workspace))
+    assert result.returncode == 0, result.stderr
+    document: dict[str, Any] = json.loads(result.stdout)
+    return document

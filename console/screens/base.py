@@ -54,6 +54,14 @@ class ConsoleScreen(NotifiesWorkerErrors, Screen[None]):
         assert isinstance(self.app, MlopsApp)
         return self.app
 
+    @property
+    def engine(self) -> Engine:
+        """The open engine, for workers: they are started only once the workspace has opened."""
+        engine = self.console_app.engine
+        if engine is None:
+            raise RuntimeError("the workspace is still opening")
+        return engine
+
     def compose(self) -> ComposeResult:
         yield WorkspaceHeader(str(self.console_app.workspace.mlops_dir))
         yield NavBar(self.MODE)
@@ -81,10 +89,8 @@ class ConsoleScreen(NotifiesWorkerErrors, Screen[None]):
 
     @work(thread=True, exclusive=True, exit_on_error=False, group=LIVE_REFRESH_GROUP)
     def _load_live(self) -> None:
-        engine = self.console_app.engine
-        assert engine is not None
-        status = engine.status()
-        data = self.load_live_data(engine)
+        status = self.engine.status()
+        data = self.load_live_data(self.engine)
         if not get_current_worker().is_cancelled:
             self.post_message(LiveDataLoaded(status, data))
 

@@ -165,8 +165,7 @@ class DatasetsScreen(ConsoleScreen):
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="version details")
     def _load_details(self, ref: str) -> None:
-        engine = self.console_app.engine
-        assert engine is not None
+        engine = self.engine
         version = engine.datasets.resolve(ref)
         profiles = engine.datasets.profile(ref)
         self.post_message(VersionDetailsLoaded(version, profiles, engine.quality.latest_report(ref)))
@@ -208,8 +207,7 @@ class DatasetsScreen(ConsoleScreen):
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="rows page")
     def _load_page(self, ref: str, offset: int) -> None:
-        engine = self.console_app.engine
-        assert engine is not None
+        engine = self.engine
         columns, rows = engine.datasets.head(ref, offset, PAGE_SIZE)
         self.post_message(RowsPageLoaded(ref, offset, columns, rows))
 
@@ -260,8 +258,7 @@ class DatasetsScreen(ConsoleScreen):
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="ingest")
     def _ingest(self, path: str, name: str, schema: str | None) -> None:
-        engine = self.console_app.engine
-        assert engine is not None
+        engine = self.engine
 
         def report(stage: str, fraction: float | None) -> None:
             self.post_message(WorkProgressed(stage, fraction))
@@ -308,8 +305,7 @@ class DatasetsScreen(ConsoleScreen):
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="validate")
     def _validate(self, ref: str, suite: str) -> None:
-        engine = self.console_app.engine
-        assert engine is not None
+        engine = self.engine
         report = engine.quality.validate(ref, suite)
         self.post_message(VersionValidated(ref, suite, report.to_dict()))
 
@@ -339,8 +335,7 @@ class DatasetsScreen(ConsoleScreen):
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="require")
     def _require(self, dataset: str, suite: str) -> None:
-        engine = self.console_app.engine
-        assert engine is not None
+        engine = self.engine
         engine.quality.require(dataset, suite)
         self.post_message(SuiteRequired(dataset, suite))
 
@@ -367,8 +362,7 @@ class DatasetsScreen(ConsoleScreen):
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="diff")
     def _diff(self, before: str, after: str) -> None:
-        engine = self.console_app.engine
-        assert engine is not None
+        engine = self.engine
         self.post_message(DiffComputed(engine.datasets.diff(before, after)))
 
     def on_diff_computed(self, message: DiffComputed) -> None:

@@ -112,8 +112,7 @@ class FeaturesScreen(ConsoleScreen):
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="apply features")
     def _apply(self, path: str) -> None:
-        engine = self.console_app.engine
-        assert engine is not None
+        engine = self.engine
         result = engine.features.apply(path)
         summary = f"{len(result.added)} added, {len(result.changed)} changed, {len(result.removed)} removed"
         self.post_message(FeaturesApplied(summary))
@@ -128,8 +127,7 @@ class FeaturesScreen(ConsoleScreen):
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="materialize")
     def _materialize(self) -> None:
-        engine = self.console_app.engine
-        assert engine is not None
+        engine = self.engine
         done = engine.features.materialize()
         self.post_message(FeaturesMaterialized(len(done), sum(item.rows_written for item in done)))
 
@@ -163,8 +161,7 @@ class FeaturesScreen(ConsoleScreen):
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="online lookup")
     def _lookup(self, entity: dict[str, Any], features: list[str]) -> None:
-        engine = self.console_app.engine
-        assert engine is not None
+        engine = self.engine
         self.post_message(OnlineFeaturesLoaded(entity, engine.features.online(entity, features)))
 
     def on_online_features_loaded(self, message: OnlineFeaturesLoaded) -> None:

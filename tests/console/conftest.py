@@ -6,6 +6,7 @@ from pathlib import Path
 
 import pytest
 from textual.pilot import Pilot
+from textual.widgets import DataTable
 
 from console.app import MlopsApp
 from engine.facade import Engine
@@ -29,3 +30,9 @@ async def until(
         if time.monotonic() > deadline:
             raise AssertionError(f"timed out waiting for {what}")
         await pilot.pause(0.02)
+
+
+def rows_of(app: MlopsApp, selector: str) -> list[list[str]]:
+    """The rows of the DataTable at ``selector`` on the current screen, as text."""
+    table = app.screen.query_one(selector, DataTable)
+    return [[str(value) for value in table.get_row(row.key)] for row in table.ordered_rows]

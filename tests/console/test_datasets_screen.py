@@ -2,22 +2,17 @@
 
 from __future__ import annotations
 
-from textual.widgets import DataTable, Input, Static
+from textual.widgets import Input, Static
 
 from console.app import MlopsApp
 from console.screens.dataset_diff import DiffScreen
 from console.screens.datasets import DatasetsScreen
 from console.widgets.dialogs import FormDialog
 from tests.conftest import REPO_ROOT
-from tests.console.conftest import until
+from tests.console.conftest import rows_of, until
 
 SIZE = (140, 40)
 SAMPLE = REPO_ROOT / "sample_data"
-
-
-def rows_of(app: MlopsApp, selector: str) -> list[list[str]]:
-    table = app.screen.query_one(selector, DataTable)
-    return [[str(value) for value in table.get_row(row.key)] for row in table.ordered_rows]
 
 
 async def open_datasets(app: MlopsApp, pilot: object) -> None:

@@ -10,15 +10,10 @@ from console.app import MlopsApp
 from console.screens.features import FeaturesScreen
 from console.widgets.dialogs import FormDialog
 from tests.conftest import REPO_ROOT
-from tests.console.conftest import until
+from tests.console.conftest import rows_of, until
 
 SIZE = (140, 40)
 SAMPLE = REPO_ROOT / "sample_data"
-
-
-def rows_of(app: MlopsApp, selector: str) -> list[list[str]]:
-    table = app.screen.query_one(selector, DataTable)
-    return [[str(value) for value in table.get_row(row.key)] for row in table.ordered_rows]
 
 
 async def test_apply_materialize_and_look_up(console_app: MlopsApp) -> None:

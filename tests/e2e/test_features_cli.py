@@ -2,20 +2,13 @@
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 import pandas as pd
 
-from tests.conftest import REPO_ROOT, run_mlops
+from tests.conftest import REPO_ROOT, mlops_json, run_mlops
 
 SAMPLE = REPO_ROOT / "sample_data"
-
-
-def mlops_json(workspace: Path, *args: str) -> dict:  # type: ignore[type-arg]
-    result = run_mlops(*args, "--json", "--workspace", str(workspace))
-    assert result.returncode == 0, result.stderr
-    return json.loads(result.stdout)  # type: ignore[no-any-return]
 
 
 def test_apply_historical_materialize_online(workspace: Path, tmp_path: Path) -> None:
