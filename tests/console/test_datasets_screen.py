@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from textual.widgets import Input, Static
+from pathlib import Path
+
+from textual.widgets import DataTable, Input, Static
 
 from console.app import MlopsApp
 from console.screens.dataset_diff import DiffScreen
@@ -160,4 +162,25 @@ async def test_require_then_a_failing_ingest_is_quarantined(console_app: MlopsAp
             pilot,
             lambda: any(row[3] == "quarantined" for row in rows_of(console_app, "#versions")),
             what="the quarantined version",
+        )
+
+
+async def test_a_million_row_version_is_shown_a_page_at_a_time(console_app: MlopsApp, tmp_path: Path) -> None:
+    import duckdb
+
+    big = tmp_path / "million.parquet"
+    with duckdb.connect() as con:
+        con.execute(
+            f"COPY (SELECT range AS id, range % 7 AS bucket FROM range(1000000)) TO '{big}' (FORMAT PARQUET)"
+        )
+    async with console_app.run_test(size=SIZE) as pilot:
+        await open_datasets(console_app, pilot)
+        assert console_app.engine is not None
+        console_app.engine.datasets.ingest(big, "million")
+        await until(pilot, lambda: rows_of(console_app, "#rows") != [], what="the first page")
+        assert len(console_app.screen.query_one("#rows", DataTable).rows) == 50
+        await pilot.press("right_square_bracket", "right_square_bracket")
+        await until(pilot, lambda: rows_of(console_app, "#rows")[0][0] == "100", what="the third page")
+        assert "rows 101 to 150 of 1,000,000" in str(
+            console_app.screen.query_one("#page-info", Static).render()
         )
