@@ -1,0 +1,107 @@
+"""``mlops train``, ``mlops models catalogue`` and ``mlops runs list/show``."""
+
+from __future__ import annotations
+
+import argparse
+from typing import TYPE_CHECKING
+
+from engine.cli.data_commands import opened, table
+from engine.cli.output import Output
+from engine.cli.progress import progress_bar
+from engine.errors import InvalidInput
+from engine.formatting import number
+
+if TYPE_CHECKING:
+    from rich.console import Console
+
+
+def register(
+    commands: argparse._SubParsersAction[argparse.ArgumentParser], common: argparse.ArgumentParser
+) -> None:
+    train = commands.add_parser("train", parents=[common], help="train a catalogue model, tracked in MLflow")
+    train.add_argument("--dataset", required=True, metavar="NAME[@vN]")
+    train.add_argument("--target", required=True)
+    train.add_argument("--model", default="random_forest", help="a model from `mlops models catalogue`")
+    train.add_argument("--features", help="columns to use (default: all but the target, timestamps and ids)")
+    train.add_argument(
+        "--feature-view",
+        action="append",
+        default=[],
+        metavar="VIEW:FEATURE[,...]",
+        help="features joined point in time from the feature store",
+    )
+    train.add_argument("--param", action="append", default=[], metavar="NAME=VALUE", help="a model parameter")
+    train.add_argument("--experiment", default="default")
+    train.add_argument("--run-name")
+    train.add_argument("--split", default="random", choices=["random", "time"])
+    train.add_argument("--test-size", type=float, default=0.2)
+    train.add_argument("--seed", type=int, default=42)
+    train.set_defaults(handler=run_train)
+
+    models = commands.add_parser(
+        "models", parents=[common], help="model catalogue (and, later, the registry)"
+    )
+    model_verbs = models.add_subparsers(title="models commands", metavar="VERB", required=True)
+    model_verbs.add_parser(
+        "catalogue", parents=[common], help="the models `mlops train` can fit"
+    ).set_defaults(handler=run_catalogue)
+
+
+def run_train(args: argparse.Namespace, out: Output) -> int:
+    from engine.training.trainer import TrainRequest
+
+    params = {}
+    for item in args.param:
+        name, separator, value = item.partition("=")
+        if not separator or not name:
+            raise InvalidInput(f"--param {item!r}: expected NAME=VALUE, e.g. n_estimators=200")
+        params[name] = value
+    request = TrainRequest(
+        dataset=args.dataset,
+        target=args.target,
+        model=args.model,
+        features=[f.strip() for f in args.features.split(",") if f.strip()] if args.features else None,
+        feature_views=[ref.strip() for item in args.feature_view for ref in item.split(",") if ref.strip()],
+        params=params,
+        experiment=args.experiment,
+        run_name=args.run_name,
+        split=args.split,
+        test_size=args.test_size,
+        seed=args.seed,
+    )
+    with opened(args, "train") as engine, progress_bar(out) as report:
+        result = engine.training.train(request, report)
+
+    def render(console: Console) -> None:
+        console.print(
+            f"Run [bold]{result.run_name}[/] ({result.run_id}) in experiment {result.experiment}: "
+            f"{result.model} on {result.dataset}"
+        )
+        rows = [[name, number(value)] for name, value in result.metrics.items()]
+        table(console, ["metric (held-out rows)", "value"], rows)
+        console.print(f"fit {result.fit_seconds:.2f} s, whole run {result.total_seconds:.2f} s")
+
+    out.emit(result.to_dict(), render)
+    return 0
+
+
+def run_catalogue(args: argparse.Namespace, out: Output) -> int:
+    from engine.training.catalogue import CATALOGUE
+
+    document = {
+        "models": [
+            {
+                "name": spec.name,
+                "description": spec.description,
+                "defaults": spec.defaults,
+                "search_space": {name: list(space) for name, space in spec.search_space.items()},
+            }
+            for spec in CATALOGUE.values()
+        ]
+    }
+    rows = [
+        [spec.name, spec.description, ", ".join(f"{k}={v}" for k, v in spec.defaults.items())]
+        for spec in CATALOGUE.values()
+    ]
+    out.emit(document, lambda console: table(console, ["model", "what", "defaults"], rows))
+    return 0

@@ -1,0 +1,61 @@
+"""Writing runs to MLflow's store with the client API (no global "active run"), so runs can be
+logged from worker threads and processes at once."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from importlib import metadata
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from mlflow.tracking import MlflowClient
+
+    from engine.workspace import Workspace
+
+TRACKED_PACKAGES = ("scikit-learn", "pandas", "numpy", "mlflow", "duckdb", "skl2onnx", "onnxruntime")
+
+
+def client(tracking_uri: str) -> MlflowClient:
+    """A client of the store. MLflow's info logs and its UserWarning hints (an ambiguous local
+    dataset source, integer columns in a signature we already declare as doubles) are noise
+    in a terminal tool, so they are silenced once here."""
+    import logging
+    import warnings
+
+    logging.getLogger("mlflow").setLevel(logging.WARNING)
+    warnings.filterwarnings("ignore", category=UserWarning, module="mlflow")
+    from mlflow.tracking import MlflowClient
+
+    return MlflowClient(tracking_uri=tracking_uri)
+
+
+def experiment_id(mlflow: MlflowClient, name: str, workspace: Workspace, local_store: bool) -> str:
+    """The experiment's id, creating it (artifacts under the workspace when the store is local)."""
+    existing = mlflow.get_experiment_by_name(name)
+    if existing is not None:
+        return str(existing.experiment_id)
+    location = (workspace.artifacts_dir / name).as_uri() if local_store else None
+    return str(mlflow.create_experiment(name, artifact_location=location))
+
+
+def git_commit(directory: Path) -> str | None:
+    """The commit of the repository holding ``directory``, if it is in one."""
+    try:
+        result = subprocess.run(
+            ["git", "rev-parse", "HEAD"], cwd=directory, capture_output=True, text=True, timeout=5
+        )
+    except (OSError, subprocess.TimeoutExpired):
+        return None
+    return result.stdout.strip() if result.returncode == 0 else None
+
+
+def package_versions() -> dict[str, str]:
+    versions = {"python": sys.version.split()[0]}
+    for package in TRACKED_PACKAGES:
+        try:
+            versions[package] = metadata.version(package)
+        except metadata.PackageNotFoundError:
+            continue
+    return versions

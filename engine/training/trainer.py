@@ -1,0 +1,345 @@
+"""Training a catalogue model on a dataset version, tracked in MLflow with full lineage.
+
+One run: refuse data that failed validation, load the columns from DuckDB (joining feature
+views point-in-time when asked), split, fit the pipeline, score the held-out rows, then log
+to MLflow in batches: params, metrics, tags for reproducibility, the dataset as an input
+with its content hash as digest, the model (signature and input example), the figures and
+the split's row ids. The workspace records which run used which version.
+"""
+
+from __future__ import annotations
+
+import json
+import tempfile
+import time
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from engine.data.datasets import Datasets, DatasetVersion
+from engine.data.feature_store import FeatureStore
+from engine.data.hashing import quote
+from engine.data.quality import DataQuality
+from engine.db import Database
+from engine.errors import InvalidInput
+from engine.events import EventLog
+from engine.progress import Progress, no_progress
+from engine.training import figures, tracking
+from engine.training.catalogue import model_spec
+from engine.training.metrics import classification_metrics
+from engine.training.split import split_rows
+from engine.workspace import Workspace
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+ROW_ID = "__row_id"
+DEFAULT_EXPERIMENT = "default"
+
+
+@dataclass(frozen=True)
+class TrainRequest:
+    dataset: str
+    target: str
+    model: str = "random_forest"
+    features: list[str] | None = None  # None: every column but the target, timestamps and identifiers
+    feature_views: list[str] = field(default_factory=list)  # "view:feature", joined point in time
+    params: dict[str, str] = field(default_factory=dict)  # as typed on the command line
+    experiment: str = DEFAULT_EXPERIMENT
+    run_name: str | None = None
+    split: str = "random"
+    test_size: float = 0.2
+    seed: int = 42
+
+
+@dataclass(frozen=True)
+class RunResult:
+    run_id: str
+    run_name: str
+    experiment: str
+    model: str
+    dataset: str  # NAME@vN
+    content_hash: str
+    features: list[str]
+    params: dict[str, Any]
+    metrics: dict[str, float]
+    fit_seconds: float
+    total_seconds: float
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+class Trainer:
+    def __init__(
+        self,
+        db: Database,
+        events: EventLog,
+        workspace: Workspace,
+        tracking_uri: str,
+        datasets: Datasets,
+        quality: DataQuality,
+        features: FeatureStore,
+    ) -> None:
+        self._db = db
+        self._events = events
+        self._workspace = workspace
+        self._tracking_uri = tracking_uri
+        self._datasets = datasets
+        self._quality = quality
+        self._features = features
+
+    def train(self, request: TrainRequest, progress: Progress = no_progress) -> RunResult:
+        started = time.perf_counter()
+        spec = model_spec(request.model)
+        params = spec.parse_params(request.params)
+        progress("checking the data", 0.02)
+        version = self._quality.check_trainable(request.dataset)
+        time_column = next((name for name, kind in version.schema if kind.startswith("TIMESTAMP")), None)
+        frame, features = self._load(version, request, time_column)
+        progress(f"splitting {len(frame):,} rows", 0.1)
+        train_rows, test_rows = split_rows(
+            frame, request.target, request.split, request.test_size, request.seed, time_column
+        )
+        numeric = [c for c in features if frame[c].dtype.kind in "biuf"]
+        categorical = [c for c in features if c not in numeric]
+        pipeline = spec.build(params, numeric, categorical)
+        x_train, y_train = frame.iloc[train_rows][features], frame.iloc[train_rows][request.target]
+        x_test, y_test = frame.iloc[test_rows][features], frame.iloc[test_rows][request.target]
+        progress(f"fitting {request.model} on {len(train_rows):,} rows", 0.15)
+        fit_started = time.perf_counter()
+        pipeline.fit(x_train, y_train)
+        fit_seconds = time.perf_counter() - fit_started
+        progress("scoring the held-out rows", 0.7)
+        probabilities = pipeline.predict_proba(x_test)
+        predicted = pipeline.predict(x_test)
+        scores = classification_metrics(y_test.to_numpy(), predicted, probabilities)
+        progress("logging the run to MLflow", 0.75)
+        run_id, run_name = self._log_run(
+            request,
+            version,
+            features,
+            {**spec.defaults, **params},
+            scores,
+            pipeline,
+            frame,
+            train_rows,
+            test_rows,
+            x_test,
+            y_test.to_numpy(),
+            predicted,
+        )
+        with self._db.cursor() as cursor:
+            cursor.execute(
+                "INSERT INTO dataset_lineage (name, version, run_id, role) VALUES (?, ?, ?, 'training')",
+                [version.name, version.version, run_id],
+            )
+        self._events.record("run", run_name, f"{request.model} on {version.ref}: f1 {scores['f1']:.3f}")
+        progress(f"run {run_name} finished", 1.0)
+        return RunResult(
+            run_id,
+            run_name,
+            request.experiment,
+            request.model,
+            version.ref,
+            version.content_hash,
+            features,
+            {**spec.defaults, **params},
+            scores,
+            fit_seconds,
+            time.perf_counter() - started,
+        )
+
+    def _load(
+        self, version: DatasetVersion, request: TrainRequest, time_column: str | None
+    ) -> tuple[pd.DataFrame, list[str]]:
+        """The feature, target and time columns, with each row's id in the version."""
+        columns = [name for name, _ in version.schema]
+        if request.target not in columns:
+            raise InvalidInput(
+                f"--target {request.target!r} is not a column of {version.ref}; it has {', '.join(columns)}"
+            )
+        features = (
+            request.features if request.features is not None else self._default_features(version, request)
+        )
+        unknown = [name for name in features if name not in columns]
+        if unknown:
+            raise InvalidInput(f"--features: {unknown[0]!r} is not a column of {version.ref}")
+        if request.target in features:
+            raise InvalidInput(f"--features: the target {request.target!r} cannot also be a feature")
+        if request.feature_views:
+            frame = self._features.historical(version.ref, request.feature_views)
+            frame[ROW_ID] = range(len(frame))  # retrieval keeps the entity rows' order
+            features = features + [c for c in frame.columns if c not in columns and c != ROW_ID]
+        else:
+            wanted = dict.fromkeys([*features, request.target, *([time_column] if time_column else [])])
+            selected = ", ".join(quote(c) for c in wanted)
+            with self._db.cursor() as cursor:
+                frame = cursor.execute(f"SELECT {selected}, rowid AS {ROW_ID} FROM {version.relation}").df()
+        empty = int(frame[request.target].isna().sum())
+        if empty:
+            raise InvalidInput(f"--target {request.target!r} has {empty} empty values in {version.ref}")
+        if frame[request.target].nunique() < 2:
+            raise InvalidInput(
+                f"--target {request.target!r} has a single value in {version.ref}; nothing to learn"
+            )
+        return frame, features
+
+    def _default_features(self, version: DatasetVersion, request: TrainRequest) -> list[str]:
+        """Every column but the target, timestamps and identifiers (all values distinct)."""
+        candidates = [
+            name
+            for name, kind in version.schema
+            if name != request.target and not kind.startswith(("TIMESTAMP", "DATE")) and kind != "DOUBLE"
+        ]
+        with self._db.cursor() as cursor:
+            distinct = (
+                cursor.execute(
+                    "SELECT "
+                    + ", ".join(f"count(DISTINCT {quote(c)})" for c in candidates)
+                    + f" FROM {version.relation}"
+                ).fetchone()
+                if candidates
+                else ()
+            )
+        identifiers = {c for c, n in zip(candidates, distinct or (), strict=False) if n == version.row_count}
+        return [
+            name
+            for name, kind in version.schema
+            if name != request.target
+            and not kind.startswith(("TIMESTAMP", "DATE"))
+            and name not in identifiers
+        ]
+
+    def _log_run(
+        self,
+        request: TrainRequest,
+        version: DatasetVersion,
+        features: list[str],
+        params: dict[str, Any],
+        scores: dict[str, float],
+        pipeline: Any,
+        frame: pd.DataFrame,
+        train_rows: Any,
+        test_rows: Any,
+        x_test: pd.DataFrame,
+        y_test: Any,
+        predicted: Any,
+    ) -> tuple[str, str]:
+        from mlflow.data.pandas_dataset import from_pandas
+        from mlflow.entities import DatasetInput, InputTag, Metric, Param, RunTag
+
+        store = tracking.client(self._tracking_uri)
+        local = self._tracking_uri.startswith("sqlite:")
+        experiment = tracking.experiment_id(store, request.experiment, self._workspace, local)
+        tags = {
+            "mlops.model": request.model,
+            "mlops.dataset": version.name,
+            "mlops.dataset_version": str(version.version),
+            "mlops.content_hash": version.content_hash,
+            "mlops.target": request.target,
+            "mlops.features": json.dumps(features),
+            "mlops.feature_views": json.dumps(request.feature_views),
+            "mlops.split": request.split,
+            "mlops.test_size": str(request.test_size),
+            "mlops.seed": str(request.seed),
+            "mlops.packages": json.dumps(tracking.package_versions()),
+        }
+        commit = tracking.git_commit(self._workspace.root)
+        if commit:
+            tags["mlflow.source.git.commit"] = commit
+        run = store.create_run(experiment, run_name=request.run_name, tags=tags)
+        run_id = run.info.run_id
+        try:
+            now = int(time.time() * 1000)
+            store.log_batch(
+                run_id,
+                metrics=[Metric(name, value, now, 0) for name, value in scores.items()],
+                params=[Param(name, str(value)) for name, value in params.items()],
+                tags=[
+                    RunTag("mlops.rows_train", str(len(train_rows))),
+                    RunTag("mlops.rows_test", str(len(test_rows))),
+                ],
+            )
+            dataset = from_pandas(
+                frame.drop(columns=[ROW_ID]).head(0),
+                source=version.source_path,
+                targets=request.target,
+                name=version.ref,
+                digest=version.content_hash[:32],
+            )
+            store.log_inputs(
+                run_id,
+                [DatasetInput(dataset._to_mlflow_entity(), [InputTag("mlflow.data.context", "training")])],
+            )
+            with tempfile.TemporaryDirectory() as folder:
+                self._write_artifacts(
+                    Path(folder), pipeline, features, frame, train_rows, test_rows, x_test, y_test, predicted
+                )
+                store.log_artifacts(run_id, folder)
+        except BaseException:
+            store.set_terminated(run_id, "FAILED")
+            raise
+        store.set_terminated(run_id, "FINISHED")
+        return run_id, run.info.run_name
+
+    def _write_artifacts(
+        self,
+        folder: Path,
+        pipeline: Any,
+        features: list[str],
+        frame: pd.DataFrame,
+        train_rows: Any,
+        test_rows: Any,
+        x_test: pd.DataFrame,
+        y_test: Any,
+        predicted: Any,
+    ) -> None:
+        import mlflow.sklearn
+        import numpy as np
+        import pandas as pd
+        from mlflow.models import infer_signature
+        from skops.io import dumps, get_untrusted_types
+
+        # Integer columns are declared as doubles: a missing value at serving time arrives as NaN.
+        example = x_test.head(5).astype(
+            {c: "float64" for c in x_test.columns if x_test[c].dtype.kind in "iu"}
+        )
+        signature = infer_signature(example, pipeline.predict_proba(example))
+        requirements = [
+            f"{package}=={version}"
+            for package, version in tracking.package_versions().items()
+            if package in ("scikit-learn", "pandas", "numpy")
+        ]
+        mlflow.sklearn.save_model(
+            pipeline,
+            folder / "model",
+            serialization_format="skops",
+            signature=signature,
+            input_example=example,
+            pip_requirements=requirements,
+            # Our own freshly trained pipeline: its types are trusted by construction.
+            skops_trusted_types=get_untrusted_types(data=dumps(pipeline)),
+        )
+        labels = sorted(np.unique(y_test).tolist())
+        figures.confusion_matrix_png(y_test, predicted, labels, folder / "confusion_matrix.png")
+        model = pipeline.named_steps["model"]
+        importance = figures.feature_importance(model)
+        if importance is not None:
+            names = list(pipeline.named_steps["prepare"].get_feature_names_out())
+        else:
+            from sklearn.inspection import permutation_importance
+
+            sample = x_test.head(2000)
+            result = permutation_importance(
+                pipeline, sample, y_test[: len(sample)], n_repeats=3, random_state=0
+            )
+            importance, names = result.importances_mean, features
+        figures.feature_importance_png(names, importance, folder / "feature_importance.png")
+        row_ids = frame[ROW_ID].to_numpy()
+        pd.DataFrame(
+            {
+                "row_id": np.concatenate([row_ids[train_rows], row_ids[test_rows]]),
+                "split": ["train"] * len(train_rows) + ["test"] * len(test_rows),
+            }
+        ).to_csv(folder / "split.csv", index=False)
