@@ -24,6 +24,7 @@ from engine.migrations import applied_versions, migrate
 from engine.shutdown import ShutdownGuard
 from engine.status import Counts, WorkspaceStatus, count_mlflow_store, count_workspace
 from engine.tracking_store import create_local_store
+from engine.training.runs import Runs
 from engine.training.trainer import Trainer
 from engine.workspace import Workspace, create_workspace_files, find_workspace
 
@@ -40,6 +41,8 @@ class Engine:
         self.quality = DataQuality(db, self.events, self.datasets, self.suites)
         self.datasets.after_ingest = self.quality.validate_if_required
         self.features = FeatureStore(db, self.events, self.datasets)
+        local_store = None if config.tracking.uri else workspace.mlflow_db_path
+        self.runs = Runs(self.tracking_uri, local_store)
         self.training = Trainer(
             db, self.events, workspace, self.tracking_uri, self.datasets, self.quality, self.features
         )

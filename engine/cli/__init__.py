@@ -13,11 +13,25 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from engine import __version__
-from engine.cli import data_commands, feature_commands, suite_commands, train_commands, workspace_commands
+from engine.cli import (
+    data_commands,
+    feature_commands,
+    run_commands,
+    suite_commands,
+    train_commands,
+    workspace_commands,
+)
 from engine.cli.output import Output
 from engine.errors import MlopsError
 
-COMMAND_MODULES = (workspace_commands, data_commands, suite_commands, feature_commands, train_commands)
+COMMAND_MODULES = (
+    workspace_commands,
+    data_commands,
+    suite_commands,
+    feature_commands,
+    train_commands,
+    run_commands,
+)
 
 # Opens the console on a workspace root and returns the exit code.
 OpenConsole = Callable[[Path], int]

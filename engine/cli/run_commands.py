@@ -1,0 +1,146 @@
+"""``mlops runs list``, ``mlops runs show``, ``mlops runs compare``."""
+
+from __future__ import annotations
+
+import argparse
+import json
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING, Any
+
+from engine.cli.data_commands import opened, table
+from engine.cli.output import Output
+from engine.formatting import number
+
+if TYPE_CHECKING:
+    from rich.console import Console
+
+    from engine.training.run_filter import Run
+
+LISTED_METRICS = ("f1", "roc_auc", "accuracy", "log_loss")
+
+
+def register(
+    commands: argparse._SubParsersAction[argparse.ArgumentParser], common: argparse.ArgumentParser
+) -> None:
+    runs = commands.add_parser("runs", parents=[common], help="tracked training runs")
+    verbs = runs.add_subparsers(title="runs commands", metavar="VERB", required=True)
+    listing = verbs.add_parser("list", parents=[common], help="runs, filtered and sorted")
+    listing.add_argument("--experiment")
+    listing.add_argument(
+        "--filter", default="", help="e.g. \"metrics.f1 > 0.8 and (params.max_depth = '5' or ...)\""
+    )
+    listing.add_argument("--order-by", default="", help='e.g. "metrics.f1 DESC"')
+    listing.add_argument("--limit", type=int, default=100)
+    listing.set_defaults(handler=run_list)
+    show = verbs.add_parser("show", parents=[common], help="one run's params, metrics and tags")
+    show.add_argument("run", metavar="RUN", help="run id, unique id prefix or run name")
+    show.set_defaults(handler=run_show)
+    compare = verbs.add_parser("compare", parents=[common], help="runs side by side")
+    compare.add_argument("runs", nargs="+", metavar="RUN")
+    compare.set_defaults(handler=run_compare)
+
+
+def run_list(args: argparse.Namespace, out: Output) -> int:
+    with opened(args, "runs list") as engine:
+        runs = engine.runs.search(args.experiment, args.filter, args.order_by, args.limit)
+    rows = [
+        [
+            run.attributes["run_name"],
+            run.attributes["run_id"][:8],
+            run.tags.get("mlops.model", ""),
+            _dataset(run),
+            run.attributes["status"],
+            *(number(run.metrics.get(m)) for m in LISTED_METRICS),
+        ]
+        for run in runs
+    ]
+    headers = ["run", "id", "model", "data", "status", *LISTED_METRICS]
+    out.emit(
+        {"runs": [_document(run) for run in runs]},
+        lambda console: table(console, headers, rows, empty="no runs match"),
+    )
+    return 0
+
+
+def run_show(args: argparse.Namespace, out: Output) -> int:
+    with opened(args, "runs show") as engine:
+        run = engine.runs.get(args.run)
+
+    def render(console: Console) -> None:
+        attributes = run.attributes
+        console.print(
+            f"[bold]{attributes['run_name']}[/] {attributes['run_id']}  {attributes['status']}  "
+            f"experiment {attributes['experiment']}  started {_time(attributes['start_time'])}"
+        )
+        table(console, ["param", "value"], [[k, v] for k, v in sorted(run.params.items())], empty="no params")
+        table(
+            console,
+            ["metric", "value"],
+            [[k, number(v)] for k, v in sorted(run.metrics.items())],
+            empty="no metrics",
+        )
+        tags = [[k, v] for k, v in sorted(run.tags.items()) if not k.startswith("mlflow.")]
+        table(console, ["tag", "value"], tags, empty="no tags")
+
+    out.emit(_document(run), render)
+    return 0
+
+
+def run_compare(args: argparse.Namespace, out: Output) -> int:
+    with opened(args, "runs compare") as engine:
+        comparison = engine.runs.compare(args.runs)
+    names = [run.attributes["run_name"] for run in comparison.runs]
+    document = {
+        "runs": [_document(run) for run in comparison.runs],
+        "params": comparison.params,
+        "differing_params": sorted(comparison.differing_params),
+        "metrics": comparison.metrics,
+        "best": {metric: names[index] for metric, index in comparison.best.items()},
+    }
+
+    def render(console: Console) -> None:
+        param_rows = [
+            [
+                f"[yellow]≠ {name}[/]" if name in comparison.differing_params else f"  {name}",
+                *(value if value is not None else "" for value in values),
+            ]
+            for name, values in comparison.params.items()
+        ]
+        table(console, ["param", *names], param_rows)
+        metric_rows = [
+            [
+                name,
+                *(
+                    ("[bold green]★ " if comparison.best.get(name) == i else "") + number(value)
+                    for i, value in enumerate(values)
+                ),
+            ]
+            for name, values in comparison.metrics.items()
+        ]
+        table(console, ["metric (★ best)", *names], metric_rows)
+        table(console, ["", *names], [["data", *(_dataset(run) for run in comparison.runs)]])
+
+    out.emit(document, render)
+    return 0
+
+
+def _dataset(run: Run) -> str:
+    name, version = run.tags.get("mlops.dataset"), run.tags.get("mlops.dataset_version")
+    return f"{name}@v{version}" if name and version else ""
+
+
+def _time(milliseconds: int | None) -> str:
+    return (
+        datetime.fromtimestamp(milliseconds / 1000, UTC).strftime("%Y-%m-%d %H:%M:%S") if milliseconds else ""
+    )
+
+
+def _document(run: Run) -> dict[str, Any]:
+    return {
+        **run.attributes,
+        "dataset": _dataset(run),
+        "metrics": run.metrics,
+        "params": run.params,
+        "tags": run.tags,
+        "features": json.loads(run.tags.get("mlops.features", "null")),
+    }
