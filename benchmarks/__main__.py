@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import sys
 
-from benchmarks import console_startup, data_ingest, data_ingest_large, features, validation
+from benchmarks import console_startup, data_ingest, data_ingest_large, features, runs, validation
 
 BENCHMARKS = {
     "console_startup": console_startup.main,
@@ -12,6 +12,7 @@ BENCHMARKS = {
     "data_ingest_large": data_ingest_large.main,
     "validation": validation.main,
     "features": features.main,
+    "runs": runs.main,
 }
 
 
