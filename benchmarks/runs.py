@@ -92,7 +92,7 @@ def main() -> None:
     print(f"\n(filling the store through MlflowClient took {fill_seconds:.0f} s)\n")
     print("### Tracking overhead per run (logistic regression on the 20k-row sample, 3 runs)\n")
     print(
-        "| wall time beyond `fit` (load, split, score, log params/metrics/tags/inputs/model/figures) | seconds |"
+        "| wall time beyond `fit` (load, split, score; log params, metrics, tags, model, figures) | seconds |"
     )
     print("| --- | ---: |")
     print(f"| first run in the process (imports MLflow and scikit-learn) | {overheads[0]:.2f} |")
