@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Any
 
 from engine.cli.data_commands import opened, table
 from engine.cli.output import Output
+from engine.cli.progress import progress_bar
 from engine.formatting import number
 
 if TYPE_CHECKING:
@@ -38,6 +39,9 @@ def register(
     compare = verbs.add_parser("compare", parents=[common], help="runs side by side")
     compare.add_argument("runs", nargs="+", metavar="RUN")
     compare.set_defaults(handler=run_compare)
+    reproduce = verbs.add_parser("reproduce", parents=[common], help="retrain a run from what it recorded")
+    reproduce.add_argument("run", metavar="RUN")
+    reproduce.set_defaults(handler=run_reproduce)
 
 
 def run_list(args: argparse.Namespace, out: Output) -> int:
@@ -144,3 +148,27 @@ def _document(run: Run) -> dict[str, Any]:
         "tags": run.tags,
         "features": json.loads(run.tags.get("mlops.features", "null")),
     }
+
+
+def run_reproduce(args: argparse.Namespace, out: Output) -> int:
+    from engine.training.reproduce import reproduce
+
+    with opened(args, "runs reproduce") as engine, progress_bar(out) as report:
+        result = reproduce(engine.runs.get(args.run), engine.datasets, engine.training, report)
+
+    def render(console: Console) -> None:
+        verdict = "[green]reproduced exactly[/]" if result.exact else "[red]did not reproduce exactly[/]"
+        console.print(f"Run {result.run.run_name} ({result.run.run_id}) {verdict}")
+        rows = [
+            [
+                c.name,
+                number(c.original),
+                number(c.reproduced),
+                "✓" if c.matches else f"✗ {c.reproduced - c.original:+.3g}",
+            ]
+            for c in result.checks
+        ]
+        table(console, ["metric", "original", "reproduced", "same"], rows)
+
+    out.emit(result.to_dict(), render)
+    return 0 if result.exact else 1

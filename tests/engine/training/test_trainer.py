@@ -137,3 +137,19 @@ def test_training_on_point_in_time_features(engine: Engine, tmp_path: Path) -> N
     )
     assert result.features == ["total_orders", "days_since_last_order", "support_tickets", "age"]
     assert result.metrics["roc_auc"] > 0.8
+
+
+def test_reproduce_matches_exactly_and_reports_a_run_that_cannot(engine: Engine) -> None:
+    from engine.training.reproduce import reproduce
+
+    engine.datasets.ingest(SAMPLE / "churn_reference.csv", "churn")
+    seeded = engine.training.train(TrainRequest(dataset="churn", target="churned", params=FAST_FOREST))
+    again = reproduce(engine.runs.get(seeded.run_id), engine.datasets, engine.training)
+    assert again.exact and {c.name for c in again.checks} == set(seeded.metrics)
+    assert again.run.run_name == f"{seeded.run_name}-reproduced"
+
+    unseeded = engine.training.train(
+        TrainRequest(dataset="churn", target="churned", params={**FAST_FOREST, "random_state": "None"})
+    )
+    drifted = reproduce(engine.runs.get(unseeded.run_id), engine.datasets, engine.training)
+    assert not drifted.exact and any(not check.matches for check in drifted.checks)
