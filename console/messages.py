@@ -12,6 +12,8 @@ if TYPE_CHECKING:
     from engine.data.profile import ColumnProfile
     from engine.facade import Engine
     from engine.status import WorkspaceStatus
+    from engine.training.runs import Comparison
+    from engine.training.trainer import RunResult
 
 
 class EngineOpened(Message):
@@ -124,3 +126,17 @@ class OnlineFeaturesLoaded(Message):
         super().__init__()
         self.entity = entity
         self.values = values
+
+
+class RunFinished(Message):
+    """A training run started from the console finished and was logged."""
+
+    def __init__(self, result: RunResult) -> None:
+        super().__init__()
+        self.result = result
+
+
+class RunsCompared(Message):
+    def __init__(self, comparison: Comparison) -> None:
+        super().__init__()
+        self.comparison = comparison

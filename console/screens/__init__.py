@@ -10,6 +10,7 @@ from dataclasses import dataclass
 
 from console.screens.base import ConsoleScreen
 from console.screens.datasets import DatasetsScreen
+from console.screens.experiments import ExperimentsScreen
 from console.screens.features import FeaturesScreen
 from console.screens.home import HomeScreen
 
@@ -32,4 +33,5 @@ SCREENS: tuple[ScreenEntry, ...] = (
     ScreenEntry("1", HomeScreen),
     ScreenEntry("2", DatasetsScreen),
     ScreenEntry("3", FeaturesScreen),
+    ScreenEntry("4", ExperimentsScreen),
 )

@@ -18,6 +18,7 @@ from textual.widgets import DataTable, Static
 from console.app import MlopsApp
 from engine.facade import Engine
 from engine.lock import OwnerInfo
+from engine.training.trainer import TrainRequest
 from tests.console.conftest import until
 
 SIZE = (120, 36)
@@ -29,7 +30,11 @@ PINNED_OWNER = OwnerInfo(
 
 
 def pinned_app(
-    template: Path, events: list[tuple[str, str, str]], datasets: tuple[str, ...] = (), features: bool = False
+    template: Path,
+    events: list[tuple[str, str, str]],
+    datasets: tuple[str, ...] = (),
+    features: bool = False,
+    runs: bool = False,
 ) -> MlopsApp:
     shutil.rmtree(SNAPSHOT_WORKSPACE, ignore_errors=True)
     shutil.copytree(template, SNAPSHOT_WORKSPACE)
@@ -40,6 +45,9 @@ def pinned_app(
                 engine.datasets.ingest(local_copy, "churn")
             if features:
                 engine.features.apply(SAMPLE / "features.toml")
+            if runs:
+                for name, model in (("linear", "logistic_regression"), ("boosted", "hist_gradient_boosting")):
+                    engine.training.train(TrainRequest("churn", "churned", model, run_name=name))
     with duckdb.connect(str(SNAPSHOT_WORKSPACE / ".mlops" / "workspace.duckdb")) as con:
         con.execute(
             "UPDATE dataset_versions"
@@ -112,5 +120,23 @@ def test_features_screen(snap_compare: Callable[..., bool], workspace_template: 
     app = pinned_app(workspace_template, [], datasets=("churn_reference.csv",), features=True)
     try:
         assert snap_compare(app, terminal_size=(140, 40), run_before=features_shown)
+    finally:
+        app.close_engine()
+
+
+async def experiments_shown(pilot: Pilot[Any]) -> None:
+    app = pilot.app
+    await until(pilot, lambda: app.engine is not None)
+    await pilot.press("4")
+    await until(
+        pilot, lambda: len(app.screen.query_one("#runs DataTable", DataTable).rows) == 2, what="the runs"
+    )
+    await pilot.pause()
+
+
+def test_experiments_screen(snap_compare: Callable[..., bool], workspace_template: Path) -> None:
+    app = pinned_app(workspace_template, [], datasets=("churn_reference.csv",), runs=True)
+    try:
+        assert snap_compare(app, terminal_size=(150, 40), run_before=experiments_shown)
     finally:
         app.close_engine()

@@ -1,0 +1,217 @@
+"""Experiments: tracked runs, filtered with MLflow's syntax (plus or/parentheses) and sorted
+by any metric; a form that trains a new run with progress and a live log; a compare view."""
+
+from __future__ import annotations
+
+from typing import Any, ClassVar
+
+from rich.text import Text
+from textual import work
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Vertical
+from textual.widgets import DataTable, ProgressBar, RichLog, Static
+
+from console.messages import FilterChanged, RunFinished, RunsCompared, WorkProgressed
+from console.screens.base import ConsoleScreen
+from console.screens.run_compare import CompareScreen
+from console.widgets.dialogs import Field, FormDialog
+from console.widgets.filter_table import FilterableTable
+from engine.errors import InvalidInput
+from engine.facade import Engine
+from engine.formatting import number
+from engine.status import WorkspaceStatus
+from engine.training.run_filter import Run, parse_filter
+from engine.training.runs import LOWER_IS_BETTER
+
+METRICS = ("f1", "roc_auc", "pr_auc", "accuracy", "precision", "recall", "log_loss")
+SHOWN_RUNS = 500
+
+
+class ExperimentsScreen(ConsoleScreen):
+    MODE: ClassVar[str] = "experiments"
+    TITLE: ClassVar[str] = "Experiments"
+    CSS_PATH = "experiments.tcss"
+    BINDINGS: ClassVar[list[Binding | tuple[str, str] | tuple[str, str, str]]] = [
+        Binding("n", "new_run", "New run"),
+        Binding("space", "mark", "Mark for compare"),
+        Binding("c", "compare", "Compare marked"),
+        Binding("s", "sort", "Sort by next metric"),
+    ]
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.order_by = "metrics.f1 DESC"
+        self.marked: list[str] = []
+        self._runs: list[Run] = []
+
+    def compose_body(self) -> ComposeResult:
+        with Vertical(id="experiments-body"):
+            with Vertical(classes="panel", id="runs-panel"):
+                yield Static("Runs", id="runs-title", classes="panel-title")
+                yield FilterableTable(
+                    id="runs", placeholder="metrics.f1 > 0.8 and (params.max_depth = '5' or …)"
+                )
+                yield Static("", id="filter-error")
+            with Vertical(classes="panel", id="training"):
+                yield Static("Training", classes="panel-title")
+                yield ProgressBar(id="train-progress", total=1.0, show_eta=False)
+                yield RichLog(id="train-log", max_lines=300, wrap=True)
+
+    def on_mount(self) -> None:
+        self.query_one("#runs", FilterableTable).table.add_columns(
+            "", "run", "model", "data", "status", *METRICS
+        )
+
+    # -- the runs table -------------------------------------------------------------------------
+
+    def load_live_data(self, engine: Engine) -> list[Run]:
+        return engine.runs.search(None, self.filters.get("runs", ""), self.order_by, SHOWN_RUNS)
+
+    def show_live_data(self, status: WorkspaceStatus, runs: list[Run]) -> None:
+        self.query_one("#runs-title", Static).update(
+            f"Runs ({len(runs)} shown, sorted by {self.order_by}; space marks, c compares)"
+        )
+        if runs == self._runs:
+            return
+        self._runs = runs
+        self._fill(runs)
+
+    def _fill(self, runs: list[Run]) -> None:
+        table = self.query_one("#runs", FilterableTable).table
+        cursor = table.cursor_row
+        table.clear()
+        for run in runs:
+            run_id = run.attributes["run_id"]
+            mark = Text("✓", style="bold green") if run_id in self.marked else ""
+            data = f"{run.tags.get('mlops.dataset', '')}@v{run.tags.get('mlops.dataset_version', '?')}"
+            table.add_row(
+                mark,
+                run.attributes["run_name"],
+                run.tags.get("mlops.model", ""),
+                data,
+                _status(run.attributes["status"]),
+                *(number(run.metrics.get(name)) for name in METRICS),
+                key=run_id,
+            )
+        if runs:
+            table.move_cursor(row=min(cursor, len(runs) - 1))
+
+    def on_filter_changed(self, message: FilterChanged) -> None:
+        """Only a filter that parses reaches the engine (ConsoleScreen's handler runs after this
+        one); while typing, the error is shown instead."""
+        error = self.query_one("#filter-error", Static)
+        try:
+            parse_filter(message.text)
+        except InvalidInput as problem:
+            error.update(Text(str(problem), style="red"))
+            message.prevent_default()
+            return
+        error.update("")
+
+    def on_data_table_header_selected(self, event: DataTable.HeaderSelected) -> None:
+        name = str(event.label)
+        if name in METRICS:
+            self._sort_by(name)
+
+    def action_sort(self) -> None:
+        current = self.order_by.split()[0].removeprefix("metrics.")
+        following = METRICS[(METRICS.index(current) + 1) % len(METRICS)] if current in METRICS else METRICS[0]
+        self._sort_by(following)
+
+    def _sort_by(self, metric: str) -> None:
+        self.order_by = f"metrics.{metric} {'ASC' if metric in LOWER_IS_BETTER else 'DESC'}"
+        self.refresh_now()
+
+    def action_mark(self) -> None:
+        table = self.query_one("#runs", FilterableTable).table
+        if not self._runs:
+            return
+        run_id = self._runs[table.cursor_row].attributes["run_id"]
+        if run_id in self.marked:
+            self.marked.remove(run_id)
+        else:
+            self.marked.append(run_id)
+        self._fill(self._runs)
+
+    # -- compare ---------------------------------------------------------------------------------
+
+    def action_compare(self) -> None:
+        if len(self.marked) < 2:
+            self.app.notify("Mark at least two runs with space first", severity="warning")
+            return
+        self._compare(list(self.marked))
+
+    @work(thread=True, exclusive=True, exit_on_error=False, group="compare")
+    def _compare(self, run_ids: list[str]) -> None:
+        self.post_message(RunsCompared(self.engine.runs.compare(run_ids)))
+
+    def on_runs_compared(self, message: RunsCompared) -> None:
+        self.app.push_screen(CompareScreen(message.comparison))
+
+    # -- a new run -------------------------------------------------------------------------------
+
+    def action_new_run(self) -> None:
+        fields = [
+            Field("dataset", "Dataset (NAME or NAME@vN)", placeholder="churn"),
+            Field("target", "Target column", placeholder="churned"),
+            Field(
+                "model",
+                "Model",
+                value="random_forest",
+                placeholder="logistic_regression, random_forest, gradient_boosting, hist_gradient_boosting",
+            ),
+            Field("features", "Features (optional, comma-separated)", required=False),
+            Field(
+                "params", "Parameters (optional)", placeholder="n_estimators=200,max_depth=10", required=False
+            ),
+        ]
+        self.app.push_screen(FormDialog("Train a new run", fields, "Train"), self._start_run)
+
+    def _start_run(self, values: dict[str, str] | None) -> None:
+        if values is None:
+            return
+        from engine.training.trainer import TrainRequest
+
+        params = dict(item.split("=", 1) for item in values["params"].split(",") if "=" in item)
+        features = [f.strip() for f in values["features"].split(",") if f.strip()] or None
+        request = TrainRequest(
+            values["dataset"],
+            values["target"],
+            values["model"],
+            features=features,
+            params={k.strip(): v.strip() for k, v in params.items()},
+        )
+        self.query_one("#training").add_class("-active")
+        self.query_one("#train-log", RichLog).write(f"training {request.model} on {request.dataset}")
+        self._train(request)
+
+    @work(thread=True, exclusive=True, exit_on_error=False, group="train")
+    def _train(self, request: Any) -> None:
+        def report(stage: str, fraction: float | None) -> None:
+            self.post_message(WorkProgressed(stage, fraction))
+
+        self.post_message(RunFinished(self.engine.training.train(request, report)))
+
+    def on_work_progressed(self, message: WorkProgressed) -> None:
+        if message.fraction is not None:
+            self.query_one("#train-progress", ProgressBar).update(progress=message.fraction)
+        self.query_one("#train-log", RichLog).write(message.stage)
+
+    def on_run_finished(self, message: RunFinished) -> None:
+        result = message.result
+        summary = f"{result.run_name}: f1 {result.metrics['f1']:.4f}, roc_auc {result.metrics['roc_auc']:.4f}"
+        self.query_one("#train-log", RichLog).write(Text(summary, style="green"))
+        self.app.notify(summary, title="Run finished")
+        self.refresh_now()
+
+    def worker_failed(self, worker: Any) -> None:
+        super().worker_failed(worker)
+        if worker.group == "train":
+            self.query_one("#train-log", RichLog).write(Text(f"failed: {worker.error}", style="red"))
+
+
+def _status(status: str) -> Text:
+    return Text(
+        status.lower(), style={"FINISHED": "green", "FAILED": "red", "RUNNING": "yellow"}.get(status, "")
+    )

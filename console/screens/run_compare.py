@@ -1,0 +1,73 @@
+"""Runs side by side: params with differences highlighted, metrics with the best marked and
+drawn as bars, and the data each run used."""
+
+from __future__ import annotations
+
+from typing import ClassVar
+
+from rich.text import Text
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Vertical
+from textual.screen import ModalScreen
+from textual.widgets import DataTable, Static
+
+from engine.formatting import number
+from engine.training.runs import Comparison
+
+BAR_WIDTH = 30
+
+
+class CompareScreen(ModalScreen[None]):
+    CSS_PATH = "run_compare.tcss"
+    BINDINGS: ClassVar[list[Binding | tuple[str, str] | tuple[str, str, str]]] = [
+        Binding("escape,q", "dismiss", "Close"),
+    ]
+
+    def __init__(self, comparison: Comparison) -> None:
+        super().__init__()
+        self.comparison = comparison
+
+    def compose(self) -> ComposeResult:
+        comparison = self.comparison
+        names = [run.attributes["run_name"] for run in comparison.runs]
+        with Vertical(id="compare-dialog"):
+            yield Static(Text("Compare runs  ", style="bold").append("≠ differs  ★ best", style="dim"))
+            params: DataTable[str | Text] = DataTable(id="compare-params", zebra_stripes=True)
+            params.add_columns("param", *names)
+            for name, values in comparison.params.items():
+                differs = name in comparison.differing_params
+                params.add_row(
+                    Text(f"≠ {name}" if differs else f"  {name}", style="yellow" if differs else ""),
+                    *(Text("" if v is None else v, style="yellow" if differs else "") for v in values),
+                )
+            yield params
+            metrics: DataTable[str | Text] = DataTable(id="compare-metrics", zebra_stripes=True)
+            metrics.add_columns("metric", *names)
+            for name, scores in comparison.metrics.items():
+                best = comparison.best.get(name)
+                metrics.add_row(
+                    name,
+                    *(
+                        Text(f"★ {number(v)}", style="bold green") if i == best else number(v)
+                        for i, v in enumerate(scores)
+                    ),
+                )
+            yield metrics
+            yield Static(_f1_bars(comparison, names), id="compare-chart")
+
+
+def _f1_bars(comparison: Comparison, names: list[str]) -> Text:
+    """F1 per run as horizontal bars, scaled between the lowest and highest value."""
+    values = comparison.metrics.get("f1", [])
+    present = [v for v in values if v is not None]
+    chart = Text("f1\n", style="bold")
+    if not present:
+        return chart
+    low, high = min(present), max(present)
+    span = (high - low) or 1.0
+    width = max(len(name) for name in names)
+    for name, value in zip(names, values, strict=True):
+        length = 0 if value is None else round(4 + (value - low) / span * (BAR_WIDTH - 4))
+        chart.append(f"{name:<{width}} ").append("█" * length, style="green").append(f" {number(value)}\n")
+    return chart

@@ -1,0 +1,80 @@
+"""The Experiments screen driven by the Pilot: train from the form, filter, sort, compare."""
+
+from __future__ import annotations
+
+from textual.widgets import Input, Static
+
+from console.app import MlopsApp
+from console.screens.experiments import ExperimentsScreen
+from console.screens.run_compare import CompareScreen
+from console.widgets.dialogs import FormDialog
+from engine.training.trainer import TrainRequest
+from tests.conftest import REPO_ROOT
+from tests.console.conftest import rows_of, until
+
+SIZE = (150, 40)
+SAMPLE = REPO_ROOT / "sample_data"
+RUNS = "#runs DataTable"
+
+
+async def test_a_run_started_from_the_form_appears_with_its_metrics(console_app: MlopsApp) -> None:
+    async with console_app.run_test(size=SIZE) as pilot:
+        await until(pilot, lambda: console_app.engine is not None)
+        assert console_app.engine is not None
+        console_app.engine.datasets.ingest(SAMPLE / "churn_reference.csv", "churn")
+        await pilot.press("4")
+        assert isinstance(console_app.screen, ExperimentsScreen)
+        await pilot.press("n")
+        assert isinstance(console_app.screen, FormDialog)
+        form = console_app.screen
+        form.query_one("#field-dataset", Input).value = "churn"
+        form.query_one("#field-target", Input).value = "churned"
+        form.query_one("#field-model", Input).value = "logistic_regression"
+        form.query_one("#field-params", Input).value = "C=0.5"
+        await pilot.click("#submit")
+        await until(
+            pilot,
+            lambda: [row[4] for row in rows_of(console_app, RUNS)] == ["finished"],
+            timeout=60,
+            what="the new run, finished",
+        )
+        row = rows_of(console_app, RUNS)[0]
+        assert row[2:5] == ["logistic_regression", "churn@v1", "finished"]
+        assert float(row[5]) > 0.8  # f1
+        assert any("Run finished" in n.title for n in console_app._notifications)
+        run = console_app.engine.runs.search()[0]
+        assert run.params["C"] == "0.5"
+
+
+async def test_filter_sort_and_compare(console_app: MlopsApp) -> None:
+    async with console_app.run_test(size=SIZE) as pilot:
+        await until(pilot, lambda: console_app.engine is not None)
+        engine = console_app.engine
+        assert engine is not None
+        engine.datasets.ingest(SAMPLE / "churn_reference.csv", "churn")
+        for model, params in (("logistic_regression", {}), ("random_forest", {"n_estimators": "20"})):
+            engine.training.train(TrainRequest("churn", "churned", model, params=params))
+        await pilot.press("4")
+        await until(pilot, lambda: len(rows_of(console_app, RUNS)) == 2)
+        f1 = [float(row[5]) for row in rows_of(console_app, RUNS)]
+        assert f1 == sorted(f1, reverse=True)
+
+        await pilot.press("slash", *"tags.mlops.model")
+        assert "ends too early" in str(console_app.screen.query_one("#filter-error", Static).render())
+        await pilot.press(*" = 'random_forest' or metrics.f1 > 0.99")
+        await until(
+            pilot,
+            lambda: [row[2] for row in rows_of(console_app, RUNS)] == ["random_forest"],
+            what=f"filtering ({console_app.screen.query_one('#runs Input', Input).value!r})",
+        )
+        await pilot.press("escape")
+        await until(pilot, lambda: len(rows_of(console_app, RUNS)) == 2)
+
+        await pilot.press("space", "down", "space", "c")
+        await until(pilot, lambda: isinstance(console_app.screen, CompareScreen), what="the compare view")
+        params = rows_of(console_app, "#compare-params")
+        assert any(row[0] == "≠ n_estimators" for row in params)
+        metrics = {row[0]: row for row in rows_of(console_app, "#compare-metrics")}
+        assert sum(cell.startswith("★") for cell in metrics["f1"][1:]) == 1
+        await pilot.press("escape")
+        assert isinstance(console_app.screen, ExperimentsScreen)
