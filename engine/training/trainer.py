@@ -31,6 +31,7 @@ from engine.training.split import split_rows
 from engine.workspace import Workspace
 
 if TYPE_CHECKING:
+    import numpy as np
     import pandas as pd
 
 ROW_ID = "__row_id"
@@ -70,6 +71,62 @@ class RunResult:
         return asdict(self)
 
 
+@dataclass(frozen=True)
+class PreparedData:
+    """A version's rows for one training, split; picklable, so sweep workers get it whole."""
+
+    version: DatasetVersion
+    frame: pd.DataFrame
+    features: list[str]
+    target: str
+    train_rows: np.ndarray
+    test_rows: np.ndarray
+
+    @property
+    def x_train(self) -> pd.DataFrame:
+        return self.frame.iloc[self.train_rows][self.features]
+
+    @property
+    def y_train(self) -> pd.Series:
+        return self.frame.iloc[self.train_rows][self.target]
+
+    @property
+    def x_test(self) -> pd.DataFrame:
+        return self.frame.iloc[self.test_rows][self.features]
+
+    @property
+    def y_test(self) -> pd.Series:
+        return self.frame.iloc[self.test_rows][self.target]
+
+
+@dataclass(frozen=True)
+class FittedModel:
+    pipeline: Any
+    params: dict[str, Any]  # every parameter, defaults included
+    metrics: dict[str, float]
+    predicted: np.ndarray
+    fit_seconds: float
+
+
+def fit_and_score(model: str, params: dict[str, Any], data: PreparedData) -> FittedModel:
+    """Fit a catalogue model on the training rows and score the held-out rows.
+
+    A module-level function so a sweep can run it in worker processes (which never open the
+    workspace database: everything they need is in ``data``).
+    """
+    spec = model_spec(model)
+    numeric = [c for c in data.features if data.frame[c].dtype.kind in "biuf"]
+    categorical = [c for c in data.features if c not in numeric]
+    pipeline = spec.build(params, numeric, categorical)
+    started = time.perf_counter()
+    pipeline.fit(data.x_train, data.y_train)
+    fit_seconds = time.perf_counter() - started
+    x_test = data.x_test
+    predicted = pipeline.predict(x_test)
+    metrics = classification_metrics(data.y_test.to_numpy(), predicted, pipeline.predict_proba(x_test))
+    return FittedModel(pipeline, {**spec.defaults, **params}, metrics, predicted, fit_seconds)
+
+
 class Trainer:
     def __init__(
         self,
@@ -91,8 +148,33 @@ class Trainer:
 
     def train(self, request: TrainRequest, progress: Progress = no_progress) -> RunResult:
         started = time.perf_counter()
-        spec = model_spec(request.model)
-        params = spec.parse_params(request.params)
+        data = self.prepare(request, progress)
+        progress(f"fitting {request.model} on {len(data.train_rows):,} rows", 0.15)
+        fitted = fit_and_score(request.model, model_spec(request.model).parse_params(request.params), data)
+        progress("logging the run to MLflow", 0.75)
+        run_id, run_name = self.log_run(request, data, fitted)
+        self.record_lineage(data.version, run_id)
+        self._events.record(
+            "run", run_name, f"{request.model} on {data.version.ref}: f1 {fitted.metrics['f1']:.3f}"
+        )
+        progress(f"run {run_name} finished", 1.0)
+        return RunResult(
+            run_id,
+            run_name,
+            request.experiment,
+            request.model,
+            data.version.ref,
+            data.version.content_hash,
+            data.features,
+            fitted.params,
+            fitted.metrics,
+            fitted.fit_seconds,
+            time.perf_counter() - started,
+        )
+
+    def prepare(self, request: TrainRequest, progress: Progress = no_progress) -> PreparedData:
+        """Everything up to fitting: the gate, the columns, the split."""
+        model_spec(request.model).parse_params(request.params)
         progress("checking the data", 0.02)
         version = self._quality.check_trainable(request.dataset)
         time_column = next((name for name, kind in version.schema if kind.startswith("TIMESTAMP")), None)
@@ -101,54 +183,14 @@ class Trainer:
         train_rows, test_rows = split_rows(
             frame, request.target, request.split, request.test_size, request.seed, time_column
         )
-        numeric = [c for c in features if frame[c].dtype.kind in "biuf"]
-        categorical = [c for c in features if c not in numeric]
-        pipeline = spec.build(params, numeric, categorical)
-        x_train, y_train = frame.iloc[train_rows][features], frame.iloc[train_rows][request.target]
-        x_test, y_test = frame.iloc[test_rows][features], frame.iloc[test_rows][request.target]
-        progress(f"fitting {request.model} on {len(train_rows):,} rows", 0.15)
-        fit_started = time.perf_counter()
-        pipeline.fit(x_train, y_train)
-        fit_seconds = time.perf_counter() - fit_started
-        progress("scoring the held-out rows", 0.7)
-        probabilities = pipeline.predict_proba(x_test)
-        predicted = pipeline.predict(x_test)
-        scores = classification_metrics(y_test.to_numpy(), predicted, probabilities)
-        progress("logging the run to MLflow", 0.75)
-        run_id, run_name = self._log_run(
-            request,
-            version,
-            features,
-            {**spec.defaults, **params},
-            scores,
-            pipeline,
-            frame,
-            train_rows,
-            test_rows,
-            x_test,
-            y_test.to_numpy(),
-            predicted,
-        )
+        return PreparedData(version, frame, features, request.target, train_rows, test_rows)
+
+    def record_lineage(self, version: DatasetVersion, run_id: str) -> None:
         with self._db.cursor() as cursor:
             cursor.execute(
                 "INSERT INTO dataset_lineage (name, version, run_id, role) VALUES (?, ?, ?, 'training')",
                 [version.name, version.version, run_id],
             )
-        self._events.record("run", run_name, f"{request.model} on {version.ref}: f1 {scores['f1']:.3f}")
-        progress(f"run {run_name} finished", 1.0)
-        return RunResult(
-            run_id,
-            run_name,
-            request.experiment,
-            request.model,
-            version.ref,
-            version.content_hash,
-            features,
-            {**spec.defaults, **params},
-            scores,
-            fit_seconds,
-            time.perf_counter() - started,
-        )
 
     def _load(
         self, version: DatasetVersion, request: TrainRequest, time_column: str | None
@@ -211,40 +253,38 @@ class Trainer:
             and name not in identifiers
         ]
 
-    def _log_run(
+    def log_run(
         self,
         request: TrainRequest,
-        version: DatasetVersion,
-        features: list[str],
-        params: dict[str, Any],
-        scores: dict[str, float],
-        pipeline: Any,
-        frame: pd.DataFrame,
-        train_rows: Any,
-        test_rows: Any,
-        x_test: pd.DataFrame,
-        y_test: Any,
-        predicted: Any,
+        data: PreparedData,
+        fitted: FittedModel,
+        parent_run_id: str | None = None,
+        with_model: bool = True,
     ) -> tuple[str, str]:
+        """Write one run to MLflow in batches; a sweep's trials pass their parent and skip the model."""
         from mlflow.data.pandas_dataset import from_pandas
         from mlflow.entities import DatasetInput, InputTag, Metric, Param, RunTag
 
         store = tracking.client(self._tracking_uri)
-        local = self._tracking_uri.startswith("sqlite:")
-        experiment = tracking.experiment_id(store, request.experiment, self._workspace, local)
+        experiment = self.experiment_id(request.experiment)
+        version = data.version
         tags = {
             "mlops.model": request.model,
             "mlops.dataset": version.name,
             "mlops.dataset_version": str(version.version),
             "mlops.content_hash": version.content_hash,
             "mlops.target": request.target,
-            "mlops.features": json.dumps(features),
+            "mlops.features": json.dumps(data.features),
             "mlops.feature_views": json.dumps(request.feature_views),
             "mlops.split": request.split,
             "mlops.test_size": str(request.test_size),
             "mlops.seed": str(request.seed),
             "mlops.packages": json.dumps(tracking.package_versions()),
+            "mlops.rows_train": str(len(data.train_rows)),
+            "mlops.rows_test": str(len(data.test_rows)),
         }
+        if parent_run_id:
+            tags["mlflow.parentRunId"] = parent_run_id
         commit = tracking.git_commit(self._workspace.root)
         if commit:
             tags["mlflow.source.git.commit"] = commit
@@ -254,15 +294,12 @@ class Trainer:
             now = int(time.time() * 1000)
             store.log_batch(
                 run_id,
-                metrics=[Metric(name, value, now, 0) for name, value in scores.items()],
-                params=[Param(name, str(value)) for name, value in params.items()],
-                tags=[
-                    RunTag("mlops.rows_train", str(len(train_rows))),
-                    RunTag("mlops.rows_test", str(len(test_rows))),
-                ],
+                metrics=[Metric(name, value, now, 0) for name, value in fitted.metrics.items()],
+                params=[Param(name, str(value)) for name, value in fitted.params.items()],
+                tags=[RunTag("mlops.fit_seconds", f"{fitted.fit_seconds:.3f}")],
             )
             dataset = from_pandas(
-                frame.drop(columns=[ROW_ID]).head(0),
+                data.frame.drop(columns=[ROW_ID]).head(0),
                 source=version.source_path,
                 targets=request.target,
                 name=version.ref,
@@ -272,35 +309,39 @@ class Trainer:
                 run_id,
                 [DatasetInput(dataset._to_mlflow_entity(), [InputTag("mlflow.data.context", "training")])],
             )
-            with tempfile.TemporaryDirectory() as folder:
-                self._write_artifacts(
-                    Path(folder), pipeline, features, frame, train_rows, test_rows, x_test, y_test, predicted
-                )
-                store.log_artifacts(run_id, folder)
+            if with_model:
+                self.log_model(run_id, data, fitted)
         except BaseException:
             store.set_terminated(run_id, "FAILED")
             raise
         store.set_terminated(run_id, "FINISHED")
         return run_id, run.info.run_name
 
-    def _write_artifacts(
-        self,
-        folder: Path,
-        pipeline: Any,
-        features: list[str],
-        frame: pd.DataFrame,
-        train_rows: Any,
-        test_rows: Any,
-        x_test: pd.DataFrame,
-        y_test: Any,
-        predicted: Any,
-    ) -> None:
+    def log_model(self, run_id: str, data: PreparedData, fitted: FittedModel) -> None:
+        """The model (signature, input example), the figures and the split's row ids."""
+        store = tracking.client(self._tracking_uri)
+        with tempfile.TemporaryDirectory() as folder:
+            self._write_artifacts(Path(folder), data, fitted)
+            store.log_artifacts(run_id, folder)
+
+    def experiment_id(self, name: str) -> str:
+        store = tracking.client(self._tracking_uri)
+        return tracking.experiment_id(store, name, self._workspace, self._tracking_uri.startswith("sqlite:"))
+
+    def _write_artifacts(self, folder: Path, data: PreparedData, fitted: FittedModel) -> None:
         import mlflow.sklearn
         import numpy as np
         import pandas as pd
         from mlflow.models import infer_signature
         from skops.io import dumps, get_untrusted_types
 
+        pipeline, x_test, y_test, predicted = (
+            fitted.pipeline,
+            data.x_test,
+            data.y_test.to_numpy(),
+            fitted.predicted,
+        )
+        features, frame, train_rows, test_rows = data.features, data.frame, data.train_rows, data.test_rows
         # Integer columns are declared as doubles: a missing value at serving time arrives as NaN.
         example = x_test.head(5).astype(
             {c: "float64" for c in x_test.columns if x_test[c].dtype.kind in "iu"}
