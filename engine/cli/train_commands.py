@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import os
 from typing import TYPE_CHECKING
 
 from engine.cli.data_commands import opened, table
@@ -37,6 +38,22 @@ def register(
     train.add_argument("--test-size", type=float, default=0.2)
     train.add_argument("--seed", type=int, default=42)
     train.set_defaults(handler=run_train)
+
+    sweep = commands.add_parser("sweep", parents=[common], help="grid or random search, trials in parallel")
+    sweep.add_argument("--dataset", required=True, metavar="NAME[@vN]")
+    sweep.add_argument("--target", required=True)
+    sweep.add_argument("--model", default="random_forest")
+    sweep.add_argument("--features", help="columns to use (default: all but the target, timestamps and ids)")
+    sweep.add_argument("--grid", action="append", default=[], metavar="NAME=V1,V2", help="grid search values")
+    sweep.add_argument("--trials", type=int, help="random search: this many draws from the catalogue's space")
+    sweep.add_argument(
+        "--workers", type=int, default=os.cpu_count() or 1, help="parallel trials (default: cores)"
+    )
+    sweep.add_argument("--metric", default="f1", help="what the best trial maximises (default f1)")
+    sweep.add_argument("--experiment", default="default")
+    sweep.add_argument("--run-name")
+    sweep.add_argument("--seed", type=int, default=42)
+    sweep.set_defaults(handler=run_sweep)
 
     models = commands.add_parser(
         "models", parents=[common], help="model catalogue (and, later, the registry)"
@@ -83,6 +100,47 @@ def run_train(args: argparse.Namespace, out: Output) -> int:
 
     out.emit(result.to_dict(), render)
     return 0
+
+
+def run_sweep(args: argparse.Namespace, out: Output) -> int:
+    from engine.training import sweep
+    from engine.training.catalogue import model_spec
+    from engine.training.trainer import TrainRequest
+
+    base = TrainRequest(
+        dataset=args.dataset,
+        target=args.target,
+        model=args.model,
+        features=[f.strip() for f in args.features.split(",") if f.strip()] if args.features else None,
+        experiment=args.experiment,
+        run_name=args.run_name,
+        seed=args.seed,
+    )
+    grid = sweep.parse_grid(args.grid)
+    candidates = sweep.candidates_for(base, grid, args.trials)
+    searched = list(grid) or list(model_spec(args.model).search_space)
+    with opened(args, "sweep") as engine, progress_bar(out) as report:
+        result = sweep.run_sweep(engine.training, base, candidates, args.workers, args.metric, report)
+
+    def render(console: Console) -> None:
+        state = "[yellow]interrupted[/]" if result.interrupted else "finished"
+        console.print(
+            f"Sweep [bold]{result.parent_run_name}[/] ({result.parent_run_id}) {state}: "
+            f"{len(result.trials)} trials"
+        )
+        best = result.best
+        rows = [
+            [
+                ("★ " if trial is best else "  ") + trial.run_name,
+                number(trial.metrics[result.metric]),
+                ", ".join(f"{name}={number(trial.params.get(name))}" for name in searched),
+            ]
+            for trial in sorted(result.trials, key=lambda t: -t.metrics[result.metric])
+        ]
+        table(console, ["trial", result.metric, "params"], rows)
+
+    out.emit(result.to_dict(), render)
+    return 130 if result.interrupted else 0
 
 
 def run_catalogue(args: argparse.Namespace, out: Output) -> int:

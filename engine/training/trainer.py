@@ -141,7 +141,7 @@ class Trainer:
         self._db = db
         self._events = events
         self._workspace = workspace
-        self._tracking_uri = tracking_uri
+        self.tracking_uri = tracking_uri
         self._datasets = datasets
         self._quality = quality
         self._features = features
@@ -265,7 +265,7 @@ class Trainer:
         from mlflow.data.pandas_dataset import from_pandas
         from mlflow.entities import DatasetInput, InputTag, Metric, Param, RunTag
 
-        store = tracking.client(self._tracking_uri)
+        store = tracking.client(self.tracking_uri)
         experiment = self.experiment_id(request.experiment)
         version = data.version
         tags = {
@@ -319,14 +319,14 @@ class Trainer:
 
     def log_model(self, run_id: str, data: PreparedData, fitted: FittedModel) -> None:
         """The model (signature, input example), the figures and the split's row ids."""
-        store = tracking.client(self._tracking_uri)
+        store = tracking.client(self.tracking_uri)
         with tempfile.TemporaryDirectory() as folder:
             self._write_artifacts(Path(folder), data, fitted)
             store.log_artifacts(run_id, folder)
 
     def experiment_id(self, name: str) -> str:
-        store = tracking.client(self._tracking_uri)
-        return tracking.experiment_id(store, name, self._workspace, self._tracking_uri.startswith("sqlite:"))
+        store = tracking.client(self.tracking_uri)
+        return tracking.experiment_id(store, name, self._workspace, self.tracking_uri.startswith("sqlite:"))
 
     def _write_artifacts(self, folder: Path, data: PreparedData, fitted: FittedModel) -> None:
         import mlflow.sklearn

@@ -1,0 +1,184 @@
+"""Sweeps (the seed's automatic model search): a grid or random search over a catalogue
+model's parameters, trials fitted in parallel worker processes, each trial a child run under
+one parent run, the best trial's model logged with it.
+
+Workers never open the workspace database (DESIGN rule 2): the parent prepares the data once
+and sends it; workers only fit and score. The parent logs each trial as it finishes, so the
+SQLite store has one writer. Ctrl-C cancels the trials not yet started, keeps the finished
+ones and marks the parent run KILLED.
+"""
+
+from __future__ import annotations
+
+import itertools
+import math
+import multiprocessing
+import os
+import random
+from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
+from dataclasses import dataclass, replace
+from typing import Any
+
+from engine.errors import InvalidInput
+from engine.progress import Progress, no_progress
+from engine.training import tracking
+from engine.training.catalogue import ModelSpec, model_spec
+from engine.training.trainer import FittedModel, Trainer, TrainRequest, fit_and_score
+
+
+@dataclass(frozen=True)
+class Trial:
+    run_id: str
+    run_name: str
+    params: dict[str, Any]
+    metrics: dict[str, float]
+    fit_seconds: float
+
+
+@dataclass(frozen=True)
+class SweepResult:
+    parent_run_id: str
+    parent_run_name: str
+    metric: str
+    trials: list[Trial]
+    interrupted: bool
+
+    @property
+    def best(self) -> Trial | None:
+        return max(self.trials, key=lambda trial: trial.metrics[self.metric], default=None)
+
+    def to_dict(self) -> dict[str, Any]:
+        best = self.best
+        return {
+            "parent_run_id": self.parent_run_id,
+            "parent_run_name": self.parent_run_name,
+            "metric": self.metric,
+            "interrupted": self.interrupted,
+            "best": None if best is None else best.__dict__,
+            "trials": [trial.__dict__ for trial in self.trials],
+        }
+
+
+def grid_candidates(spec: ModelSpec, grid: dict[str, list[str]]) -> list[dict[str, Any]]:
+    """Every combination of the grid's values, typed like the model's parameters."""
+    names = list(grid)
+    return [
+        spec.parse_params(dict(zip(names, values, strict=True)))
+        for values in itertools.product(*grid.values())
+    ]
+
+
+def random_candidates(spec: ModelSpec, trials: int, seed: int) -> list[dict[str, Any]]:
+    """``trials`` draws from the catalogue's search space (log-uniform where it says so)."""
+    if trials < 1:
+        raise InvalidInput(f"--trials {trials}: expected at least 1")
+    rng = random.Random(seed)
+    drawn = []
+    for _ in range(trials):
+        params: dict[str, Any] = {}
+        for name, space in spec.search_space.items():
+            if isinstance(space, list):
+                params[name] = rng.choice(space)
+            else:
+                low, high, kind = space
+                if kind == "int":
+                    params[name] = rng.randint(int(low), int(high))
+                elif kind == "log":
+                    params[name] = math.exp(rng.uniform(math.log(low), math.log(high)))
+                else:
+                    params[name] = rng.uniform(low, high)
+        drawn.append(params)
+    return drawn
+
+
+def parse_grid(items: list[str]) -> dict[str, list[str]]:
+    """``--grid name=v1,v2`` items."""
+    grid: dict[str, list[str]] = {}
+    for item in items:
+        name, separator, values = item.partition("=")
+        choices = [value.strip() for value in values.split(",") if value.strip()]
+        if not separator or not name.strip() or not choices:
+            raise InvalidInput(f"--grid {item!r}: expected NAME=V1,V2,... e.g. max_depth=5,10")
+        grid[name.strip()] = choices
+    return grid
+
+
+def run_sweep(
+    trainer: Trainer,
+    base: TrainRequest,
+    candidates: list[dict[str, Any]],
+    workers: int,
+    metric: str = "f1",
+    progress: Progress = no_progress,
+) -> SweepResult:
+    from mlflow.entities import Metric, RunTag
+
+    if not candidates:
+        raise InvalidInput("the sweep has no trials; give --grid values or --trials N")
+    workers = max(1, min(workers, os.cpu_count() or 1, len(candidates)))
+    data = trainer.prepare(base, progress)
+    store = tracking.client(trainer.tracking_uri)
+    parent = store.create_run(
+        trainer.experiment_id(base.experiment),
+        run_name=base.run_name,
+        tags={
+            "mlops.sweep": "true",
+            "mlops.model": base.model,
+            "mlops.trials": str(len(candidates)),
+            "mlops.dataset": data.version.name,
+            "mlops.dataset_version": str(data.version.version),
+        },
+    )
+    parent_id = parent.info.run_id
+    trials: list[Trial] = []
+    best_fit: tuple[Trial, FittedModel] | None = None
+    interrupted = False
+    # spawn: a forked child would inherit the owner's threads and DuckDB handle.
+    pool = ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("spawn"))
+    try:
+        pending: set[Future[FittedModel]] = {
+            pool.submit(fit_and_score, base.model, params, data) for params in candidates
+        }
+        while pending:
+            done, pending = wait(pending, return_when=FIRST_COMPLETED)
+            for future in done:
+                fitted = future.result()
+                child = replace(base, run_name=f"{parent.info.run_name}-{len(trials) + 1}")
+                run_id, run_name = trainer.log_run(
+                    child, data, fitted, parent_run_id=parent_id, with_model=False
+                )
+                trial = Trial(run_id, run_name, fitted.params, fitted.metrics, fitted.fit_seconds)
+                trials.append(trial)
+                if best_fit is None or trial.metrics[metric] > best_fit[0].metrics[metric]:
+                    best_fit = (trial, fitted)
+                progress(
+                    f"trial {len(trials)}/{len(candidates)}: {metric} {trial.metrics[metric]:.4f}",
+                    0.1 + 0.8 * len(trials) / len(candidates),
+                )
+    except KeyboardInterrupt:
+        interrupted = True
+        pool.shutdown(wait=False, cancel_futures=True)
+    finally:
+        pool.shutdown(wait=not interrupted, cancel_futures=True)
+    if best_fit is not None:
+        best, fitted = best_fit
+        progress(f"logging the best trial's model ({best.run_name})", 0.95)
+        trainer.log_model(best.run_id, data, fitted)
+        store.log_batch(
+            parent_id,
+            metrics=[Metric(f"best_{name}", value, 0, 0) for name, value in best.metrics.items()],
+            tags=[RunTag("mlops.best_run_id", best.run_id)],
+        )
+        trainer.record_lineage(data.version, best.run_id)
+    store.set_terminated(parent_id, "KILLED" if interrupted else "FINISHED")
+    progress("sweep interrupted; finished trials kept" if interrupted else "sweep finished", 1.0)
+    return SweepResult(parent_id, parent.info.run_name, metric, trials, interrupted)
+
+
+def candidates_for(
+    base: TrainRequest, grid: dict[str, list[str]], trials: int | None
+) -> list[dict[str, Any]]:
+    spec = model_spec(base.model)
+    if grid and trials:
+        raise InvalidInput("give either --grid (grid search) or --trials (random search), not both")
+    return grid_candidates(spec, grid) if grid else random_candidates(spec, trials or 0, base.seed)
