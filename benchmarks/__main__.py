@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import sys
 
-from benchmarks import console_startup, data_ingest, data_ingest_large, features, runs, validation
+from benchmarks import console_startup, data_ingest, data_ingest_large, features, runs, sweep, validation
 
 BENCHMARKS = {
     "console_startup": console_startup.main,
@@ -13,6 +13,7 @@ BENCHMARKS = {
     "validation": validation.main,
     "features": features.main,
     "runs": runs.main,
+    "sweep": sweep.main,
 }
 
 
