@@ -13,6 +13,7 @@ if TYPE_CHECKING:
     from engine.facade import Engine
     from engine.status import WorkspaceStatus
     from engine.training.runs import Comparison
+    from engine.training.sweep import SweepResult
     from engine.training.trainer import RunResult
 
 
@@ -140,3 +141,9 @@ class RunsCompared(Message):
     def __init__(self, comparison: Comparison) -> None:
         super().__init__()
         self.comparison = comparison
+
+
+class SweepFinished(Message):
+    def __init__(self, result: SweepResult) -> None:
+        super().__init__()
+        self.result = result

@@ -3,6 +3,7 @@ by any metric; a form that trains a new run with progress and a live log; a comp
 
 from __future__ import annotations
 
+import os
 from typing import Any, ClassVar
 
 from rich.text import Text
@@ -12,7 +13,7 @@ from textual.binding import Binding
 from textual.containers import Vertical
 from textual.widgets import DataTable, ProgressBar, RichLog, Static
 
-from console.messages import FilterChanged, RunFinished, RunsCompared, WorkProgressed
+from console.messages import FilterChanged, RunFinished, RunsCompared, SweepFinished, WorkProgressed
 from console.screens.base import ConsoleScreen
 from console.screens.run_compare import CompareScreen
 from console.widgets.dialogs import Field, FormDialog
@@ -34,6 +35,7 @@ class ExperimentsScreen(ConsoleScreen):
     CSS_PATH = "experiments.tcss"
     BINDINGS: ClassVar[list[Binding | tuple[str, str] | tuple[str, str, str]]] = [
         Binding("n", "new_run", "New run"),
+        Binding("w", "sweep", "Sweep"),
         Binding("space", "mark", "Mark for compare"),
         Binding("c", "compare", "Compare marked"),
         Binding("s", "sort", "Sort by next metric"),
@@ -192,6 +194,65 @@ class ExperimentsScreen(ConsoleScreen):
             self.post_message(WorkProgressed(stage, fraction))
 
         self.post_message(RunFinished(self.engine.training.train(request, report)))
+
+    def action_sweep(self) -> None:
+        fields = [
+            Field("dataset", "Dataset (NAME or NAME@vN)", placeholder="churn"),
+            Field("target", "Target column", placeholder="churned"),
+            Field("model", "Model", value="random_forest"),
+            Field(
+                "grid",
+                "Grid (grid search)",
+                placeholder="max_depth=5,10; n_estimators=100,200",
+                required=False,
+            ),
+            Field("trials", "Trials (random search, instead of a grid)", required=False),
+            Field("workers", "Worker processes", value=str(os.cpu_count() or 1)),
+        ]
+        self.app.push_screen(
+            FormDialog("Sweep a model's parameters", fields, "Start sweep"), self._start_sweep
+        )
+
+    def _start_sweep(self, values: dict[str, str] | None) -> None:
+        if values is None:
+            return
+        from engine.training import sweep
+        from engine.training.trainer import TrainRequest
+
+        try:
+            base = TrainRequest(values["dataset"], values["target"], values["model"])
+            grid = sweep.parse_grid([item for item in values["grid"].split(";") if item.strip()])
+            trials = int(values["trials"]) if values["trials"] else None
+            candidates = sweep.candidates_for(base, grid, trials)
+            workers = int(values["workers"])
+        except (InvalidInput, ValueError) as problem:
+            self.app.notify(str(problem), title="Sweep not started", severity="error")
+            return
+        self.query_one("#training").add_class("-active")
+        self.query_one("#train-log", RichLog).write(f"sweep of {len(candidates)} trials, {workers} workers")
+        self._sweep(base, candidates, workers)
+
+    @work(thread=True, exclusive=True, exit_on_error=False, group="train")
+    def _sweep(self, base: Any, candidates: list[dict[str, Any]], workers: int) -> None:
+        from engine.training.sweep import run_sweep
+
+        def report(stage: str, fraction: float | None) -> None:
+            self.post_message(WorkProgressed(stage, fraction))
+            if stage.startswith("trial "):
+                self.app.call_from_thread(self.refresh_now)
+
+        self.post_message(
+            SweepFinished(run_sweep(self.engine.training, base, candidates, workers, progress=report))
+        )
+
+    def on_sweep_finished(self, message: SweepFinished) -> None:
+        best = message.result.best
+        summary = f"sweep {message.result.parent_run_name}: {len(message.result.trials)} trials"
+        if best is not None:
+            summary += f", best {best.run_name} f1 {best.metrics['f1']:.4f}"
+        self.query_one("#train-log", RichLog).write(Text(summary, style="green"))
+        self.app.notify(summary, title="Sweep finished")
+        self.refresh_now()
 
     def on_work_progressed(self, message: WorkProgressed) -> None:
         if message.fraction is not None:

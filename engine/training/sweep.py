@@ -15,7 +15,10 @@ import math
 import multiprocessing
 import os
 import random
+import sys
+from collections.abc import Iterator
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
+from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from typing import Any
 
@@ -134,11 +137,12 @@ def run_sweep(
     best_fit: tuple[Trial, FittedModel] | None = None
     interrupted = False
     # spawn: a forked child would inherit the owner's threads and DuckDB handle.
-    pool = ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("spawn"))
-    try:
+    with _real_stderr():  # the pool's queues start multiprocessing's resource tracker, submit its workers
+        pool = ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("spawn"))
         pending: set[Future[FittedModel]] = {
             pool.submit(fit_and_score, base.model, params, data) for params in candidates
         }
+    try:
         while pending:
             done, pending = wait(pending, return_when=FIRST_COMPLETED)
             for future in done:
@@ -173,6 +177,25 @@ def run_sweep(
     store.set_terminated(parent_id, "KILLED" if interrupted else "FINISHED")
     progress("sweep interrupted; finished trials kept" if interrupted else "sweep finished", 1.0)
     return SweepResult(parent_id, parent.info.run_name, metric, trials, interrupted)
+
+
+@contextmanager
+def _real_stderr() -> Iterator[None]:
+    """Worker processes are started with this process's stderr descriptor. An app that captures
+    output (the Textual console does) sets ``sys.stderr`` to an object whose ``fileno()`` is
+    -1, which multiprocessing cannot pass on; the real stderr stands in while workers start."""
+    try:
+        usable = sys.stderr.fileno() >= 0
+    except (AttributeError, ValueError, OSError):
+        usable = False
+    if usable:
+        yield
+        return
+    captured, sys.stderr = sys.stderr, sys.__stderr__
+    try:
+        yield
+    finally:
+        sys.stderr = captured
 
 
 def candidates_for(

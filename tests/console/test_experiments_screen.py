@@ -78,3 +78,41 @@ async def test_filter_sort_and_compare(console_app: MlopsApp) -> None:
         assert sum(cell.startswith("★") for cell in metrics["f1"][1:]) == 1
         await pilot.press("escape")
         assert isinstance(console_app.screen, ExperimentsScreen)
+
+
+async def test_a_sweep_launched_from_the_form_shows_its_trials(console_app: MlopsApp) -> None:
+    async with console_app.run_test(size=SIZE) as pilot:
+        await until(pilot, lambda: console_app.engine is not None)
+        assert console_app.engine is not None
+        console_app.engine.datasets.ingest(SAMPLE / "churn_reference.csv", "churn")
+        await pilot.press("4", "w")
+        form = console_app.screen
+        assert isinstance(form, FormDialog)
+        form.query_one("#field-dataset", Input).value = "churn"
+        form.query_one("#field-target", Input).value = "churned"
+        form.query_one("#field-grid", Input).value = "n_estimators=10; max_depth=4,8"
+        form.query_one("#field-workers", Input).value = "2"
+        await pilot.click("#submit")
+        await until(
+            pilot,
+            lambda: any("Sweep finished" in n.title for n in console_app._notifications),
+            timeout=120,
+            what="the sweep to finish",
+        )
+        await until(pilot, lambda: len(rows_of(console_app, RUNS)) == 3, what="the parent and two trials")
+        log = "\n".join(str(line.text) for line in console_app.screen.query_one("#train-log").lines)
+        assert "trial 1/2" in log and "trial 2/2" in log
+
+
+async def test_a_bad_sweep_form_is_refused_with_a_notification(console_app: MlopsApp) -> None:
+    async with console_app.run_test(size=SIZE) as pilot:
+        await until(pilot, lambda: console_app.engine is not None)
+        await pilot.press("4", "w")
+        form = console_app.screen
+        form.query_one("#field-dataset", Input).value = "churn"
+        form.query_one("#field-target", Input).value = "churned"
+        form.query_one("#field-grid", Input).value = "depth=1,2"
+        await pilot.click("#submit")
+        await until(
+            pilot, lambda: any("has no parameter 'depth'" in n.message for n in console_app._notifications)
+        )
