@@ -4,10 +4,20 @@ from __future__ import annotations
 
 import sys
 
-from benchmarks import console_startup, data_ingest, data_ingest_large, features, runs, sweep, validation
+from benchmarks import (
+    console_stall,
+    console_startup,
+    data_ingest,
+    data_ingest_large,
+    features,
+    runs,
+    sweep,
+    validation,
+)
 
 BENCHMARKS = {
     "console_startup": console_startup.main,
+    "console_stall": console_stall.main,
     "data_ingest": data_ingest.main,
     "data_ingest_large": data_ingest_large.main,
     "validation": validation.main,

@@ -25,6 +25,8 @@ def client(tracking_uri: str) -> MlflowClient:
     import warnings
 
     logging.getLogger("mlflow").setLevel(logging.WARNING)
+    # The cloudpickle caution is about loading models from others; ours are our own (trainer.py).
+    logging.getLogger("mlflow.sklearn").setLevel(logging.ERROR)
     warnings.filterwarnings("ignore", category=UserWarning, module="mlflow")
     from mlflow.tracking import MlflowClient
 
