@@ -8,11 +8,10 @@ transaction) is timed against what a pandas user does to get a typed, columnar c
 
 from __future__ import annotations
 
-import statistics
 import tempfile
-import time
 from pathlib import Path
 
+from benchmarks.timing import median_seconds
 from engine.facade import Engine
 
 RUNS = 3
@@ -42,15 +41,6 @@ def write_wide_csv(path: Path) -> None:
         )
 
 
-def median_seconds(work: object, runs: int = RUNS) -> float:
-    timings = []
-    for _ in range(runs):
-        started = time.perf_counter()
-        work()  # type: ignore[operator]
-        timings.append(time.perf_counter() - started)
-    return statistics.median(timings)
-
-
 def main() -> None:
     import pandas as pd
 
@@ -61,11 +51,11 @@ def main() -> None:
         counter = iter(range(1_000))
         engine, _ = Engine.init(Path(folder) / "ws", command="benchmark")
         with engine:
-            ingest = median_seconds(lambda: engine.datasets.ingest(csv_path, f"wide{next(counter)}"))
+            ingest = median_seconds(lambda: engine.datasets.ingest(csv_path, f"wide{next(counter)}"), RUNS)
             version = engine.datasets.resolve("wide0")
-            profile = median_seconds(lambda: _fresh_profile(engine, version.name, version.version))
+            profile = median_seconds(lambda: _fresh_profile(engine, version.name, version.version), RUNS)
         parquet = Path(folder) / "pandas.parquet"
-        pandas_ingest = median_seconds(lambda: pd.read_csv(csv_path).to_parquet(parquet))
+        pandas_ingest = median_seconds(lambda: pd.read_csv(csv_path).to_parquet(parquet), RUNS)
     print(f"### Ingest and profile: {ROWS:,} rows x {version.column_count} columns ({size_mb:.0f} MB CSV)\n")
     print(f"median of {RUNS} runs, seconds\n")
     print("| what | mlops-console | pandas (read_csv + to_parquet) |")

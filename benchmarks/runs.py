@@ -13,6 +13,7 @@ import tempfile
 import time
 from pathlib import Path
 
+from benchmarks.timing import median_seconds
 from engine.facade import Engine
 
 RUNS = 5_000
@@ -50,15 +51,6 @@ def fill(tracking_uri: str, artifacts: Path) -> str:
     return experiment
 
 
-def median_seconds(work: object) -> float:
-    timings = []
-    for _ in range(REPEATS):
-        started = time.perf_counter()
-        work()  # type: ignore[operator]
-        timings.append(time.perf_counter() - started)
-    return statistics.median(timings)
-
-
 def main() -> None:
     import mlflow
 
@@ -68,10 +60,10 @@ def main() -> None:
             started = time.perf_counter()
             experiment = fill(engine.tracking_uri, engine.workspace.artifacts_dir)
             fill_seconds = time.perf_counter() - started
-            ours = median_seconds(lambda: engine.runs.search("sweep", FILTER, ORDER, 100))
+            ours = median_seconds(lambda: engine.runs.search("sweep", FILTER, ORDER, 100), REPEATS)
             mlflow.set_tracking_uri(engine.tracking_uri)
             theirs = median_seconds(
-                lambda: mlflow.search_runs([experiment], FILTER, order_by=[ORDER], max_results=100)
+                lambda: mlflow.search_runs([experiment], FILTER, order_by=[ORDER], max_results=100), REPEATS
             )
             assert [r.attributes["run_id"] for r in engine.runs.search("sweep", FILTER, ORDER, 100)] == list(
                 mlflow.search_runs([experiment], FILTER, order_by=[ORDER], max_results=100).run_id
