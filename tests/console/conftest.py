@@ -36,3 +36,9 @@ def rows_of(app: MlopsApp, selector: str) -> list[list[str]]:
     """The rows of the DataTable at ``selector`` on the current screen, as text."""
     table = app.screen.query_one(selector, DataTable)
     return [[str(value) for value in table.get_row(row.key)] for row in table.ordered_rows]
+
+
+def tables_settled(app: MlopsApp) -> bool:
+    """Every DataTable on screen has sized its columns for its rows (Textual does it when idle);
+    snapshots wait for this so column widths never depend on timing."""
+    return all(not table._require_update_dimensions for table in app.screen.query(DataTable))

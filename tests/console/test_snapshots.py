@@ -19,7 +19,7 @@ from console.app import MlopsApp
 from engine.facade import Engine
 from engine.lock import OwnerInfo
 from engine.training.trainer import TrainRequest
-from tests.console.conftest import until
+from tests.console.conftest import tables_settled, until
 
 SIZE = (120, 36)
 SAMPLE = Path(__file__).resolve().parents[2] / "sample_data"
@@ -71,6 +71,7 @@ async def shown(pilot: Pilot[Any]) -> None:
         lambda: "owner" in str(app.screen.query_one("#status-details", Static).render()),
         what="the home screen's data",
     )
+    await until(pilot, lambda: tables_settled(app), what="the tables' layout")
     await pilot.pause()
 
 
@@ -95,6 +96,7 @@ async def datasets_shown(pilot: Pilot[Any]) -> None:
     await until(
         pilot, lambda: len(app.screen.query_one("#profile", DataTable).rows) == 12, what="the profile"
     )
+    await until(pilot, lambda: tables_settled(app), what="the tables' layout")
     await pilot.pause()
 
 
@@ -113,6 +115,7 @@ async def features_shown(pilot: Pilot[Any]) -> None:
     await until(
         pilot, lambda: len(app.screen.query_one("#view-features", DataTable).rows) > 0, what="the views"
     )
+    await until(pilot, lambda: tables_settled(app), what="the tables' layout")
     await pilot.pause()
 
 
@@ -131,6 +134,7 @@ async def experiments_shown(pilot: Pilot[Any]) -> None:
     await until(
         pilot, lambda: len(app.screen.query_one("#runs DataTable", DataTable).rows) == 2, what="the runs"
     )
+    await until(pilot, lambda: tables_settled(app), what="the tables' layout")
     await pilot.pause()
 
 
