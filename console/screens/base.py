@@ -19,7 +19,7 @@ from textual.timer import Timer
 from textual.widgets import Footer
 from textual.worker import Worker, get_current_worker
 
-from console.messages import FilterChanged, LiveDataLoaded
+from console.messages import FilterChanged, LiveDataLoaded, WorkProgressed
 from console.widgets.filter_table import FilterableTable
 from console.widgets.header import WorkspaceHeader
 from console.widgets.nav import NavBar
@@ -114,6 +114,10 @@ class ConsoleScreen(NotifiesWorkerErrors, Screen[None]):
     def worker_failed(self, worker: Worker[object]) -> None:
         if worker.group == LIVE_REFRESH_GROUP:
             self._schedule_next_refresh()
+
+    def report_progress(self, stage: str, fraction: float | None) -> None:
+        """The engine's progress callback for work in a worker: it becomes a message."""
+        self.post_message(WorkProgressed(stage, fraction))
 
     # -- actions shared by every screen -----------------------------------------------------
 

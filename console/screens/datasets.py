@@ -260,10 +260,9 @@ class DatasetsScreen(ConsoleScreen):
     def _ingest(self, path: str, name: str, schema: str | None) -> None:
         engine = self.engine
 
-        def report(stage: str, fraction: float | None) -> None:
-            self.post_message(WorkProgressed(stage, fraction))
-
-        self.post_message(DatasetIngested(engine.datasets.ingest(path, name, schema, progress=report)))
+        self.post_message(
+            DatasetIngested(engine.datasets.ingest(path, name, schema, progress=self.report_progress))
+        )
 
     def on_work_progressed(self, message: WorkProgressed) -> None:
         if message.fraction is not None:

@@ -190,10 +190,7 @@ class ExperimentsScreen(ConsoleScreen):
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="train")
     def _train(self, request: Any) -> None:
-        def report(stage: str, fraction: float | None) -> None:
-            self.post_message(WorkProgressed(stage, fraction))
-
-        self.post_message(RunFinished(self.engine.training.train(request, report)))
+        self.post_message(RunFinished(self.engine.training.train(request, self.report_progress)))
 
     def action_sweep(self) -> None:
         fields = [
@@ -237,7 +234,7 @@ class ExperimentsScreen(ConsoleScreen):
         from engine.training.sweep import run_sweep
 
         def report(stage: str, fraction: float | None) -> None:
-            self.post_message(WorkProgressed(stage, fraction))
+            self.report_progress(stage, fraction)
             if stage.startswith("trial "):
                 self.app.call_from_thread(self.refresh_now)
 
