@@ -21,6 +21,11 @@ from engine.db import Database
 from engine.events import EventLog
 from engine.lock import OwnerLock
 from engine.migrations import applied_versions, migrate
+from engine.pipelines.definition import Pipeline
+from engine.pipelines.records import PipelineRecords
+from engine.pipelines.runner import Pipelines
+from engine.pipelines.steps import StepContext, holdout_metrics
+from engine.progress import Progress
 from engine.shutdown import ShutdownGuard
 from engine.status import Counts, WorkspaceStatus, count_mlflow_store, count_workspace
 from engine.tracking_store import create_local_store
@@ -46,6 +51,7 @@ class Engine:
         self.training = Trainer(
             db, self.events, workspace, self.tracking_uri, self.datasets, self.quality, self.features
         )
+        self.pipelines = Pipelines(PipelineRecords(db), self.events, self._step_context)
         self._lock = lock
         self._db = db
         self._shutdown = ShutdownGuard(self.close)
@@ -94,6 +100,22 @@ class Engine:
     @classmethod
     def _open(cls, workspace: Workspace, command: str | None) -> Engine:
         return cls.claim(workspace.root, command=command).open()
+
+    def _step_context(self, pipeline: Pipeline, pipeline_run: int, progress: Progress) -> StepContext:
+        return StepContext(
+            pipeline,
+            pipeline_run,
+            self._db,
+            self.datasets,
+            self.suites,
+            self.quality,
+            self.features,
+            self.training,
+            self.runs,
+            self.tracking_uri,
+            holdout_metrics(self.runs),
+            progress,
+        )
 
     @property
     def tracking_uri(self) -> str:

@@ -115,6 +115,39 @@ MIGRATIONS: tuple[Migration, ...] = (
         CREATE SCHEMA feature_online;         -- one table per online feature view, keyed by its join keys
         """,
     ),
+    Migration(
+        5,
+        "pipeline runs and their steps",
+        """
+        CREATE SEQUENCE pipeline_runs_id_seq;
+        CREATE TABLE pipeline_runs (
+            id BIGINT PRIMARY KEY DEFAULT nextval('pipeline_runs_id_seq'),
+            pipeline VARCHAR NOT NULL,
+            path VARCHAR NOT NULL,             -- the pipeline file it ran
+            definition_json VARCHAR NOT NULL,  -- the parsed steps, kept so `show` outlives file edits
+            forced BOOLEAN NOT NULL,           -- run with the cache ignored
+            status VARCHAR NOT NULL,           -- running, succeeded, failed, interrupted
+            reason VARCHAR,                    -- why it failed
+            started_at TIMESTAMPTZ NOT NULL DEFAULT current_timestamp,
+            finished_at TIMESTAMPTZ
+        );
+        CREATE TABLE pipeline_steps (
+            pipeline_run BIGINT NOT NULL,
+            position INTEGER NOT NULL,
+            step VARCHAR NOT NULL,
+            kind VARCHAR NOT NULL,
+            needs_json VARCHAR NOT NULL,
+            status VARCHAR NOT NULL,           -- pending, running, succeeded, cached, failed, skipped
+            cache_key VARCHAR,                 -- sha256 of the step's inputs; NULL for steps that always run
+            started_at TIMESTAMPTZ,
+            duration_seconds DOUBLE,
+            output_json VARCHAR,
+            verdicts_json VARCHAR,             -- a gate's checks with their values
+            reason VARCHAR,
+            PRIMARY KEY (pipeline_run, step)
+        );
+        """,
+    ),
 )
 
 LATEST_VERSION = MIGRATIONS[-1].version

@@ -16,6 +16,7 @@ from engine import __version__
 from engine.cli import (
     data_commands,
     feature_commands,
+    pipeline_commands,
     run_commands,
     suite_commands,
     train_commands,
@@ -31,6 +32,7 @@ COMMAND_MODULES = (
     feature_commands,
     train_commands,
     run_commands,
+    pipeline_commands,
 )
 
 # Opens the console on a workspace root and returns the exit code.

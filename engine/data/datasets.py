@@ -21,7 +21,7 @@ from engine.data import readers
 from engine.data.diff import VersionDiff, diff_versions
 from engine.data.hashing import content_hash, quote
 from engine.data.profile import ColumnProfile, profile
-from engine.data.query import QueryResult, run_read_only
+from engine.data.query import QueryResult, check_select, first_line, run_read_only
 from engine.data.refs import DatasetRef, check_name, latest_view, parse_ref, version_table
 from engine.db import Database
 from engine.errors import InvalidInput
@@ -30,6 +30,7 @@ from engine.progress import Progress, no_progress, watch_query
 
 if TYPE_CHECKING:
     import duckdb
+    import pandas as pd
 
     from engine.data.validation import ValidationReport
 
@@ -105,22 +106,72 @@ class Datasets:
         self, path: str | Path, name: str, schema: str | None = None, progress: Progress | None = None
     ) -> IngestResult:
         """Read a CSV or Parquet file into a new immutable version of ``name``."""
-        report = progress or no_progress
         check_name(name)
         source_path = Path(path).expanduser().resolve()
         overrides = readers.parse_schema_overrides(schema)
-        staging = f'data."staging-{uuid.uuid4().hex}"'
-        with self._db.transaction() as cursor:
+
+        def read(cursor: duckdb.DuckDBPyConnection, staging: str, report: Progress) -> None:
             source = readers.source_sql(cursor, source_path, overrides)
             try:
                 with watch_query(cursor, report, f"reading {source_path.name}", 0.0, 0.8):
                     cursor.execute(f"CREATE TABLE {staging} AS SELECT * FROM {source}")
             except Exception as error:
                 raise readers.explain_read_error(source_path, error) from None
+
+        empty = f"{source_path} has a header but no rows; expected at least one row"
+        return self._ingest(read, name, str(source_path), empty, progress or no_progress)
+
+    def ingest_query(self, sql: str, name: str, progress: Progress | None = None) -> IngestResult:
+        """Store a read-only SELECT's result as a version of ``name`` (same content: same version)."""
+        import duckdb
+
+        check_name(name)
+        statement = sql.strip().rstrip(";")
+
+        def read(cursor: duckdb.DuckDBPyConnection, staging: str, report: Progress) -> None:
+            check_select(cursor, statement)
+            try:
+                with watch_query(cursor, report, "running the query", 0.0, 0.8):
+                    cursor.execute(f"CREATE TABLE {staging} AS {statement}")
+            except duckdb.Error as error:
+                raise InvalidInput(f"query failed: {first_line(error)}") from None
+
+        source = f"query: {' '.join(statement.split())}"
+        empty = "the query returned no rows; expected at least one row"
+        return self._ingest(read, name, source, empty, progress or no_progress)
+
+    def ingest_frame(
+        self, frame: pd.DataFrame, name: str, source: str, progress: Progress | None = None
+    ) -> IngestResult:
+        """Store a frame computed in the engine (a feature retrieval) as a version of ``name``."""
+        check_name(name)
+
+        def read(cursor: duckdb.DuckDBPyConnection, staging: str, report: Progress) -> None:
+            report("storing the frame", 0.4)
+            cursor.register("incoming_frame", frame)
+            try:
+                cursor.execute(f"CREATE TABLE {staging} AS SELECT * FROM incoming_frame")
+            finally:
+                cursor.unregister("incoming_frame")
+
+        return self._ingest(read, name, source, "the frame has no rows", progress or no_progress)
+
+    def _ingest(
+        self,
+        read: Callable[[duckdb.DuckDBPyConnection, str, Progress], None],
+        name: str,
+        source: str,
+        empty: str,
+        report: Progress,
+    ) -> IngestResult:
+        """One transaction: ``read`` fills a staging table, which becomes a version or is dropped."""
+        staging = f'data."staging-{uuid.uuid4().hex}"'
+        with self._db.transaction() as cursor:
+            read(cursor, staging, report)
             columns = _normalised_schema(cursor, staging)
             rows = _count(cursor, staging)
             if rows == 0:
-                raise InvalidInput(f"{source_path} has a header but no rows; expected at least one row")
+                raise InvalidInput(empty)
             report(f"hashing {rows:,} rows", 0.85)
             digest = content_hash(cursor, staging, columns)
             existing = self._find_by_hash(cursor, name, digest)
@@ -129,8 +180,8 @@ class Datasets:
                 report(f"identical to {existing.ref}", 1.0)
                 return IngestResult(existing, created=False)
             report("storing the version", 0.95)
-            version = self._store(cursor, name, staging, digest, rows, columns, source_path)
-        self._events.record("data", version.ref, f"ingested {rows:,} rows from {source_path}")
+            version = self._store(cursor, name, staging, digest, rows, columns, source)
+        self._events.record("data", version.ref, f"ingested {rows:,} rows from {source}")
         report(f"validating {version.ref}", 0.97)
         validation = self.after_ingest(version)
         report(f"stored {version.ref}", 1.0)
@@ -144,7 +195,7 @@ class Datasets:
         digest: str,
         rows: int,
         columns: list[tuple[str, str]],
-        source_path: Path,
+        source: str,
     ) -> DatasetVersion:
         cursor.execute("INSERT INTO datasets (name) VALUES (?) ON CONFLICT DO NOTHING", [name])
         latest = cursor.execute("SELECT max(version) FROM dataset_versions WHERE name = ?", [name]).fetchone()
@@ -157,7 +208,7 @@ class Datasets:
         cursor.execute(
             "INSERT INTO dataset_versions (name, version, content_hash, row_count, column_count, schema_json,"
             " source_path, parent_version) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-            [name, number, digest, rows, len(columns), json.dumps(columns), str(source_path), parent],
+            [name, number, digest, rows, len(columns), json.dumps(columns), source, parent],
         )
         return self._fetch_version(cursor, name, number)
 

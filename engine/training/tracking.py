@@ -22,9 +22,12 @@ def client(tracking_uri: str) -> MlflowClient:
     dataset source, integer columns in a signature we already declare as doubles) are noise
     in a terminal tool, so they are silenced once here."""
     import logging
+    import os
     import warnings
 
     logging.getLogger("mlflow").setLevel(logging.WARNING)
+    # tqdm bars of artifact downloads would write over the CLI's progress bar and the console.
+    os.environ.setdefault("MLFLOW_ENABLE_ARTIFACTS_PROGRESS_BAR", "false")
     # The cloudpickle caution is about loading models from others; ours are our own (trainer.py).
     logging.getLogger("mlflow.sklearn").setLevel(logging.ERROR)
     warnings.filterwarnings("ignore", category=UserWarning, module="mlflow")

@@ -300,7 +300,12 @@ class Trainer:
             )
             dataset = from_pandas(
                 data.frame.drop(columns=[ROW_ID]).head(0),
-                source=version.source_path,
+                # Versions made by a query or a feature retrieval come from the workspace itself.
+                source=(
+                    version.source_path
+                    if version.source_path.startswith("/")
+                    else str(self._workspace.db_path)
+                ),
                 targets=request.target,
                 name=version.ref,
                 digest=version.content_hash[:32],

@@ -1,0 +1,128 @@
+"""``mlops pipeline run/runs/show``: pipelines with cached steps and gates."""
+
+from __future__ import annotations
+
+import argparse
+from typing import TYPE_CHECKING
+
+from engine.cli.data_commands import opened, table
+from engine.cli.output import Output
+from engine.cli.progress import progress_bar
+from engine.formatting import number
+from engine.pipelines.records import STATUS_MARKS, PipelineRunRecord
+
+if TYPE_CHECKING:
+    from rich.console import Console
+
+STATUS_STYLES = {"succeeded": "green", "cached": "cyan", "failed": "red", "interrupted": "red"}
+
+
+def register(
+    commands: argparse._SubParsersAction[argparse.ArgumentParser], common: argparse.ArgumentParser
+) -> None:
+    pipeline = commands.add_parser("pipeline", parents=[common], help="pipelines: cached steps with gates")
+    verbs = pipeline.add_subparsers(title="pipeline commands", metavar="VERB", required=True)
+
+    run = verbs.add_parser(
+        "run", parents=[common], help="run a pipeline file; unchanged steps come from cache"
+    )
+    run.add_argument(
+        "file", metavar="FILE", help="a pipeline TOML file (see sample_data/churn_pipeline.toml)"
+    )
+    run.add_argument("--force", action="store_true", help="ignore the cache and run every step")
+    run.set_defaults(handler=run_pipeline)
+
+    runs = verbs.add_parser("runs", parents=[common], help="recorded pipeline runs, newest first")
+    runs.add_argument("--pipeline", help="only runs of this pipeline")
+    runs.add_argument("--limit", type=int, default=20)
+    runs.set_defaults(handler=list_runs)
+
+    show = verbs.add_parser(
+        "show", parents=[common], help="one pipeline run: steps, cache hits, gate verdicts"
+    )
+    show.add_argument("run", metavar="RUN", type=_run_number, help="the run's number (see `pipeline runs`)")
+    show.set_defaults(handler=show_run)
+
+
+def _run_number(text: str) -> int:
+    try:
+        return int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a pipeline run number; expected e.g. 3") from None
+
+
+def run_pipeline(args: argparse.Namespace, out: Output) -> int:
+    with opened(args, "pipeline run") as engine, progress_bar(out) as report:
+        record = engine.pipelines.run(args.file, force=args.force, progress=report)
+    out.emit(record.to_dict(), lambda console: render_run(console, record))
+    return 0 if record.status == "succeeded" else 1
+
+
+def list_runs(args: argparse.Namespace, out: Output) -> int:
+    with opened(args, "pipeline runs") as engine:
+        records = engine.pipelines.records.runs(args.limit, args.pipeline)
+    rows = [
+        [
+            str(record.id),
+            record.pipeline,
+            _status(record.status),
+            record.started_at.strftime("%Y-%m-%d %H:%M:%S"),
+            _seconds(record.duration_seconds),
+            f"{record.ran} ran, {record.cache_hits} cached",
+            record.reason or "",
+        ]
+        for record in records
+    ]
+    headers = ["run", "pipeline", "status", "started", "took", "steps", "reason"]
+    out.emit(
+        {"runs": [record.to_dict() for record in records]},
+        lambda console: table(
+            console, headers, rows, empty="no pipeline runs yet; try `mlops pipeline run FILE`"
+        ),
+    )
+    return 0
+
+
+def show_run(args: argparse.Namespace, out: Output) -> int:
+    with opened(args, "pipeline show") as engine:
+        record = engine.pipelines.records.get(args.run)
+    out.emit(record.to_dict(), lambda console: render_run(console, record))
+    return 0
+
+
+def render_run(console: Console, record: PipelineRunRecord) -> None:
+    forced = " (forced)" if record.forced else ""
+    console.print(
+        f"[bold]Pipeline {record.pipeline}[/] run {record.id}{forced}: {_status(record.status)} "
+        f"in {_seconds(record.duration_seconds)}, {record.cache_hits} of {len(record.steps)} steps from cache"
+    )
+    rows = [
+        [
+            step.name,
+            step.kind,
+            f"{STATUS_MARKS[step.status]} {_status(step.status)}",
+            _seconds(step.duration_seconds),
+            ", ".join(step.needs),
+            step.summary,
+        ]
+        for step in record.steps
+    ]
+    table(console, ["step", "kind", "status", "took", "needs", "result"], rows)
+    for step in record.steps:
+        if step.verdicts:
+            verdicts = [
+                ["[green]✓ pass[/]" if v.passed else "[red]✗ fail[/]", v.check, number(v.value), v.detail]
+                for v in step.verdicts
+            ]
+            table(console, [f"gate {step.name}", "check", "value", "detail"], verdicts)
+    if record.reason:
+        console.print(f"[red]{record.reason}[/]")
+
+
+def _status(status: str) -> str:
+    style = STATUS_STYLES.get(status)
+    return f"[{style}]{status}[/]" if style else status
+
+
+def _seconds(value: float | None) -> str:
+    return f"{value:.2f} s" if value is not None else ""

@@ -1,0 +1,119 @@
+"""Running a pipeline: each step in order, served from cache when its inputs are unchanged.
+
+Like ``dvc repro``: a step whose cache key (engine/pipelines/fingerprint.py) matches an
+earlier finished step, and whose result still exists (the run, the dataset version, the
+model version), is not run again; its stored output feeds the steps below. The first failed
+step or refusing gate stops the run with its reason and the remaining steps are skipped, so
+nothing below a failure (a registration above all) happens. Every run and step is recorded
+as it goes (engine/pipelines/records.py).
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from engine.errors import MlopsError
+from engine.events import EventLog
+from engine.pipelines.definition import Pipeline, Step, load_pipeline
+from engine.pipelines.fingerprint import cache_key
+from engine.pipelines.records import PipelineRecords, PipelineRunRecord, Verdict
+from engine.pipelines.steps import KIND_ACTIONS, StepContext, StepFailed
+from engine.progress import Progress, no_progress
+
+# Builds what a run's steps use: the pipeline, the run's number and its progress callback,
+# with the engine's services.
+ContextFactory = Callable[[Pipeline, int, Progress], StepContext]
+
+
+class Pipelines:
+    """Pipeline runs of one workspace."""
+
+    def __init__(self, records: PipelineRecords, events: EventLog, make_context: ContextFactory) -> None:
+        self.records = records
+        self._events = events
+        self._make_context = make_context
+
+    def check(self, path: str | Path) -> Pipeline:
+        """Parse and check a pipeline file without running it."""
+        return load_pipeline(path)
+
+    def run(
+        self, path: str | Path, force: bool = False, progress: Progress = no_progress
+    ) -> PipelineRunRecord:
+        """Run the pipeline in ``path``; ``force`` ignores the cache (``dvc repro --force``)."""
+        pipeline = load_pipeline(path)
+        run_id = self.records.start(pipeline, force)
+        outputs: dict[str, dict[str, Any]] = {}
+        status, reason = "succeeded", None
+        try:
+            for index, step in enumerate(pipeline.steps):
+                share = 1 / len(pipeline.steps)
+                step_progress = _scaled(progress, f"{step.name}: ", index * share, share)
+                step_progress("starting", 0.0)
+                context = self._make_context(pipeline, run_id, step_progress)
+                failure = self._run_step(run_id, step, outputs, context, force)
+                if failure is not None:
+                    status, reason = "failed", f"step {step.name}: {failure}"
+                    self.records.skip_rest(run_id, f"not run: step {step.name} failed")
+                    break
+        except BaseException:
+            self.records.interrupt(run_id)
+            raise
+        self.records.finish(run_id, status, reason)
+        record = self.records.get(run_id)
+        verdict = f"failed at {reason}" if reason else "succeeded"
+        self._events.record(
+            "pipeline",
+            pipeline.name,
+            f"run {run_id} {verdict} ({record.ran} ran, {record.cache_hits} from cache)",
+        )
+        progress(f"pipeline {pipeline.name} {status}", 1.0)
+        return record
+
+    def _run_step(
+        self, run_id: int, step: Step, outputs: dict[str, dict[str, Any]], context: StepContext, force: bool
+    ) -> str | None:
+        """Run or serve one step; returns why it failed, or None."""
+        kind = KIND_ACTIONS[step.kind]
+        upstream = outputs.get(step.source, {})
+        self.records.step_started(run_id, step)
+        started = time.perf_counter()
+        key = None
+        try:
+            parts = kind.fingerprint(step, upstream, context)
+            key = (
+                cache_key({"kind": step.kind, "settings": step.settings, "inputs": parts}) if parts else None
+            )
+            cached = self.records.cached_output(step.kind, key) if key and not force else None
+            if cached is not None and kind.still_valid(cached, context):
+                outputs[step.name] = cached
+                self.records.step_finished(run_id, step, "cached", time.perf_counter() - started, key, cached)
+                return None
+            output = kind.run(step, upstream, context)
+        except MlopsError as error:
+            verdicts = error.verdicts if isinstance(error, StepFailed) else []
+            self.records.step_finished(
+                run_id,
+                step,
+                "failed",
+                time.perf_counter() - started,
+                key,
+                verdicts=verdicts,
+                reason=str(error),
+            )
+            return str(error)
+        outputs[step.name] = output
+        verdicts = [Verdict(**item) for item in output.get("verdicts", [])]
+        duration = time.perf_counter() - started
+        self.records.step_finished(run_id, step, "succeeded", duration, key, output, verdicts=verdicts)
+        return None
+
+
+def _scaled(progress: Progress, prefix: str, start: float, share: float) -> Progress:
+    def report(stage: str, fraction: float | None) -> None:
+        progress(prefix + stage, start + share * fraction if fraction is not None else None)
+
+    return report

@@ -1,0 +1,342 @@
+"""What each kind of step does, what its cache key is made of, and when a cached result is stale.
+
+A step gets the output of the upstream step it takes input from (``Step.source``) and returns
+its own output, a JSON-ready dict with a one-line ``summary``. A step that cannot go on raises
+``StepFailed`` with the reason (and, for a gate, every verdict), which stops the pipeline.
+
+Seams for the evaluation and registry issue: ``StepContext.evaluate`` scores a run (today the
+held-out metrics the run logged; later the full evaluation with fairness metrics, which gates
+then read by name), and the register step writes an MLflow model version (later through the
+registry service, which adds the ONNX file and alias history).
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from engine.data.datasets import Datasets
+from engine.data.feature_store import FeatureStore
+from engine.data.quality import DataQuality
+from engine.data.suite_store import Suites
+from engine.db import Database
+from engine.errors import InvalidInput, MlopsError
+from engine.pipelines import champion
+from engine.pipelines.definition import Pipeline, Step, parse_condition
+from engine.pipelines.fingerprint import files_digest, training_code_version
+from engine.pipelines.records import Verdict
+from engine.progress import Progress
+from engine.training import tracking
+from engine.training.catalogue import model_spec
+from engine.training.runs import Runs
+from engine.training.trainer import Trainer, TrainRequest
+
+# Scores a run: metric name -> value, on the run's held-out rows.
+Evaluator = Callable[[str], dict[str, float]]
+
+
+class StepFailed(MlopsError):
+    """A step could not do its work, or a gate refused; the pipeline stops here."""
+
+    def __init__(self, reason: str, verdicts: list[Verdict] | None = None) -> None:
+        super().__init__(reason)
+        self.verdicts = verdicts or []
+
+
+@dataclass(frozen=True)
+class StepContext:
+    pipeline: Pipeline
+    pipeline_run: int
+    db: Database
+    datasets: Datasets
+    suites: Suites
+    quality: DataQuality
+    features: FeatureStore
+    trainer: Trainer
+    runs: Runs
+    tracking_uri: str
+    evaluate: Evaluator
+    progress: Progress
+
+    @property
+    def folder(self) -> Path:
+        return Path(self.pipeline.path).parent
+
+
+Fingerprint = Callable[[Step, dict[str, Any], StepContext], "dict[str, Any] | None"]
+Action = Callable[[Step, dict[str, Any], StepContext], dict[str, Any]]
+StillValid = Callable[[dict[str, Any], StepContext], bool]
+
+
+@dataclass(frozen=True)
+class StepKind:
+    fingerprint: Fingerprint  # what the cache key hashes; None: the step always runs
+    run: Action
+    still_valid: StillValid  # whether a cached output still points at something that exists
+
+
+def _always(output: dict[str, Any], context: StepContext) -> bool:
+    return True
+
+
+# ---- load
+
+
+def _load_fingerprint(step: Step, upstream: dict[str, Any], context: StepContext) -> dict[str, Any] | None:
+    """A named dataset version is its content hash; a query or a retrieval must run to be known,
+    and stores nothing new when its result is unchanged (versions are content-addressed)."""
+    if "dataset" not in step.settings:
+        return None
+    version = context.datasets.resolve(step.settings["dataset"])
+    return {"dataset": version.ref, "content_hash": version.content_hash}
+
+
+def _load(step: Step, upstream: dict[str, Any], context: StepContext) -> dict[str, Any]:
+    settings = step.settings
+    if "dataset" in settings:
+        version = context.datasets.resolve(settings["dataset"])
+        created = False
+    elif "query" in settings:
+        result = context.datasets.ingest_query(settings["query"], settings["output"])
+        version, created = result.version, result.created
+    else:
+        views = settings["feature_views"]
+        frame = context.features.historical(settings["entities"], views)
+        source = f"features: {settings['entities']} + {', '.join(views)}"
+        result = context.datasets.ingest_frame(frame, settings["output"], source)
+        version, created = result.version, result.created
+    new = " (new version)" if created else ""
+    return {
+        "dataset": version.ref,
+        "content_hash": version.content_hash,
+        "rows": version.row_count,
+        "summary": f"{version.ref}{new}: {version.row_count:,} rows",
+    }
+
+
+def _dataset_exists(output: dict[str, Any], context: StepContext) -> bool:
+    try:
+        return bool(context.datasets.resolve(output["dataset"]).content_hash == output["content_hash"])
+    except InvalidInput:
+        return False
+
+
+# ---- validate
+
+
+def _validate_fingerprint(step: Step, upstream: dict[str, Any], context: StepContext) -> dict[str, Any]:
+    suite = context.suites.get(step.settings["suite"]).suite.to_json()
+    return {"content_hash": upstream["content_hash"], "suite": suite}
+
+
+def _validate(step: Step, upstream: dict[str, Any], context: StepContext) -> dict[str, Any]:
+    suite = step.settings["suite"]
+    report = context.quality.validate(upstream["dataset"], suite)
+    failed = [result for result in report.results if not result.success]
+    total = len(report.results)
+    if failed:
+        listed = "; ".join(
+            f"{r.type}" + (f" on {r.kwargs['column']}" if "column" in r.kwargs else "") for r in failed[:3]
+        )
+        more = f" and {len(failed) - 3} more" if len(failed) > 3 else ""
+        raise StepFailed(
+            f"{upstream['dataset']} failed suite {suite}: {len(failed)} of {total} expectations failed "
+            f"({listed}{more})"
+        )
+    return {
+        "dataset": upstream["dataset"],
+        "suite": suite,
+        "expectations": total,
+        "summary": f"{upstream['dataset']} passed suite {suite} ({total} expectations)",
+    }
+
+
+# ---- train
+
+
+def _train_request(step: Step, upstream: dict[str, Any], context: StepContext) -> TrainRequest:
+    settings = step.settings
+    return TrainRequest(
+        dataset=upstream["dataset"],
+        target=settings["target"],
+        model=settings.get("model", "random_forest"),
+        features=settings.get("features"),
+        feature_views=settings.get("feature_views", []),
+        params={name: str(value) for name, value in settings.get("params", {}).items()},
+        experiment=context.pipeline.experiment,
+        split=settings.get("split", "random"),
+        test_size=float(settings.get("test_size", 0.2)),
+        seed=settings.get("seed", 42),
+    )
+
+
+def _train_fingerprint(step: Step, upstream: dict[str, Any], context: StepContext) -> dict[str, Any]:
+    request = _train_request(step, upstream, context)
+    spec = model_spec(request.model)
+    where = f"{Path(context.pipeline.path).name}: step {step.name!r}"
+    parts: dict[str, Any] = {
+        "content_hash": upstream["content_hash"],
+        "request": {**request.__dict__, "params": {**spec.defaults, **spec.parse_params(request.params)}},
+        "code": training_code_version(),
+        "deps": files_digest(step.settings.get("deps", []), context.folder, where),
+    }
+    if request.feature_views:
+        parts["feature_definitions"] = _feature_definitions(context.db)
+    return parts
+
+
+def _feature_definitions(db: Database) -> list[Any]:
+    """Every applied feature definition, with the source of on-demand functions."""
+    with db.cursor() as cursor:
+        rows = cursor.execute(
+            "SELECT kind, name, definition FROM feature_registry ORDER BY kind, name"
+        ).fetchall()
+    definitions: list[Any] = []
+    for kind, name, definition in rows:
+        function = json.loads(definition).get("function") if kind == "on_demand_view" else None
+        code = Path(function.rpartition(":")[0]).read_text() if function else None
+        definitions.append([kind, name, definition, code])
+    return definitions
+
+
+def _train(step: Step, upstream: dict[str, Any], context: StepContext) -> dict[str, Any]:
+    request = _train_request(step, upstream, context)
+    try:
+        result = context.trainer.train(request, context.progress)
+    except InvalidInput as error:
+        raise StepFailed(str(error)) from None
+    store = tracking.client(context.tracking_uri)
+    store.set_tag(result.run_id, "mlops.pipeline", context.pipeline.name)
+    store.set_tag(result.run_id, "mlops.pipeline_run", str(context.pipeline_run))
+    return {
+        "run_id": result.run_id,
+        "run_name": result.run_name,
+        "model": result.model,
+        "dataset": result.dataset,
+        "metrics": result.metrics,
+        "summary": f"run {result.run_name}: {result.model} f1 {result.metrics['f1']:.3f}",
+    }
+
+
+def _run_exists(output: dict[str, Any], context: StepContext) -> bool:
+    try:
+        return bool(context.runs.get(output["run_id"]).attributes["status"] == "FINISHED")
+    except InvalidInput:
+        return False
+
+
+# ---- evaluate
+
+
+def _evaluate_fingerprint(step: Step, upstream: dict[str, Any], context: StepContext) -> dict[str, Any]:
+    return {"run_id": upstream["run_id"]}
+
+
+def holdout_metrics(runs: Runs) -> Evaluator:
+    """Today's evaluator: the metrics the run logged on its held-out split."""
+
+    def evaluate(run_id: str) -> dict[str, float]:
+        return dict(runs.get(run_id).metrics)
+
+    return evaluate
+
+
+def _evaluate(step: Step, upstream: dict[str, Any], context: StepContext) -> dict[str, Any]:
+    metrics = context.evaluate(upstream["run_id"])
+    shown = ", ".join(f"{name} {metrics[name]:.3f}" for name in ("f1", "roc_auc") if name in metrics)
+    return {
+        "run_id": upstream["run_id"],
+        "run_name": upstream.get("run_name"),
+        "metrics": metrics,
+        "summary": f"held-out {shown}",
+    }
+
+
+# ---- gate
+
+
+def _gate(step: Step, upstream: dict[str, Any], context: StepContext) -> dict[str, Any]:
+    metrics: dict[str, float] = upstream["metrics"]
+    verdicts = []
+    for index, text in enumerate(step.settings.get("require", [])):
+        condition = parse_condition(text, f"require[{index}]")
+        value = metrics.get(condition.metric)
+        if value is None:
+            known = ", ".join(sorted(metrics))
+            verdicts.append(
+                Verdict(str(condition), False, f"no metric {condition.metric!r}; evaluate gives {known}")
+            )
+        else:
+            sign = "meets" if condition.holds(value) else "fails"
+            verdicts.append(
+                Verdict(str(condition), condition.holds(value), f"{value:.4f} {sign} {condition}", value)
+            )
+    if "beats_champion" in step.settings:
+        verdicts.append(champion.verdict(step.settings["beats_champion"], upstream, context))
+    failed = [verdict for verdict in verdicts if not verdict.passed]
+    if failed:
+        raise StepFailed(f"gate refused: {'; '.join(v.detail for v in failed)}", verdicts)
+    return {
+        "run_id": upstream["run_id"],
+        "verdicts": [v.to_dict() for v in verdicts],
+        "summary": f"{len(verdicts)} of {len(verdicts)} checks passed",
+    }
+
+
+# ---- register
+
+
+def _register_fingerprint(step: Step, upstream: dict[str, Any], context: StepContext) -> dict[str, Any]:
+    return {"run_id": upstream["run_id"], "model_name": step.settings["model_name"]}
+
+
+def _register(step: Step, upstream: dict[str, Any], context: StepContext) -> dict[str, Any]:
+    from mlflow.exceptions import MlflowException
+
+    name, run_id = step.settings["model_name"], upstream["run_id"]
+    store = tracking.client(context.tracking_uri)
+    try:
+        store.get_registered_model(name)
+    except MlflowException:
+        store.create_registered_model(name, description=f"registered by pipeline {context.pipeline.name}")
+    run = store.get_run(run_id)
+    version = store.create_model_version(
+        name,
+        source=f"{run.info.artifact_uri}/model",
+        run_id=run_id,
+        tags={"mlops.pipeline": context.pipeline.name, "mlops.pipeline_run": str(context.pipeline_run)},
+    )
+    return {
+        "model_name": name,
+        "version": int(version.version),
+        "run_id": run_id,
+        "summary": f"{name} version {version.version} from run {upstream.get('run_name') or run_id[:8]}",
+    }
+
+
+def _version_exists(output: dict[str, Any], context: StepContext) -> bool:
+    from mlflow.exceptions import MlflowException
+
+    try:
+        tracking.client(context.tracking_uri).get_model_version(output["model_name"], str(output["version"]))
+    except MlflowException:
+        return False
+    return True
+
+
+def _never_cached(step: Step, upstream: dict[str, Any], context: StepContext) -> None:
+    """Gates always run: they are cheap, and the champion they compare with can change."""
+    return None
+
+
+KIND_ACTIONS: dict[str, StepKind] = {
+    "load": StepKind(_load_fingerprint, _load, _dataset_exists),
+    "validate": StepKind(_validate_fingerprint, _validate, _always),
+    "train": StepKind(_train_fingerprint, _train, _run_exists),
+    "evaluate": StepKind(_evaluate_fingerprint, _evaluate, _always),
+    "gate": StepKind(_never_cached, _gate, _always),
+    "register": StepKind(_register_fingerprint, _register, _version_exists),
+}
