@@ -11,6 +11,7 @@ if TYPE_CHECKING:
     from engine.data.diff import VersionDiff
     from engine.data.profile import ColumnProfile
     from engine.facade import Engine
+    from engine.pipelines.records import PipelineRunRecord
     from engine.status import WorkspaceStatus
     from engine.training.runs import Comparison
     from engine.training.sweep import SweepResult
@@ -147,3 +148,11 @@ class SweepFinished(Message):
     def __init__(self, result: SweepResult) -> None:
         super().__init__()
         self.result = result
+
+
+class PipelineFinished(Message):
+    """A pipeline run ended (succeeded, or stopped at a failed step or gate)."""
+
+    def __init__(self, record: PipelineRunRecord) -> None:
+        super().__init__()
+        self.record = record

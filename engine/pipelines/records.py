@@ -203,13 +203,17 @@ class PipelineRecords:
             ).fetchone()
         return json.loads(row[0]) if row else None
 
-    def runs(self, limit: int = 50, pipeline: str | None = None) -> list[PipelineRunRecord]:
+    def runs(
+        self, limit: int = 50, pipeline: str | None = None, contains: str = ""
+    ) -> list[PipelineRunRecord]:
+        """The newest runs, of one pipeline if named, whose pipeline or status holds ``contains``."""
         if limit < 1:
             raise InvalidInput(f"--limit {limit}: expected at least 1")
         with self._db.cursor() as cursor:
             ids = cursor.execute(
-                "SELECT id FROM pipeline_runs WHERE ? IS NULL OR pipeline = ? ORDER BY id DESC LIMIT ?",
-                [pipeline, pipeline, limit],
+                "SELECT id FROM pipeline_runs WHERE (? IS NULL OR pipeline = ?)"
+                " AND (pipeline || ' ' || status) ILIKE '%' || ? || '%' ORDER BY id DESC LIMIT ?",
+                [pipeline, pipeline, contains, limit],
             ).fetchall()
         return [self.get(row[0]) for row in ids]
 
@@ -257,7 +261,5 @@ class PipelineRecords:
             ],
         )
 
-    def latest_id(self) -> int | None:
-        with self._db.cursor() as cursor:
-            row = cursor.execute("SELECT max(id) FROM pipeline_runs").fetchone()
-        return int(row[0]) if row and row[0] is not None else None
+    def step(self, run_id: int, name: str) -> StepRecord:
+        return next(step for step in self.get(run_id).steps if step.name == name)

@@ -55,6 +55,8 @@ class Pipelines:
                 step_progress("starting", 0.0)
                 context = self._make_context(pipeline, run_id, step_progress)
                 failure = self._run_step(run_id, step, outputs, context, force)
+                finished = self.records.step(run_id, step.name)
+                step_progress(f"{finished.status}: {finished.summary}", 1.0)
                 if failure is not None:
                     status, reason = "failed", f"step {step.name}: {failure}"
                     self.records.skip_rest(run_id, f"not run: step {step.name} failed")

@@ -167,6 +167,7 @@ def _train_request(step: Step, upstream: dict[str, Any], context: StepContext) -
         feature_views=settings.get("feature_views", []),
         params={name: str(value) for name, value in settings.get("params", {}).items()},
         experiment=context.pipeline.experiment,
+        run_name=f"{context.pipeline.name}-{context.pipeline_run}-{step.name}",
         split=settings.get("split", "random"),
         test_size=float(settings.get("test_size", 0.2)),
         seed=settings.get("seed", 42),
@@ -179,7 +180,12 @@ def _train_fingerprint(step: Step, upstream: dict[str, Any], context: StepContex
     where = f"{Path(context.pipeline.path).name}: step {step.name!r}"
     parts: dict[str, Any] = {
         "content_hash": upstream["content_hash"],
-        "request": {**request.__dict__, "params": {**spec.defaults, **spec.parse_params(request.params)}},
+        # The run's name says which pipeline run made it; it is not an input.
+        "request": {
+            **request.__dict__,
+            "run_name": None,
+            "params": {**spec.defaults, **spec.parse_params(request.params)},
+        },
         "code": training_code_version(),
         "deps": files_digest(step.settings.get("deps", []), context.folder, where),
     }

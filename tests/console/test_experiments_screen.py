@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import os
+from pathlib import Path
+
 from textual.widgets import Input, Static
 
 from console.app import MlopsApp
 from console.screens.experiments import ExperimentsScreen
 from console.screens.run_compare import CompareScreen
 from console.widgets.dialogs import FormDialog
+from console.widgets.pipeline_dag import PipelineDag
 from engine.training.trainer import TrainRequest
 from tests.conftest import REPO_ROOT
 from tests.console.conftest import rows_of, until
@@ -116,3 +120,86 @@ async def test_a_bad_sweep_form_is_refused_with_a_notification(console_app: Mlop
         await until(
             pilot, lambda: any("has no parameter 'depth'" in n.message for n in console_app._notifications)
         )
+
+
+def fast_pipeline(folder: Path, require: str) -> Path:
+    """The sample pipeline with a small forest, and the gate's requirement replaced."""
+    text = (SAMPLE / "churn_pipeline.toml").read_text()
+    text = text.replace("n_estimators = 200", "n_estimators = 20").replace('"f1 >= 0.7"', require)
+    path = folder / "pipeline.toml"
+    path.write_text(text)
+    return path
+
+
+async def test_a_pipeline_run_from_the_console_shows_its_dag(console_app: MlopsApp, tmp_path: Path) -> None:
+    async with console_app.run_test(size=(160, 45)) as pilot:
+        await until(pilot, lambda: console_app.engine is not None)
+        engine = console_app.engine
+        assert engine is not None
+        engine.datasets.ingest(SAMPLE / "churn_reference.csv", "churn")
+        engine.suites.add(SAMPLE / "churn_suite.json", "churn_suite")
+        await pilot.press("4", "p")
+        screen = console_app.screen
+        assert isinstance(screen, ExperimentsScreen) and screen.showing_pipelines
+        dag = screen.query_one("#pipeline-dag", PipelineDag)
+        await until(pilot, lambda: "No pipeline runs yet" in _plain(dag), what="the empty DAG")
+
+        await pilot.press("x")
+        form = console_app.screen
+        assert isinstance(form, FormDialog)
+        form.query_one("#field-path", Input).value = str(fast_pipeline(tmp_path, '"f1 >= 0.99"'))
+        await pilot.click("#submit")
+        await until(
+            pilot,
+            lambda: [row[2] for row in rows_of(console_app, "#pipeline-runs DataTable")] == ["failed"],
+            timeout=90,
+            what="the pipeline run, stopped by its gate",
+        )
+        await until(pilot, lambda: any("Pipeline failed" in n.title for n in console_app._notifications))
+        steps = rows_of(console_app, "#pipeline-steps")
+        assert [row[2] for row in steps if row[0]] == [
+            "✓ succeeded",
+            "✓ succeeded",
+            "✓ succeeded",
+            "✓ succeeded",
+            "✗ failed",
+            "⊘ skipped",
+        ]
+        verdicts = [row[4] for row in steps if row[2].strip() == "✗ fail"]
+        assert len(verdicts) == 1 and verdicts[0].startswith("f1 >= 0.99: 0.")
+        failure = next(n for n in console_app._notifications if n.title == "Pipeline failed")
+        assert "gate refused" in failure.message
+
+        await pilot.press("x")
+        form = console_app.screen
+        assert isinstance(form, FormDialog)
+        form.query_one("#field-path", Input).value = str(fast_pipeline(tmp_path, '"f1 >= 0.7"'))
+        await pilot.click("#submit")
+        await until(
+            pilot,
+            lambda: (
+                [row[2] for row in rows_of(console_app, "#pipeline-runs DataTable")]
+                == ["succeeded", "failed"]
+            ),
+            timeout=90,
+            what="the second run, succeeded",
+        )
+        steps = rows_of(console_app, "#pipeline-steps")
+        assert [row[2] for row in steps if row[0]][:4] == ["↺ cached"] * 4
+        await until(pilot, lambda: "cache hit" in _plain(dag))
+        assert "✓ f1 >= 0.7" in _plain(dag) and "register" in _plain(dag)
+
+        await pilot.press("down")  # the failed run: its DAG comes back
+        await until(pilot, lambda: "✗ f1 >= 0.99" in _plain(dag), what="the first run's DAG")
+        await pilot.press("p")
+        assert not screen.showing_pipelines
+
+
+def _plain(dag: PipelineDag) -> str:
+    """The DAG as the terminal shows it."""
+    from rich.console import Console
+
+    with Path(os.devnull).open("w") as sink:
+        console = Console(width=160, record=True, file=sink)
+        console.print(dag.content)
+    return console.export_text()

@@ -35,7 +35,9 @@ def pinned_app(
     datasets: tuple[str, ...] = (),
     features: bool = False,
     runs: bool = False,
+    pipeline: Path | None = None,
 ) -> MlopsApp:
+    forget_mlflow_stores()
     shutil.rmtree(SNAPSHOT_WORKSPACE, ignore_errors=True)
     shutil.copytree(template, SNAPSHOT_WORKSPACE)
     if datasets:
@@ -48,6 +50,10 @@ def pinned_app(
             if runs:
                 for name, model in (("linear", "logistic_regression"), ("boosted", "hist_gradient_boosting")):
                     engine.training.train(TrainRequest("churn", "churned", model, run_name=name))
+            if pipeline:
+                engine.suites.add(SAMPLE / "churn_suite.json", "churn_suite")
+                for _ in range(2):  # the second run is served from cache
+                    engine.pipelines.run(pipeline)
     with duckdb.connect(str(SNAPSHOT_WORKSPACE / ".mlops" / "workspace.duckdb")) as con:
         con.execute(
             "UPDATE dataset_versions"
@@ -57,11 +63,34 @@ def pinned_app(
             con.executemany("INSERT INTO events (kind, subject, message) VALUES (?, ?, ?)", events)
         con.execute("UPDATE events SET subject = ? WHERE kind = 'workspace'", [str(SNAPSHOT_WORKSPACE)])
         con.execute(
+            "UPDATE pipeline_runs"
+            " SET started_at = TIMESTAMPTZ '2026-11-27 10:00:00+00' + id * INTERVAL 1 MINUTE,"
+            " finished_at = TIMESTAMPTZ '2026-11-27 10:00:09+00' + id * INTERVAL 1 MINUTE"
+        )
+        con.execute("UPDATE pipeline_steps SET duration_seconds = 1.5 * (position + 1) / pipeline_run")
+        con.execute(
             "UPDATE events SET occurred_at = TIMESTAMPTZ '2026-11-27 09:00:00+00' + id * INTERVAL 1 MINUTE"
         )
     claim = Engine.claim(SNAPSHOT_WORKSPACE, command="mlops console")
     claim.lock.owner = PINNED_OWNER
     return MlopsApp(claim)
+
+
+def forget_mlflow_stores() -> None:
+    """MLflow caches one store (and its open SQLite connections) per URI for the process; the
+    pinned workspace is deleted and copied afresh for each snapshot, so those would point at the
+    deleted file ("attempt to write a readonly database")."""
+    from mlflow.store.model_registry.sqlalchemy_store import SqlAlchemyStore as RegistryStore
+    from mlflow.store.tracking.sqlalchemy_store import SqlAlchemyStore
+    from mlflow.tracking._model_registry.registry import ModelRegistryStoreRegistry
+    from mlflow.tracking._tracking_service.registry import TrackingStoreRegistry
+
+    TrackingStoreRegistry._get_store_with_resolved_uri.cache_clear()
+    ModelRegistryStoreRegistry._get_store_with_resolved_uri.cache_clear()
+    for store in (SqlAlchemyStore, RegistryStore):
+        for engine in store._engine_map.values():
+            engine.dispose()
+        store._engine_map.clear()
 
 
 async def shown(pilot: Pilot[Any]) -> None:
@@ -142,5 +171,49 @@ def test_experiments_screen(snap_compare: Callable[..., bool], workspace_templat
     app = pinned_app(workspace_template, [], datasets=("churn_reference.csv",), runs=True)
     try:
         assert snap_compare(app, terminal_size=(150, 40), run_before=experiments_shown)
+    finally:
+        app.close_engine()
+
+
+async def pipelines_shown(pilot: Pilot[Any]) -> None:
+    app = pilot.app
+    await until(pilot, lambda: app.engine is not None)
+    await pilot.press("4", "p")
+    await until(
+        pilot,
+        lambda: len(app.screen.query_one("#pipeline-steps", DataTable).rows) >= 6,
+        what="the pipeline run's steps",
+    )
+    await until(pilot, lambda: tables_settled(app), what="the tables' layout")
+    await pilot.pause()
+
+
+def test_experiments_pipelines_view(
+    snap_compare: Callable[..., bool], workspace_template: Path, tmp_path: Path
+) -> None:
+    pipeline = tmp_path / "churn_pipeline.toml"
+    pipeline.write_text(
+        (SAMPLE / "churn_pipeline.toml").read_text().replace("n_estimators = 200", "n_estimators = 20")
+    )
+    app = pinned_app(workspace_template, [], datasets=("churn_reference.csv",), pipeline=pipeline)
+    try:
+        assert snap_compare(app, terminal_size=(150, 45), run_before=pipelines_shown)
+    finally:
+        app.close_engine()
+
+
+async def compare_shown(pilot: Pilot[Any]) -> None:
+    await experiments_shown(pilot)
+    await pilot.press("space", "down", "space", "c")
+    app = pilot.app
+    await until(pilot, lambda: app.screen.query("#compare-metrics"), what="the compare view")
+    await until(pilot, lambda: tables_settled(app), what="the tables' layout")
+    await pilot.pause()
+
+
+def test_experiments_compare_view(snap_compare: Callable[..., bool], workspace_template: Path) -> None:
+    app = pinned_app(workspace_template, [], datasets=("churn_reference.csv",), runs=True)
+    try:
+        assert snap_compare(app, terminal_size=(150, 40), run_before=compare_shown)
     finally:
         app.close_engine()
