@@ -26,6 +26,7 @@ from engine.pipelines.records import PipelineRecords
 from engine.pipelines.runner import Pipelines
 from engine.pipelines.steps import StepContext, holdout_metrics
 from engine.progress import Progress
+from engine.registry.lookup import RegistryLookup
 from engine.shutdown import ShutdownGuard
 from engine.status import Counts, WorkspaceStatus, count_mlflow_store, count_workspace
 from engine.tracking_store import create_local_store
@@ -46,8 +47,8 @@ class Engine:
         self.quality = DataQuality(db, self.events, self.datasets, self.suites)
         self.datasets.after_ingest = self.quality.validate_if_required
         self.features = FeatureStore(db, self.events, self.datasets)
-        local_store = None if config.tracking.uri else workspace.mlflow_db_path
-        self.runs = Runs(self.tracking_uri, local_store)
+        self._local_store = None if config.tracking.uri else workspace.mlflow_db_path
+        self.runs = Runs(self.tracking_uri, self._local_store)
         self.training = Trainer(
             db, self.events, workspace, self.tracking_uri, self.datasets, self.quality, self.features
         )
@@ -112,6 +113,7 @@ class Engine:
             self.features,
             self.training,
             self.runs,
+            RegistryLookup(self.tracking_uri, self._local_store),
             self.tracking_uri,
             holdout_metrics(self.runs),
             progress,
@@ -124,9 +126,8 @@ class Engine:
     def status(self) -> WorkspaceStatus:
         owner = self._lock.owner
         assert owner is not None, "a closed engine has no status"
-        local_store = None if self.config.tracking.uri else self.workspace.mlflow_db_path
         workspace_counts = count_workspace(self._db)
-        mlflow_counts = count_mlflow_store(local_store)
+        mlflow_counts = count_mlflow_store(self._local_store)
         with self._db.cursor() as cursor:
             schema_version = max(applied_versions(cursor))
         return WorkspaceStatus(

@@ -14,7 +14,6 @@ from typing import TYPE_CHECKING, Any
 
 from engine.errors import InvalidInput
 from engine.pipelines.records import Verdict
-from engine.training import tracking
 from engine.training.metrics import classification_metrics
 from engine.training.reproduce import request_from_run
 
@@ -25,24 +24,21 @@ CHAMPION_ALIAS = "champion"
 
 
 def verdict(settings: dict[str, Any], evaluation: dict[str, Any], context: StepContext) -> Verdict:
-    from mlflow.exceptions import MlflowException
-
     name, metric = settings["model_name"], settings.get("metric", "f1")
     margin = float(settings.get("margin", 0.0))
     check = f"beats {name}@{CHAMPION_ALIAS} on {metric}" + (f" by {margin:g}" if margin else "")
     challenger = evaluation["metrics"].get(metric)
     if challenger is None:
         return Verdict(check, False, f"no metric {metric!r} for the challenger")
-    try:
-        version = tracking.client(context.tracking_uri).get_model_version_by_alias(name, CHAMPION_ALIAS)
-    except MlflowException:
+    version = context.registry.alias(name, CHAMPION_ALIAS)
+    if version is None:
         return Verdict(check, True, f"{name} has no {CHAMPION_ALIAS} yet; nothing to beat", challenger)
     if version.run_id == evaluation["run_id"]:
         return Verdict(
             check, True, f"the run is {name} v{version.version}, the {CHAMPION_ALIAS} itself", challenger
         )
     try:
-        score = champion_score(str(version.run_id), evaluation["run_id"], metric, context)
+        score = champion_score(version.run_id, evaluation["run_id"], metric, context)
     except InvalidInput as error:
         return Verdict(
             check, False, f"{name} v{version.version} cannot be scored on the challenger's rows: {error}"
@@ -61,8 +57,9 @@ def verdict(settings: dict[str, Any], evaluation: dict[str, Any], context: StepC
 
 def champion_score(champion_run_id: str, challenger_run_id: str, metric: str, context: StepContext) -> float:
     """The champion's ``metric`` on the challenger's held-out rows."""
-    import mlflow.artifacts
     import mlflow.sklearn
+
+    from engine.training import tracking
 
     request = request_from_run(context.runs.get(challenger_run_id), context.datasets)
     data = context.trainer.prepare(request)
@@ -73,9 +70,7 @@ def champion_score(champion_run_id: str, challenger_run_id: str, metric: str, co
     missing = [name for name in features if name not in data.frame.columns]
     if missing:
         raise InvalidInput(f"the champion needs features {', '.join(missing)}, absent from {request.dataset}")
-    folder = mlflow.artifacts.download_artifacts(
-        run_id=champion_run_id, artifact_path="model", tracking_uri=context.tracking_uri
-    )
+    folder = tracking.client(context.tracking_uri).download_artifacts(champion_run_id, "model")
     model = mlflow.sklearn.load_model(folder)
     rows = data.frame.iloc[data.test_rows][features]
     metrics = classification_metrics(data.y_test.to_numpy(), model.predict(rows), model.predict_proba(rows))

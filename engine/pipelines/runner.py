@@ -92,7 +92,8 @@ class Pipelines:
             cached = self.records.cached_output(step.kind, key) if key and not force else None
             if cached is not None and kind.still_valid(cached, context):
                 outputs[step.name] = cached
-                self.records.step_finished(run_id, step, "cached", time.perf_counter() - started, key, cached)
+                duration = time.perf_counter() - started
+                self.records.step_finished(run_id, step, "cached", duration, key, cached, _verdicts(cached))
                 return None
             output = kind.run(step, upstream, context)
         except MlopsError as error:
@@ -108,10 +109,14 @@ class Pipelines:
             )
             return str(error)
         outputs[step.name] = output
-        verdicts = [Verdict(**item) for item in output.get("verdicts", [])]
         duration = time.perf_counter() - started
-        self.records.step_finished(run_id, step, "succeeded", duration, key, output, verdicts=verdicts)
+        self.records.step_finished(run_id, step, "succeeded", duration, key, output, _verdicts(output))
         return None
+
+
+def _verdicts(output: dict[str, Any]) -> list[Verdict]:
+    """A gate's verdicts, kept in its output so a cached gate shows them too."""
+    return [Verdict(**item) for item in output.get("verdicts", [])]
 
 
 def _scaled(progress: Progress, prefix: str, start: float, share: float) -> Progress:

@@ -25,10 +25,12 @@ from engine.data.suite_store import Suites
 from engine.db import Database
 from engine.errors import InvalidInput, MlopsError
 from engine.pipelines import champion
+from engine.pipelines.champion import CHAMPION_ALIAS
 from engine.pipelines.definition import Pipeline, Step, parse_condition
 from engine.pipelines.fingerprint import files_digest, training_code_version
 from engine.pipelines.records import Verdict
 from engine.progress import Progress
+from engine.registry.lookup import RegistryLookup
 from engine.training import tracking
 from engine.training.catalogue import model_spec
 from engine.training.runs import Runs
@@ -57,6 +59,7 @@ class StepContext:
     features: FeatureStore
     trainer: Trainer
     runs: Runs
+    registry: RegistryLookup
     tracking_uri: str
     evaluate: Evaluator
     progress: Progress
@@ -324,18 +327,18 @@ def _register(step: Step, upstream: dict[str, Any], context: StepContext) -> dic
 
 
 def _version_exists(output: dict[str, Any], context: StepContext) -> bool:
-    from mlflow.exceptions import MlflowException
-
-    try:
-        tracking.client(context.tracking_uri).get_model_version(output["model_name"], str(output["version"]))
-    except MlflowException:
-        return False
-    return True
+    return context.registry.version_exists(output["model_name"], int(output["version"]))
 
 
-def _never_cached(step: Step, upstream: dict[str, Any], context: StepContext) -> None:
-    """Gates always run: they are cheap, and the champion they compare with can change."""
-    return None
+def _gate_fingerprint(step: Step, upstream: dict[str, Any], context: StepContext) -> dict[str, Any]:
+    """The metrics judged and, for ``beats_champion``, the champion version judged against: a
+    new champion makes the gate judge again."""
+    parts: dict[str, Any] = {"run_id": upstream["run_id"], "metrics": upstream["metrics"]}
+    if "beats_champion" in step.settings:
+        parts["champion"] = context.registry.alias(
+            step.settings["beats_champion"]["model_name"], CHAMPION_ALIAS
+        )
+    return parts
 
 
 KIND_ACTIONS: dict[str, StepKind] = {
@@ -343,6 +346,6 @@ KIND_ACTIONS: dict[str, StepKind] = {
     "validate": StepKind(_validate_fingerprint, _validate, _always),
     "train": StepKind(_train_fingerprint, _train, _run_exists),
     "evaluate": StepKind(_evaluate_fingerprint, _evaluate, _always),
-    "gate": StepKind(_never_cached, _gate, _always),
+    "gate": StepKind(_gate_fingerprint, _gate, _always),
     "register": StepKind(_register_fingerprint, _register, _version_exists),
 }

@@ -17,6 +17,8 @@ def console_app(workspace: Path) -> Iterator[MlopsApp]:
     """The real console on a fresh workspace, refreshing fast so tests need not wait long."""
     (workspace / ".mlops" / "config.toml").write_text("[console]\nrefresh_seconds = 0.1\n")
     app = MlopsApp(Engine.claim(workspace, command="mlops console"))
+    # Notifications stay until the test looks: on a loaded machine 5 s can pass first.
+    app.NOTIFICATION_TIMEOUT = 600  # type: ignore[misc]
     yield app
     app.close_engine()
 

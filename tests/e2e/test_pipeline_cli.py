@@ -24,7 +24,7 @@ def test_the_sample_pipeline_runs_caches_and_refuses(workspace: Path, tmp_path: 
 
     again = run_mlops("pipeline", "run", str(sample), "-w", str(workspace))
     assert again.returncode == 0, again.stderr
-    assert "succeeded in" in again.stdout and "5 of 6 steps from cache" in again.stdout
+    assert "succeeded in" in again.stdout and "6 of 6 steps from cache" in again.stdout
     assert "↺ cached" in again.stdout and "f1 >= 0.7" in again.stdout
 
     strict = tmp_path / "strict.toml"

@@ -1,0 +1,78 @@
+"""Reading the registry without MLflow's client when the store is the workspace's own SQLite.
+
+Importing MLflow and opening its store costs seconds (its schema checks run on first use);
+a pipeline whose steps are all cached only needs to know whether a model version still exists
+and which version an alias points at, which is one SQLite query each. A remote tracking
+server is asked through the client.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+# MLflow keeps a deleted version's row with this stage.
+DELETED_STAGE = "Deleted_Internal"
+
+
+@dataclass(frozen=True)
+class VersionRef:
+    name: str
+    version: int
+    run_id: str
+
+
+class RegistryLookup:
+    def __init__(self, tracking_uri: str, local_store: Path | None) -> None:
+        self._tracking_uri = tracking_uri
+        self._local_store = local_store
+
+    def alias(self, name: str, alias: str) -> VersionRef | None:
+        """The version ``name@alias`` points at, or None when the model or the alias is absent."""
+        if self._local_store is not None:
+            row = self._query(
+                "SELECT v.version, v.run_id FROM registered_model_aliases a JOIN model_versions v"
+                " ON v.name = a.name AND v.version = a.version AND v.workspace = a.workspace"
+                " WHERE a.name = ? AND a.alias = ?",
+                [name, alias],
+            )
+            return VersionRef(name, int(row[0]), str(row[1])) if row else None
+        from mlflow.exceptions import MlflowException
+
+        from engine.training.tracking import client
+
+        try:
+            found = client(self._tracking_uri).get_model_version_by_alias(name, alias)
+        except MlflowException:
+            return None
+        return VersionRef(name, int(found.version), str(found.run_id))
+
+    def version_exists(self, name: str, version: int) -> bool:
+        if self._local_store is not None:
+            row = self._query(
+                "SELECT 1 FROM model_versions WHERE name = ? AND version = ? AND current_stage <> ?",
+                [name, version, DELETED_STAGE],
+            )
+            return row is not None
+        from mlflow.exceptions import MlflowException
+
+        from engine.training.tracking import client
+
+        try:
+            client(self._tracking_uri).get_model_version(name, str(version))
+        except MlflowException:
+            return False
+        return True
+
+    def _query(self, sql: str, parameters: list[object]) -> tuple[Any, ...] | None:
+        assert self._local_store is not None
+        if not self._local_store.exists():
+            return None
+        connection = sqlite3.connect(f"file:{self._local_store}?mode=ro", uri=True)
+        try:
+            row: tuple[Any, ...] | None = connection.execute(sql, parameters).fetchone()
+            return row
+        finally:
+            connection.close()
