@@ -34,22 +34,19 @@ def training_code_version() -> dict[str, str]:
 
     Cached per process: neither changes while it runs.
     """
-    from importlib import metadata
-
     import engine
     from engine.training import catalogue
+    from engine.training.tracking import package_versions
 
     folder = Path(catalogue.__file__).parent
     sources = hashlib.sha256()
     for name in TRAINING_SOURCES:
         sources.update((folder / name).read_bytes())
-    version = {"engine": engine.__version__, "training_sources": sources.hexdigest()}
-    for package in TRAINING_PACKAGES:
-        try:
-            version[package] = metadata.version(package)
-        except metadata.PackageNotFoundError:
-            continue
-    return version
+    return {
+        "engine": engine.__version__,
+        "training_sources": sources.hexdigest(),
+        **package_versions(TRAINING_PACKAGES),
+    }
 
 
 def files_digest(paths: list[str], base: Path, where: str) -> dict[str, str]:

@@ -56,9 +56,10 @@ def git_commit(directory: Path) -> str | None:
     return result.stdout.strip() if result.returncode == 0 else None
 
 
-def package_versions() -> dict[str, str]:
+def package_versions(packages: tuple[str, ...] = TRACKED_PACKAGES) -> dict[str, str]:
+    """Python's version and each installed package's (absent packages are left out)."""
     versions = {"python": sys.version.split()[0]}
-    for package in TRACKED_PACKAGES:
+    for package in packages:
         try:
             versions[package] = metadata.version(package)
         except metadata.PackageNotFoundError:
