@@ -29,10 +29,11 @@ class FormDialog(ModalScreen[dict[str, str] | None]):
     DEFAULT_CSS = """
     FormDialog { align: center middle; }
     FormDialog > Vertical {
-        width: 80; height: auto; border: thick $primary; background: $surface; padding: 1 2;
+        width: 80; height: auto; max-height: 100%; overflow-y: auto;
+        border: thick $primary; background: $surface; color: $foreground; padding: 0 2;
     }
-    FormDialog .dialog-title { text-style: bold; margin-bottom: 1; }
-    FormDialog Label { margin-top: 1; }
+    FormDialog .dialog-title { text-style: bold; margin: 1 0; }
+    FormDialog Label { height: 1; }
     FormDialog #dialog-error { color: $error; height: auto; }
     FormDialog Horizontal { height: auto; margin-top: 1; align-horizontal: right; }
     FormDialog Button { margin-left: 2; }

@@ -6,12 +6,14 @@ start time, and the times in the activity log.
 
 from __future__ import annotations
 
+import os
 import shutil
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import duckdb
+import pytest
 from textual.pilot import Pilot
 from textual.widgets import DataTable, Static
 
@@ -215,5 +217,35 @@ def test_experiments_compare_view(snap_compare: Callable[..., bool], workspace_t
     app = pinned_app(workspace_template, [], datasets=("churn_reference.csv",), runs=True)
     try:
         assert snap_compare(app, terminal_size=(150, 40), run_before=compare_shown)
+    finally:
+        app.close_engine()
+
+
+def form_shown(key: str) -> Callable[[Pilot[Any]], Any]:
+    async def run_before(pilot: Pilot[Any]) -> None:
+        app = pilot.app
+        await until(pilot, lambda: app.engine is not None)
+        await pilot.press("4", key)
+        await until(pilot, lambda: app.screen.query("#submit"), what="the form")
+        await pilot.pause()
+
+    return run_before
+
+
+def test_experiments_new_run_form(snap_compare: Callable[..., bool], workspace_template: Path) -> None:
+    app = pinned_app(workspace_template, [])
+    try:
+        assert snap_compare(app, terminal_size=(150, 40), run_before=form_shown("n"))
+    finally:
+        app.close_engine()
+
+
+def test_experiments_sweep_launcher(
+    snap_compare: Callable[..., bool], workspace_template: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(os, "cpu_count", lambda: 2)  # the default worker count shown
+    app = pinned_app(workspace_template, [])
+    try:
+        assert snap_compare(app, terminal_size=(150, 40), run_before=form_shown("w"))
     finally:
         app.close_engine()

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
+from typing import Any
 
 import pytest
 from mlflow.exceptions import MlflowException
@@ -10,6 +12,7 @@ from mlflow.tracking import MlflowClient
 
 from engine.facade import Engine
 from engine.pipelines.records import PipelineRunRecord
+from engine.pipelines.steps import StepContext
 from tests.conftest import REPO_ROOT
 
 SAMPLE = REPO_ROOT / "sample_data"
@@ -217,3 +220,28 @@ def test_an_interrupted_run_is_recorded_as_such(churn: Engine, tmp_path: Path) -
     assert statuses(record)["load"] == "succeeded" and statuses(record)["train"] == "failed"
     assert statuses(record)["register"] == "skipped"
     assert churn.pipelines.run(pipeline_file(tmp_path)).status == "succeeded"
+
+
+def test_gates_read_whatever_the_evaluator_measures(churn: Engine, tmp_path: Path) -> None:
+    """The seam for the evaluation issue: a fuller evaluator's metrics (fairness here) are gated
+    by name, and a metric nobody measures is a refusal that says what is measured."""
+    make_context = churn.pipelines._make_context
+
+    def with_fairness(*args: Any) -> StepContext:
+        context = make_context(*args)
+        holdout = context.evaluate
+        fairness = {"fairness.age_group.demographic_parity_ratio": 0.78}
+        return replace(context, evaluate=lambda run_id: {**holdout(run_id), **fairness})
+
+    churn.pipelines._make_context = with_fairness
+    fair = '"f1 >= 0.7", "fairness.age_group.demographic_parity_ratio >= 0.8"'
+    refused = churn.pipelines.run(pipeline_file(tmp_path, require=fair))
+    verdicts = next(step for step in refused.steps if step.name == "gate").verdicts
+    assert [(v.check, v.passed, v.value) for v in verdicts][1:] == [
+        ("fairness.age_group.demographic_parity_ratio >= 0.8", False, 0.78)
+    ]
+    assert refused.status == "failed" and statuses(refused)["register"] == "skipped"
+
+    unknown = churn.pipelines.run(pipeline_file(tmp_path, require='"calibration_error <= 0.05"'))
+    detail = next(step for step in unknown.steps if step.name == "gate").verdicts[0].detail
+    assert detail.startswith("no metric 'calibration_error'; evaluate gives accuracy, f1, fairness.")
