@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import sys
+from dataclasses import asdict
 from pathlib import Path
 from types import TracebackType
 
@@ -18,13 +19,14 @@ from engine.data.feature_store import FeatureStore
 from engine.data.quality import DataQuality
 from engine.data.suite_store import Suites
 from engine.db import Database
+from engine.evaluation.evaluator import Evaluator
 from engine.events import EventLog
 from engine.lock import OwnerLock
 from engine.migrations import applied_versions, migrate
 from engine.pipelines.definition import Pipeline
 from engine.pipelines.records import PipelineRecords
 from engine.pipelines.runner import Pipelines
-from engine.pipelines.steps import StepContext, holdout_metrics
+from engine.pipelines.steps import StepContext
 from engine.progress import Progress
 from engine.registry.lookup import RegistryLookup
 from engine.shutdown import ShutdownGuard
@@ -51,6 +53,17 @@ class Engine:
         self.runs = Runs(self.tracking_uri, self._local_store)
         self.training = Trainer(
             db, self.events, workspace, self.tracking_uri, self.datasets, self.quality, self.features
+        )
+        self.evaluation = Evaluator(
+            db,
+            self.events,
+            self.datasets,
+            self.features,
+            self.training,
+            self.runs,
+            RegistryLookup(self.tracking_uri, self._local_store),
+            self.tracking_uri,
+            config,
         )
         self.pipelines = Pipelines(PipelineRecords(db), self.events, self._step_context)
         self._lock = lock
@@ -115,7 +128,8 @@ class Engine:
             self.runs,
             RegistryLookup(self.tracking_uri, self._local_store),
             self.tracking_uri,
-            holdout_metrics(self.runs),
+            lambda run_id: self.evaluation.evaluate(run_id).gate_metrics(),
+            {"business": asdict(self.config.business), "fairness": asdict(self.config.fairness)},
             progress,
         )
 

@@ -148,6 +148,25 @@ MIGRATIONS: tuple[Migration, ...] = (
         );
         """,
     ),
+    Migration(
+        6,
+        "model evaluations",
+        """
+        CREATE SEQUENCE evaluations_id_seq;
+        CREATE TABLE evaluations (
+            id BIGINT PRIMARY KEY DEFAULT nextval('evaluations_id_seq'),
+            run_id VARCHAR NOT NULL,
+            subject VARCHAR NOT NULL,          -- "run NAME" or "MODEL@ALIAS (vN)"
+            dataset VARCHAR NOT NULL,          -- NAME@vN the rows came from
+            scope VARCHAR NOT NULL,            -- held-out rows, or all labelled rows
+            rows BIGINT NOT NULL,
+            unlabelled_rows BIGINT NOT NULL,
+            metrics_json VARCHAR NOT NULL,
+            report_json VARCHAR NOT NULL,      -- scores, curves, calibration, business, fairness
+            created_at TIMESTAMPTZ NOT NULL DEFAULT current_timestamp
+        );
+        """,
+    ),
 )
 
 LATEST_VERSION = MIGRATIONS[-1].version

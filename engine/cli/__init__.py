@@ -15,6 +15,7 @@ from pathlib import Path
 from engine import __version__
 from engine.cli import (
     data_commands,
+    eval_commands,
     feature_commands,
     pipeline_commands,
     run_commands,
@@ -33,6 +34,7 @@ COMMAND_MODULES = (
     train_commands,
     run_commands,
     pipeline_commands,
+    eval_commands,
 )
 
 # Opens the console on a workspace root and returns the exit code.

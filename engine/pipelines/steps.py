@@ -4,10 +4,10 @@ A step gets the output of the upstream step it takes input from (``Step.source``
 its own output, a JSON-ready dict with a one-line ``summary``. A step that cannot go on raises
 ``StepFailed`` with the reason (and, for a gate, every verdict), which stops the pipeline.
 
-Seams for the evaluation and registry issue: ``StepContext.evaluate`` scores a run (today the
-held-out metrics the run logged; later the full evaluation with fairness metrics, which gates
-then read by name), and the register step writes an MLflow model version (later through the
-registry service, which adds the ONNX file and alias history).
+``StepContext.evaluate`` scores a run on its held-out rows with the full evaluation
+(engine/evaluation), so gates read metrics, ``business.*`` and ``fairness.ATTR.*`` figures by
+name. The register step writes an MLflow model version; the registry issue moves it onto the
+registry service, which adds the ONNX file and alias history.
 """
 
 from __future__ import annotations
@@ -62,6 +62,7 @@ class StepContext:
     registry: RegistryLookup
     tracking_uri: str
     evaluate: Evaluator
+    evaluation_settings: dict[str, Any]  # the cost matrix and fairness bounds evaluate applies
     progress: Progress
 
     @property
@@ -241,16 +242,7 @@ def _run_exists(output: dict[str, Any], context: StepContext) -> bool:
 
 
 def _evaluate_fingerprint(step: Step, upstream: dict[str, Any], context: StepContext) -> dict[str, Any]:
-    return {"run_id": upstream["run_id"]}
-
-
-def holdout_metrics(runs: Runs) -> Evaluator:
-    """Today's evaluator: the metrics the run logged on its held-out split."""
-
-    def evaluate(run_id: str) -> dict[str, float]:
-        return dict(runs.get(run_id).metrics)
-
-    return evaluate
+    return {"run_id": upstream["run_id"], "settings": context.evaluation_settings}
 
 
 def _evaluate(step: Step, upstream: dict[str, Any], context: StepContext) -> dict[str, Any]:

@@ -244,4 +244,5 @@ def test_gates_read_whatever_the_evaluator_measures(churn: Engine, tmp_path: Pat
 
     unknown = churn.pipelines.run(pipeline_file(tmp_path, require='"calibration_error <= 0.05"'))
     detail = next(step for step in unknown.steps if step.name == "gate").verdicts[0].detail
-    assert detail.startswith("no metric 'calibration_error'; evaluate gives accuracy, f1, fairness.")
+    assert detail.startswith("no metric 'calibration_error'; evaluate gives accuracy, brier, business.")
+    assert "fairness.age_group.demographic_parity_ratio" in detail

@@ -1,0 +1,300 @@
+"""``mlops eval``: a run's model (or the version behind a registered alias) scored on labelled rows.
+
+By default the rows are the run's own held-out split, rebuilt from what the run recorded
+(data version, split, seed); ``--dataset NAME@vN`` scores any labelled version instead, such
+as a production week joined with its late labels. Rows without a label are skipped and
+counted. The result (metrics, curves, calibration, thresholds, business impact, fairness) is
+stored in the workspace and logged to the run: metrics under ``eval.`` and the whole report as
+a JSON artifact.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
+
+from engine.config import Config
+from engine.data.datasets import Datasets, DatasetVersion
+from engine.data.feature_store import FeatureStore
+from engine.data.hashing import quote
+from engine.db import Database
+from engine.errors import InvalidInput
+from engine.evaluation.fairness import AttributeFairness, FairnessBounds, attribute_fairness
+from engine.evaluation.scores import Costs, Scores, score
+from engine.events import EventLog
+from engine.progress import Progress, no_progress
+from engine.registry.lookup import RegistryLookup
+from engine.training import tracking
+from engine.training.reproduce import request_from_run
+from engine.training.run_filter import Run
+from engine.training.runs import Runs
+from engine.training.trainer import ROW_ID, Trainer
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+ALIAS_REFERENCE = re.compile(r"^(?P<name>[^@]+)@(?P<alias>(?!v\d+$)[A-Za-z][\w\-]*)$")
+
+
+@dataclass(frozen=True)
+class Evaluation:
+    id: int
+    run_id: str
+    run_name: str
+    subject: str  # what was scored: "run NAME" or "MODEL@ALIAS (vN)"
+    dataset: str  # NAME@vN
+    scope: str  # "held-out rows" or "all labelled rows"
+    rows: int
+    unlabelled_rows: int
+    scores: Scores
+    fairness: list[AttributeFairness]
+    created_at: datetime
+
+    def gate_metrics(self) -> dict[str, float]:
+        """Every figure a pipeline gate can name: metrics, ``business.*``, ``fairness.ATTR.*``."""
+        figures = dict(self.scores.metrics)
+        figures.update({f"business.{k}": v for k, v in self.scores.business.items()})
+        for item in self.fairness:
+            for measure in (
+                "demographic_parity_difference",
+                "demographic_parity_ratio",
+                "equal_opportunity_difference",
+                "equalized_odds_difference",
+            ):
+                value = getattr(item, measure)
+                if value is not None:
+                    figures[f"fairness.{item.attribute}.{measure}"] = value
+        return figures
+
+    @property
+    def violations(self) -> list[str]:
+        return [f"{item.attribute}: {text}" for item in self.fairness for text in item.violations]
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "id": self.id,
+            "run_id": self.run_id,
+            "run_name": self.run_name,
+            "subject": self.subject,
+            "dataset": self.dataset,
+            "scope": self.scope,
+            "rows": self.rows,
+            "unlabelled_rows": self.unlabelled_rows,
+            **self.scores.to_dict(),
+            "fairness": [item.to_dict() for item in self.fairness],
+            "violations": self.violations,
+            "created_at": self.created_at.isoformat(),
+        }
+
+
+class Evaluator:
+    def __init__(
+        self,
+        db: Database,
+        events: EventLog,
+        datasets: Datasets,
+        features: FeatureStore,
+        trainer: Trainer,
+        runs: Runs,
+        registry: RegistryLookup,
+        tracking_uri: str,
+        config: Config,
+    ) -> None:
+        self._db = db
+        self._events = events
+        self._datasets = datasets
+        self._features = features
+        self._trainer = trainer
+        self._runs = runs
+        self._registry = registry
+        self._tracking_uri = tracking_uri
+        self._config = config
+
+    def evaluate(
+        self, reference: str, dataset: str | None = None, log: bool = True, progress: Progress = no_progress
+    ) -> Evaluation:
+        """Score ``reference`` (a run, or ``MODEL@ALIAS``) on its held-out rows or on ``dataset``."""
+        progress("finding the model", 0.02)
+        run, subject = self._subject(reference)
+        target = run.tags["mlops.target"]
+        features = json.loads(run.tags["mlops.features"])
+        progress("loading the rows", 0.1)
+        if dataset is None:
+            version, frame = self._holdout(run)
+            scope = "held-out rows"
+        else:
+            version = self._datasets.resolve(dataset)
+            frame = self._all_rows(version, run, target, features)
+            scope = "all labelled rows"
+        sensitive = self._with_sensitive(frame, version)
+        labelled = sensitive[sensitive[target].notna()]
+        if labelled.empty:
+            raise InvalidInput(f"{version.ref} has no rows with a label in {target!r}; nothing to score")
+        progress("loading the model", 0.3)
+        model = self._model(run.attributes["run_id"])
+        progress(f"scoring {len(labelled):,} rows", 0.5)
+        classes = list(model.classes_)
+        if len(classes) != 2:
+            raise InvalidInput(
+                f"{subject} predicts {len(classes)} classes; evaluation covers binary classifiers"
+            )
+        probability = model.predict_proba(labelled[features])[:, 1]
+        truth = (labelled[target] == classes[1]).astype(int).to_numpy()
+        costs = Costs(self._config.business.cost_false_negative, self._config.business.cost_false_positive)
+        scores = score(truth, probability, costs)
+        predicted = (probability >= 0.5).astype(int)
+        bounds = FairnessBounds(
+            self._config.fairness.min_ratio,
+            self._config.fairness.max_difference,
+            self._config.fairness.min_group_size,
+        )
+        fairness = [
+            attribute_fairness(column, truth, predicted, labelled[column].astype(str).to_numpy(), bounds)
+            for column in self._config.fairness.sensitive_attributes
+            if column in labelled.columns
+        ]
+        progress("storing the evaluation", 0.9)
+        evaluation = self._store(
+            run, subject, version.ref, scope, len(labelled), len(sensitive) - len(labelled), scores, fairness
+        )
+        if log:
+            self._log(evaluation, version)
+        self._events.record(
+            "evaluation",
+            subject,
+            f"on {version.ref} ({scope}): f1 {scores.metrics['f1']:.3f}, "
+            f"{len(evaluation.violations)} fairness violations",
+        )
+        progress("evaluated", 1.0)
+        return evaluation
+
+    def _subject(self, reference: str) -> tuple[Run, str]:
+        match = ALIAS_REFERENCE.match(reference)
+        if match is None:
+            run = self._runs.get(reference)
+            subject = f"run {run.attributes['run_name']}"
+        else:
+            version = self._registry.alias(match["name"], match["alias"])
+            if version is None:
+                raise InvalidInput(
+                    f"no model version behind {reference!r}; expected MODEL@ALIAS with an alias that is set, "
+                    "or a run id or name"
+                )
+            run = self._runs.get(version.run_id)
+            subject = f"{reference} (v{version.version})"
+        if "mlops.target" not in run.tags or "mlops.features" not in run.tags:
+            raise InvalidInput(
+                f"run {run.attributes['run_id']} was not made by `mlops train`; nothing to evaluate"
+            )
+        return run, subject
+
+    def _holdout(self, run: Run) -> tuple[DatasetVersion, pd.DataFrame]:
+        request = request_from_run(run, self._datasets)
+        data = self._trainer.prepare(request)
+        return data.version, data.frame.iloc[data.test_rows]
+
+    def _all_rows(self, version: DatasetVersion, run: Run, target: str, features: list[str]) -> pd.DataFrame:
+        columns = [name for name, _ in version.schema]
+        if target not in columns:
+            raise InvalidInput(
+                f"{version.ref} has no column {target!r} (the target); evaluation needs labelled rows"
+            )
+        views = json.loads(run.tags.get("mlops.feature_views", "[]"))
+        if views:
+            frame = self._features.historical(version.ref, views)
+            frame[ROW_ID] = range(len(frame))
+        else:
+            missing = [name for name in features if name not in columns]
+            if missing:
+                raise InvalidInput(
+                    f"{version.ref} lacks {', '.join(missing)}, which the model was trained on; "
+                    f"expected the columns {', '.join(features)}"
+                )
+            selected = ", ".join(quote(c) for c in dict.fromkeys([*features, target]))
+            with self._db.cursor() as cursor:
+                frame = cursor.execute(f"SELECT {selected}, rowid AS {ROW_ID} FROM {version.relation}").df()
+        return frame
+
+    def _with_sensitive(self, frame: pd.DataFrame, version: DatasetVersion) -> pd.DataFrame:
+        """The rows with every configured sensitive column the version has, joined by row id."""
+        columns = [name for name, _ in version.schema]
+        wanted = [
+            c for c in self._config.fairness.sensitive_attributes if c in columns and c not in frame.columns
+        ]
+        if not wanted:
+            return frame
+        selected = ", ".join(quote(c) for c in wanted)
+        with self._db.cursor() as cursor:
+            extra = cursor.execute(f"SELECT rowid AS {ROW_ID}, {selected} FROM {version.relation}").df()
+        return frame.merge(extra, on=ROW_ID, how="left")
+
+    def _model(self, run_id: str) -> Any:
+        import mlflow.sklearn
+
+        folder = tracking.client(self._tracking_uri).download_artifacts(run_id, "model")
+        return mlflow.sklearn.load_model(folder)
+
+    def _store(
+        self,
+        run: Run,
+        subject: str,
+        dataset: str,
+        scope: str,
+        rows: int,
+        unlabelled: int,
+        scores: Scores,
+        fairness: list[AttributeFairness],
+    ) -> Evaluation:
+        report = {"scores": scores.to_dict(), "fairness": [item.to_dict() for item in fairness]}
+        with self._db.cursor() as cursor:
+            row = cursor.execute(
+                "INSERT INTO evaluations (run_id, subject, dataset, scope, rows, unlabelled_rows,"
+                " metrics_json, report_json) VALUES (?, ?, ?, ?, ?, ?, ?, ?) RETURNING id, created_at",
+                [
+                    run.attributes["run_id"],
+                    subject,
+                    dataset,
+                    scope,
+                    rows,
+                    unlabelled,
+                    json.dumps(scores.metrics),
+                    json.dumps(report, default=str),
+                ],
+            ).fetchone()
+        assert row is not None
+        return Evaluation(
+            int(row[0]),
+            run.attributes["run_id"],
+            run.attributes["run_name"],
+            subject,
+            dataset,
+            scope,
+            rows,
+            unlabelled,
+            scores,
+            fairness,
+            row[1],
+        )
+
+    def _log(self, evaluation: Evaluation, version: DatasetVersion) -> None:
+        """Metrics under ``eval.`` (``eval.NAME_vN.`` for another dataset) and the JSON report."""
+        from mlflow.entities import Metric
+
+        holdout = evaluation.scope == "held-out rows"
+        prefix = "eval." if holdout else f"eval.{version.name}_v{version.version}."
+        figures = {
+            name: value
+            for name, value in evaluation.gate_metrics().items()
+            if value == value  # not NaN
+        }
+        store = tracking.client(self._tracking_uri)
+        now = int(evaluation.created_at.timestamp() * 1000)
+        store.log_batch(
+            evaluation.run_id,
+            metrics=[Metric(prefix + name, value, now, 0) for name, value in figures.items()],
+        )
+        name = "holdout" if holdout else f"{version.name}_v{version.version}"
+        store.log_dict(evaluation.run_id, evaluation.to_dict(), f"evaluations/{name}.json")
