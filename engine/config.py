@@ -31,6 +31,26 @@ port = 8080
 # Bearer token file, relative to .mlops/ (created mode 0600 by `mlops init`).
 token_file = "token"
 
+[kserve]
+# The KServe InferenceService exported for a model version's ONNX file (KServe's ONNX runtime,
+# Open Inference Protocol v2), for when a model outgrows this machine.
+namespace = "default"
+# Replicas the predictor scales between; 0 as minimum lets an idle model scale to zero.
+min_replicas = 1
+max_replicas = 3
+# Per-replica resources, as Kubernetes quantities.
+cpu_request = "500m"
+memory_request = "1Gi"
+cpu_limit = "1"
+memory_limit = "2Gi"
+# Autoscaling: add replicas when the per-replica metric passes the target. One of
+# "concurrency" (requests in flight), "rps" (requests per second), "cpu" or "memory" (percent).
+scale_metric = "concurrency"
+scale_target = 10
+# Percent of traffic a newly deployed version gets while the previous one keeps the rest
+# (canaryTrafficPercent); 0 sends all traffic to the new version at once.
+canary_percent = 0
+
 [gates]
 # Promotion gates: a model version must reach these to become champion.
 min_f1 = 0.7
@@ -78,6 +98,20 @@ class ServingConfig:
 
 
 @dataclass(frozen=True)
+class KServeConfig:
+    namespace: str = "default"
+    min_replicas: int = 1
+    max_replicas: int = 3
+    cpu_request: str = "500m"
+    memory_request: str = "1Gi"
+    cpu_limit: str = "1"
+    memory_limit: str = "2Gi"
+    scale_metric: str = "concurrency"
+    scale_target: int = 10
+    canary_percent: int = 0
+
+
+@dataclass(frozen=True)
 class GatesConfig:
     min_f1: float = 0.7
     champion_margin: float = 0.0
@@ -112,6 +146,7 @@ class ConsoleConfig:
 class Config:
     tracking: TrackingConfig = field(default_factory=TrackingConfig)
     serving: ServingConfig = field(default_factory=ServingConfig)
+    kserve: KServeConfig = field(default_factory=KServeConfig)
     gates: GatesConfig = field(default_factory=GatesConfig)
     fairness: FairnessConfig = field(default_factory=FairnessConfig)
     business: BusinessConfig = field(default_factory=BusinessConfig)
