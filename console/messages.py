@@ -11,7 +11,9 @@ if TYPE_CHECKING:
     from engine.data.diff import VersionDiff
     from engine.data.profile import ColumnProfile
     from engine.facade import Engine
-    from engine.pipelines.records import PipelineRunRecord
+    from engine.pipelines.records import PipelineRunRecord, Verdict
+    from engine.registry.history import AliasMove
+    from engine.registry.registry import Promotion
     from engine.status import WorkspaceStatus
     from engine.training.runs import Comparison
     from engine.training.sweep import SweepResult
@@ -156,3 +158,40 @@ class PipelineFinished(Message):
     def __init__(self, record: PipelineRunRecord) -> None:
         super().__init__()
         self.record = record
+
+
+class ModelGatesChecked(Message):
+    """A version's promotion gates were evaluated (nothing moved yet)."""
+
+    def __init__(self, name: str, version: int, alias: str, verdicts: list[Verdict]) -> None:
+        super().__init__()
+        self.name = name
+        self.version = version
+        self.alias = alias
+        self.verdicts = verdicts
+
+
+class ModelPromoted(Message):
+    """A promotion finished: moved, or refused by its gates (``promotion.promoted``)."""
+
+    def __init__(self, promotion: Promotion) -> None:
+        super().__init__()
+        self.promotion = promotion
+
+
+class ModelRolledBack(Message):
+    """An alias moved back one step."""
+
+    def __init__(self, move: AliasMove) -> None:
+        super().__init__()
+        self.move = move
+
+
+class ModelExported(Message):
+    """A version was converted to ONNX and its parity checked."""
+
+    def __init__(self, name: str, version: int, export: dict[str, Any]) -> None:
+        super().__init__()
+        self.name = name
+        self.version = version
+        self.export = export

@@ -29,6 +29,7 @@ from engine.pipelines.runner import Pipelines
 from engine.pipelines.steps import StepContext
 from engine.progress import Progress
 from engine.registry.lookup import RegistryLookup
+from engine.registry.registry import Registry
 from engine.shutdown import ShutdownGuard
 from engine.status import Counts, WorkspaceStatus, count_mlflow_store, count_workspace
 from engine.tracking_store import create_local_store
@@ -54,6 +55,7 @@ class Engine:
         self.training = Trainer(
             db, self.events, workspace, self.tracking_uri, self.datasets, self.quality, self.features
         )
+        lookup = RegistryLookup(self.tracking_uri, self._local_store)
         self.evaluation = Evaluator(
             db,
             self.events,
@@ -61,7 +63,19 @@ class Engine:
             self.features,
             self.training,
             self.runs,
-            RegistryLookup(self.tracking_uri, self._local_store),
+            lookup,
+            self.tracking_uri,
+            config,
+        )
+        self.registry = Registry(
+            db,
+            self.events,
+            workspace.mlops_dir / "models",
+            self.datasets,
+            self.training,
+            self.runs,
+            self.evaluation,
+            lookup,
             self.tracking_uri,
             config,
         )
@@ -126,7 +140,7 @@ class Engine:
             self.features,
             self.training,
             self.runs,
-            RegistryLookup(self.tracking_uri, self._local_store),
+            self.registry,
             self.tracking_uri,
             lambda run_id: self.evaluation.evaluate(run_id).gate_metrics(),
             {"business": asdict(self.config.business), "fairness": asdict(self.config.fairness)},

@@ -167,6 +167,37 @@ MIGRATIONS: tuple[Migration, ...] = (
         );
         """,
     ),
+    Migration(
+        7,
+        "registry alias history and model exports",
+        """
+        CREATE SEQUENCE alias_moves_id_seq;
+        -- Every move of a registered model's alias; MLflow keeps none (mlflow issue 2169).
+        CREATE TABLE alias_moves (
+            id BIGINT PRIMARY KEY DEFAULT nextval('alias_moves_id_seq'),
+            model VARCHAR NOT NULL,
+            alias VARCHAR NOT NULL,
+            from_version INTEGER,              -- NULL: the alias was not set before
+            to_version INTEGER NOT NULL,
+            action VARCHAR NOT NULL,           -- promote, forced promote, rollback
+            user_name VARCHAR NOT NULL,
+            reason VARCHAR,
+            verdicts_json VARCHAR NOT NULL,    -- the gates' verdicts at the time
+            moved_at TIMESTAMPTZ NOT NULL DEFAULT current_timestamp
+        );
+        -- Converted model files, checked for parity with the trained model.
+        CREATE TABLE model_exports (
+            model VARCHAR NOT NULL,
+            version INTEGER NOT NULL,
+            format VARCHAR NOT NULL,           -- onnx
+            path VARCHAR NOT NULL,
+            sha256 VARCHAR NOT NULL,
+            parity_json VARCHAR NOT NULL,
+            exported_at TIMESTAMPTZ NOT NULL DEFAULT current_timestamp,
+            PRIMARY KEY (model, version, format)
+        );
+        """,
+    ),
 )
 
 LATEST_VERSION = MIGRATIONS[-1].version

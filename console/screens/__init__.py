@@ -13,6 +13,7 @@ from console.screens.datasets import DatasetsScreen
 from console.screens.experiments import ExperimentsScreen
 from console.screens.features import FeaturesScreen
 from console.screens.home import HomeScreen
+from console.screens.models import ModelsScreen
 
 
 @dataclass(frozen=True)
@@ -34,4 +35,5 @@ SCREENS: tuple[ScreenEntry, ...] = (
     ScreenEntry("2", DatasetsScreen),
     ScreenEntry("3", FeaturesScreen),
     ScreenEntry("4", ExperimentsScreen),
+    ScreenEntry("5", ModelsScreen),
 )

@@ -1,7 +1,7 @@
 """Small modal forms shared by the screens.
 
 ``FormDialog`` asks for a few named text fields and returns them as a dict (or None when
-cancelled).
+cancelled); ``ConfirmDialog`` asks before a change, with a reason when one is required.
 """
 
 from __future__ import annotations
@@ -9,6 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import ClassVar
 
+from rich.console import RenderableType
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
@@ -80,3 +81,68 @@ class FormDialog(ModalScreen[dict[str, str] | None]):
             self.query_one("#dialog-error", Static).update(f"{missing[0]} is required")
             return
         self.dismiss(values)
+
+
+class ConfirmDialog(ModalScreen[str | None]):
+    """Asks before a change that moves what is served: shows what will happen (and, for a
+    promotion, each gate's verdict), and asks for a reason when one is required. Returns the
+    reason ("" when none was asked) or None when cancelled."""
+
+    DEFAULT_CSS = """
+    ConfirmDialog { align: center middle; }
+    ConfirmDialog > Vertical {
+        width: 100; height: auto; max-height: 100%; overflow-y: auto;
+        border: thick $warning; background: $surface; color: $foreground; padding: 0 2;
+    }
+    ConfirmDialog .dialog-title { text-style: bold; margin: 1 0; }
+    ConfirmDialog #confirm-body { height: auto; margin-bottom: 1; }
+    ConfirmDialog #dialog-error { color: $error; height: auto; }
+    ConfirmDialog Horizontal { height: auto; margin: 1 0; align-horizontal: right; }
+    ConfirmDialog Button { margin-left: 2; }
+    """
+    BINDINGS: ClassVar[list[Binding | tuple[str, str] | tuple[str, str, str]]] = [
+        Binding("escape", "cancel", "Cancel"),
+    ]
+
+    def __init__(
+        self, title: str, body: RenderableType, confirm_label: str, reason_label: str | None = None
+    ) -> None:
+        super().__init__()
+        self._title = title
+        self._body = body
+        self._confirm_label = confirm_label
+        self._reason_label = reason_label
+
+    def compose(self) -> ComposeResult:
+        with Vertical():
+            yield Static(self._title, classes="dialog-title")
+            yield Static(self._body, id="confirm-body")
+            if self._reason_label:
+                yield Label(self._reason_label)
+                yield Input(id="field-reason")
+            yield Static("", id="dialog-error")
+            with Horizontal():
+                yield Button("Cancel", id="cancel")
+                yield Button(self._confirm_label, id="confirm", variant="warning")
+
+    def on_button_pressed(self, event: Button.Pressed) -> None:
+        if event.button.id == "confirm":
+            self._confirm()
+        else:
+            self.dismiss(None)
+
+    def on_input_submitted(self) -> None:
+        self._confirm()
+
+    def action_cancel(self) -> None:
+        self.dismiss(None)
+
+    def _confirm(self) -> None:
+        if self._reason_label is None:
+            self.dismiss("")
+            return
+        reason = self.query_one("#field-reason", Input).value.strip()
+        if not reason:
+            self.query_one("#dialog-error", Static).update(f"{self._reason_label} is required")
+            return
+        self.dismiss(reason)

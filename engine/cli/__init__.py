@@ -17,6 +17,7 @@ from engine.cli import (
     data_commands,
     eval_commands,
     feature_commands,
+    model_commands,
     pipeline_commands,
     run_commands,
     suite_commands,
@@ -35,6 +36,7 @@ COMMAND_MODULES = (
     run_commands,
     pipeline_commands,
     eval_commands,
+    model_commands,
 )
 
 # Opens the console on a workspace root and returns the exit code.

@@ -1,4 +1,4 @@
-"""``mlops train``, ``mlops models catalogue`` and ``mlops runs list/show``."""
+"""``mlops train``, ``mlops sweep`` and ``mlops models catalogue``."""
 
 from __future__ import annotations
 
@@ -54,14 +54,6 @@ def register(
     sweep.add_argument("--run-name")
     sweep.add_argument("--seed", type=int, default=42)
     sweep.set_defaults(handler=run_sweep)
-
-    models = commands.add_parser(
-        "models", parents=[common], help="model catalogue (and, later, the registry)"
-    )
-    model_verbs = models.add_subparsers(title="models commands", metavar="VERB", required=True)
-    model_verbs.add_parser(
-        "catalogue", parents=[common], help="the models `mlops train` can fit"
-    ).set_defaults(handler=run_catalogue)
 
 
 def run_train(args: argparse.Namespace, out: Output) -> int:

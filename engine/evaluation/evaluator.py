@@ -134,7 +134,7 @@ class Evaluator:
         if labelled.empty:
             raise InvalidInput(f"{version.ref} has no rows with a label in {target!r}; nothing to score")
         progress("loading the model", 0.3)
-        model = self._model(run.attributes["run_id"])
+        model = tracking.load_model(self._tracking_uri, run.attributes["run_id"])
         progress(f"scoring {len(labelled):,} rows", 0.5)
         classes = list(model.classes_)
         if len(classes) != 2:
@@ -230,12 +230,6 @@ class Evaluator:
         with self._db.cursor() as cursor:
             extra = cursor.execute(f"SELECT rowid AS {ROW_ID}, {selected} FROM {version.relation}").df()
         return frame.merge(extra, on=ROW_ID, how="left")
-
-    def _model(self, run_id: str) -> Any:
-        import mlflow.sklearn
-
-        folder = tracking.client(self._tracking_uri).download_artifacts(run_id, "model")
-        return mlflow.sklearn.load_model(folder)
 
     def _store(
         self,

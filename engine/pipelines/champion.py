@@ -18,7 +18,10 @@ from engine.training.metrics import classification_metrics
 from engine.training.reproduce import request_from_run
 
 if TYPE_CHECKING:
+    from engine.data.datasets import Datasets
     from engine.pipelines.steps import StepContext
+    from engine.training.runs import Runs
+    from engine.training.trainer import Trainer
 
 CHAMPION_ALIAS = "champion"
 
@@ -30,7 +33,7 @@ def verdict(settings: dict[str, Any], evaluation: dict[str, Any], context: StepC
     challenger = evaluation["metrics"].get(metric)
     if challenger is None:
         return Verdict(check, False, f"no metric {metric!r} for the challenger")
-    version = context.registry.alias(name, CHAMPION_ALIAS)
+    version = context.registry.lookup.alias(name, CHAMPION_ALIAS)
     if version is None:
         return Verdict(check, True, f"{name} has no {CHAMPION_ALIAS} yet; nothing to beat", challenger)
     if version.run_id == evaluation["run_id"]:
@@ -38,7 +41,15 @@ def verdict(settings: dict[str, Any], evaluation: dict[str, Any], context: StepC
             check, True, f"the run is {name} v{version.version}, the {CHAMPION_ALIAS} itself", challenger
         )
     try:
-        score = champion_score(version.run_id, evaluation["run_id"], metric, context)
+        score = champion_score(
+            version.run_id,
+            evaluation["run_id"],
+            metric,
+            context.runs,
+            context.datasets,
+            context.trainer,
+            context.tracking_uri,
+        )
     except InvalidInput as error:
         return Verdict(
             check, False, f"{name} v{version.version} cannot be scored on the challenger's rows: {error}"
@@ -55,23 +66,28 @@ def verdict(settings: dict[str, Any], evaluation: dict[str, Any], context: StepC
     )
 
 
-def champion_score(champion_run_id: str, challenger_run_id: str, metric: str, context: StepContext) -> float:
+def champion_score(
+    champion_run_id: str,
+    challenger_run_id: str,
+    metric: str,
+    runs: Runs,
+    datasets: Datasets,
+    trainer: Trainer,
+    tracking_uri: str,
+) -> float:
     """The champion's ``metric`` on the challenger's held-out rows."""
-    import mlflow.sklearn
-
     from engine.training import tracking
 
-    request = request_from_run(context.runs.get(challenger_run_id), context.datasets)
-    data = context.trainer.prepare(request)
-    champion = context.runs.get(champion_run_id)
+    request = request_from_run(runs.get(challenger_run_id), datasets)
+    data = trainer.prepare(request)
+    champion = runs.get(champion_run_id)
     if "mlops.features" not in champion.tags:
         raise InvalidInput(f"run {champion_run_id} records no feature list")
     features = json.loads(champion.tags["mlops.features"])
     missing = [name for name in features if name not in data.frame.columns]
     if missing:
         raise InvalidInput(f"the champion needs features {', '.join(missing)}, absent from {request.dataset}")
-    folder = tracking.client(context.tracking_uri).download_artifacts(champion_run_id, "model")
-    model = mlflow.sklearn.load_model(folder)
+    model = tracking.load_model(tracking_uri, champion_run_id)
     rows = data.frame.iloc[data.test_rows][features]
     metrics = classification_metrics(data.y_test.to_numpy(), model.predict(rows), model.predict_proba(rows))
     if metric not in metrics:

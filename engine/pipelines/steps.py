@@ -6,8 +6,8 @@ its own output, a JSON-ready dict with a one-line ``summary``. A step that canno
 
 ``StepContext.evaluate`` scores a run on its held-out rows with the full evaluation
 (engine/evaluation), so gates read metrics, ``business.*`` and ``fairness.ATTR.*`` figures by
-name. The register step writes an MLflow model version; the registry issue moves it onto the
-registry service, which adds the ONNX file and alias history.
+name. The register step adds a version through the registry (engine/registry); aliases are
+moved only by promotion, behind its gates.
 """
 
 from __future__ import annotations
@@ -30,7 +30,7 @@ from engine.pipelines.definition import Pipeline, Step, parse_condition
 from engine.pipelines.fingerprint import files_digest, training_code_version
 from engine.pipelines.records import Verdict
 from engine.progress import Progress
-from engine.registry.lookup import RegistryLookup
+from engine.registry.registry import Registry
 from engine.training import tracking
 from engine.training.catalogue import model_spec
 from engine.training.runs import Runs
@@ -59,7 +59,7 @@ class StepContext:
     features: FeatureStore
     trainer: Trainer
     runs: Runs
-    registry: RegistryLookup
+    registry: Registry
     tracking_uri: str
     evaluate: Evaluator
     evaluation_settings: dict[str, Any]  # the cost matrix and fairness bounds evaluate applies
@@ -295,31 +295,18 @@ def _register_fingerprint(step: Step, upstream: dict[str, Any], context: StepCon
 
 
 def _register(step: Step, upstream: dict[str, Any], context: StepContext) -> dict[str, Any]:
-    from mlflow.exceptions import MlflowException
-
-    name, run_id = step.settings["model_name"], upstream["run_id"]
-    store = tracking.client(context.tracking_uri)
-    try:
-        store.get_registered_model(name)
-    except MlflowException:
-        store.create_registered_model(name, description=f"registered by pipeline {context.pipeline.name}")
-    run = store.get_run(run_id)
-    version = store.create_model_version(
-        name,
-        source=f"{run.info.artifact_uri}/model",
-        run_id=run_id,
-        tags={"mlops.pipeline": context.pipeline.name, "mlops.pipeline_run": str(context.pipeline_run)},
-    )
+    tags = {"mlops.pipeline": context.pipeline.name, "mlops.pipeline_run": str(context.pipeline_run)}
+    version = context.registry.register(upstream["run_id"], step.settings["model_name"], tags)
     return {
-        "model_name": name,
-        "version": int(version.version),
-        "run_id": run_id,
-        "summary": f"{name} version {version.version} from run {upstream.get('run_name') or run_id[:8]}",
+        "model_name": version.model,
+        "version": version.version,
+        "run_id": version.run_id,
+        "summary": f"{version.model} version {version.version} from run {version.run_name}",
     }
 
 
 def _version_exists(output: dict[str, Any], context: StepContext) -> bool:
-    return context.registry.version_exists(output["model_name"], int(output["version"]))
+    return context.registry.lookup.version_exists(output["model_name"], int(output["version"]))
 
 
 def _gate_fingerprint(step: Step, upstream: dict[str, Any], context: StepContext) -> dict[str, Any]:
@@ -327,9 +314,8 @@ def _gate_fingerprint(step: Step, upstream: dict[str, Any], context: StepContext
     new champion makes the gate judge again."""
     parts: dict[str, Any] = {"run_id": upstream["run_id"], "metrics": upstream["metrics"]}
     if "beats_champion" in step.settings:
-        parts["champion"] = context.registry.alias(
-            step.settings["beats_champion"]["model_name"], CHAMPION_ALIAS
-        )
+        model_name = step.settings["beats_champion"]["model_name"]
+        parts["champion"] = context.registry.lookup.alias(model_name, CHAMPION_ALIAS)
     return parts
 
 

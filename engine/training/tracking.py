@@ -7,7 +7,7 @@ import subprocess
 import sys
 from importlib import metadata
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from mlflow.tracking import MlflowClient
@@ -34,6 +34,14 @@ def client(tracking_uri: str) -> MlflowClient:
     from mlflow.tracking import MlflowClient
 
     return MlflowClient(tracking_uri=tracking_uri)
+
+
+def load_model(tracking_uri: str, run_id: str) -> Any:
+    """The sklearn pipeline a run logged (training-side only: serving loads ONNX, DESIGN rule 5)."""
+    import mlflow.sklearn
+
+    folder = client(tracking_uri).download_artifacts(run_id, "model")
+    return mlflow.sklearn.load_model(folder)
 
 
 def experiment_id(mlflow: MlflowClient, name: str, workspace: Workspace, local_store: bool) -> str:

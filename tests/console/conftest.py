@@ -1,12 +1,14 @@
 from __future__ import annotations
 
+import io
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
+from rich.console import Console
 from textual.pilot import Pilot
-from textual.widgets import DataTable
+from textual.widgets import DataTable, Static
 
 from console.app import MlopsApp
 from engine.facade import Engine
@@ -44,3 +46,10 @@ def tables_settled(app: MlopsApp) -> bool:
     """Every DataTable on screen has sized its columns for its rows (Textual does it when idle);
     snapshots wait for this so column widths never depend on timing."""
     return all(not table._require_update_dimensions for table in app.screen.query(DataTable))
+
+
+def plain_text(widget: Static, width: int = 160) -> str:
+    """What a Static shows, as plain text (its content may be any Rich renderable)."""
+    console = Console(width=width, record=True, file=io.StringIO())
+    console.print(widget.content)
+    return console.export_text()

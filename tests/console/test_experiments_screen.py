@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 from textual.widgets import Input, Static
@@ -14,7 +13,7 @@ from console.widgets.dialogs import FormDialog
 from console.widgets.pipeline_dag import PipelineDag
 from engine.training.trainer import TrainRequest
 from tests.conftest import REPO_ROOT
-from tests.console.conftest import rows_of, until
+from tests.console.conftest import plain_text, rows_of, until
 
 SIZE = (150, 40)
 SAMPLE = REPO_ROOT / "sample_data"
@@ -142,7 +141,7 @@ async def test_a_pipeline_run_from_the_console_shows_its_dag(console_app: MlopsA
         screen = console_app.screen
         assert isinstance(screen, ExperimentsScreen) and screen.showing_pipelines
         dag = screen.query_one("#pipeline-dag", PipelineDag)
-        await until(pilot, lambda: "No pipeline runs yet" in _plain(dag), what="the empty DAG")
+        await until(pilot, lambda: "No pipeline runs yet" in plain_text(dag), what="the empty DAG")
 
         await pilot.press("x")
         form = console_app.screen
@@ -186,20 +185,10 @@ async def test_a_pipeline_run_from_the_console_shows_its_dag(console_app: MlopsA
         )
         steps = rows_of(console_app, "#pipeline-steps")
         assert [row[2] for row in steps if row[0]][:4] == ["↺ cached"] * 4
-        await until(pilot, lambda: "cache hit" in _plain(dag))
-        assert "✓ f1 >= 0.7" in _plain(dag) and "register" in _plain(dag)
+        await until(pilot, lambda: "cache hit" in plain_text(dag))
+        assert "✓ f1 >= 0.7" in plain_text(dag) and "register" in plain_text(dag)
 
         await pilot.press("down")  # the failed run: its DAG comes back
-        await until(pilot, lambda: "✗ f1 >= 0.99" in _plain(dag), what="the first run's DAG")
+        await until(pilot, lambda: "✗ f1 >= 0.99" in plain_text(dag), what="the first run's DAG")
         await pilot.press("p")
         assert not screen.showing_pipelines
-
-
-def _plain(dag: PipelineDag) -> str:
-    """The DAG as the terminal shows it."""
-    from rich.console import Console
-
-    with Path(os.devnull).open("w") as sink:
-        console = Console(width=160, record=True, file=sink)
-        console.print(dag.content)
-    return console.export_text()

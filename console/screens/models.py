@@ -1,0 +1,324 @@
+"""Models: registered models, their versions and aliases, and every alias move.
+
+Promotion shows each gate's verdict before asking to confirm (a failed gate can be overridden
+only with a reason, which is recorded); rollback confirms first; ONNX export shows the parity
+figures. The work runs in workers; the tables refresh live.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, ClassVar
+
+from rich.console import Group
+from rich.text import Text
+from textual import work
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, Vertical
+from textual.widgets import DataTable, ProgressBar, RichLog, Static
+
+from console.messages import ModelExported, ModelGatesChecked, ModelPromoted, ModelRolledBack, WorkProgressed
+from console.screens.base import ConsoleScreen
+from console.widgets.dialogs import ConfirmDialog, Field, FormDialog
+from console.widgets.filter_table import FilterableTable
+from engine.facade import Engine
+from engine.formatting import number
+from engine.registry.history import AliasMove
+from engine.registry.registry import CHAMPION, ModelSummary
+from engine.status import WorkspaceStatus
+
+
+@dataclass(frozen=True)
+class RegistryData:
+    models: list[ModelSummary]
+    moves: list[AliasMove]  # of the selected model
+
+
+class ModelsScreen(ConsoleScreen):
+    MODE: ClassVar[str] = "models"
+    TITLE: ClassVar[str] = "Models"
+    CSS_PATH = "models.tcss"
+    BINDINGS: ClassVar[list[Binding | tuple[str, str] | tuple[str, str, str]]] = [
+        Binding("p", "promote", "Promote version"),
+        Binding("b", "rollback", "Roll back alias"),
+        Binding("o", "export_onnx", "Export ONNX"),
+    ]
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.selected_model: str | None = None
+        self._data: RegistryData | None = None
+
+    def compose_body(self) -> ComposeResult:
+        with Vertical(id="models-body"):
+            with Horizontal(id="models-upper"):
+                with Vertical(classes="panel", id="models-panel"):
+                    yield Static("Registered models", classes="panel-title")
+                    yield FilterableTable(id="models", placeholder="filter models by name…")
+                with Vertical(classes="panel", id="versions-panel"):
+                    yield Static("Versions", id="versions-title", classes="panel-title")
+                    yield DataTable(id="versions", cursor_type="row", zebra_stripes=True)
+            with Vertical(classes="panel", id="history-panel"):
+                yield Static("Alias history", classes="panel-title")
+                yield DataTable(id="history", cursor_type="row", zebra_stripes=True)
+            with Vertical(classes="panel", id="registry-work"):
+                yield Static("Registry", classes="panel-title")
+                yield ProgressBar(id="registry-progress", total=1.0, show_eta=False)
+                yield RichLog(id="registry-log", max_lines=200, wrap=True)
+
+    def on_mount(self) -> None:
+        self.query_one("#models", FilterableTable).table.add_columns("model", "versions", "aliases")
+        self.query_one("#versions", DataTable).add_columns(
+            "version", "aliases", "run", "data", "f1", "roc_auc", "onnx sha256"
+        )
+        self.query_one("#history", DataTable).add_columns(
+            "when", "alias", "from", "to", "action", "user", "reason", "gates"
+        )
+
+    # -- live data ------------------------------------------------------------------------------
+
+    def load_live_data(self, engine: Engine) -> RegistryData:
+        wanted = self.filters.get("models", "").lower()
+        models = [model for model in engine.registry.models() if wanted in model.name.lower()]
+        names = [model.name for model in models]
+        selected = self.selected_model if self.selected_model in names else (names[0] if names else None)
+        return RegistryData(models, engine.registry.history.moves(selected) if selected else [])
+
+    def show_live_data(self, status: WorkspaceStatus, data: RegistryData) -> None:
+        if data == self._data:
+            return
+        previous = self._data
+        self._data = data
+        table = self.query_one("#models", FilterableTable).table
+        if (
+            previous is None
+            or [m.name for m in previous.models] != [m.name for m in data.models]
+            or any(
+                a.aliases != b.aliases or len(a.versions) != len(b.versions)
+                for a, b in zip(previous.models, data.models, strict=False)
+            )
+        ):
+            table.clear()
+            for model in data.models:
+                aliases = ", ".join(
+                    f"@{alias} v{version}" for alias, version in sorted(model.aliases.items())
+                )
+                table.add_row(model.name, str(len(model.versions)), aliases, key=model.name)
+            names = [model.name for model in data.models]
+            if self.selected_model in names:
+                table.move_cursor(row=names.index(self.selected_model))
+        self._show_selected()
+
+    def on_data_table_row_highlighted(self, event: DataTable.RowHighlighted) -> None:
+        table_is_models = event.data_table.parent is self.query_one("#models")
+        if table_is_models and event.row_key.value and event.row_key.value != self.selected_model:
+            self.selected_model = event.row_key.value
+            self._show_selected()
+            self.refresh_now()
+
+    @property
+    def model(self) -> ModelSummary | None:
+        models = self._data.models if self._data else []
+        if self.selected_model is None and models:
+            self.selected_model = models[0].name
+        return next((m for m in models if m.name == self.selected_model), None)
+
+    def _show_selected(self) -> None:
+        model = self.model
+        versions = self.query_one("#versions", DataTable)
+        cursor = versions.cursor_row
+        versions.clear()
+        self.query_one("#versions-title", Static).update(
+            f"Versions of {model.name}" if model else "Versions (register one with `mlops models register`)"
+        )
+        for version in model.versions if model else []:
+            aliases = Text(" ".join(f"@{a}" for a in version.aliases), style="bold green")
+            versions.add_row(
+                f"v{version.version}",
+                aliases,
+                version.run_name,
+                version.dataset,
+                number(version.metrics.get("f1")),
+                number(version.metrics.get("roc_auc")),
+                (version.onnx_sha256 or "")[:16],
+                key=str(version.version),
+            )
+        if model and model.versions:
+            versions.move_cursor(row=min(cursor, len(model.versions) - 1))
+        history = self.query_one("#history", DataTable)
+        history.clear()
+        moves = self._data.moves if self._data and model else []
+        for move in reversed([m for m in moves if m.model == (model.name if model else None)]):
+            passed = sum(v.passed for v in move.verdicts)
+            history.add_row(
+                move.moved_at.strftime("%Y-%m-%d %H:%M:%S"),
+                f"@{move.alias}",
+                f"v{move.from_version}" if move.from_version is not None else "-",
+                f"v{move.to_version}",
+                Text(move.action, style="yellow" if move.action != "promote" else ""),
+                move.user,
+                move.reason or "",
+                f"{passed}/{len(move.verdicts)} passed" if move.verdicts else "",
+            )
+
+    def _selected_version(self) -> int | None:
+        model = self.model
+        if model is None or not model.versions:
+            self.app.notify("No model version selected", severity="warning")
+            return None
+        row = self.query_one("#versions", DataTable).cursor_row
+        return model.versions[min(row, len(model.versions) - 1)].version
+
+    # -- promote --------------------------------------------------------------------------------
+
+    def action_promote(self) -> None:
+        version = self._selected_version()
+        if version is None:
+            return
+        assert self.selected_model is not None
+        name = self.selected_model
+        fields = [Field("alias", f"Move which alias of {name} to v{version}?", value=CHAMPION)]
+
+        def chosen(values: dict[str, str] | None) -> None:
+            if values is not None:
+                self._log(f"checking the gates of {name} v{version} for @{values['alias']}")
+                self._check_gates(name, version, values["alias"])
+
+        self.app.push_screen(FormDialog(f"Promote {name} v{version}", fields, "Check gates"), chosen)
+
+    @work(thread=True, exclusive=True, exit_on_error=False, group="registry")
+    def _check_gates(self, name: str, version: int, alias: str) -> None:
+        verdicts, _ = self.engine.registry.gates(name, version, self.report_progress)
+        self.post_message(ModelGatesChecked(name, version, alias, verdicts))
+
+    def on_model_gates_checked(self, message: ModelGatesChecked) -> None:
+        lines = [
+            Text.assemble(
+                ("✓ " if v.passed else "✗ ", "green" if v.passed else "red"),
+                (v.check, "bold"),
+                f"  {v.detail}",
+            )
+            for v in message.verdicts
+        ]
+        failed = [v for v in message.verdicts if not v.passed]
+        lines.append(
+            Text(
+                f"{len(failed)} gate(s) failed: promoting overrides them and records your reason."
+                if failed
+                else "Every gate passed.",
+                style="red" if failed else "green",
+            )
+        )
+        target = f"{message.name}@{message.alias}"
+        dialog = ConfirmDialog(
+            f"Move {target} to v{message.version}?",
+            Group(*lines),
+            "Force promote" if failed else "Promote",
+            reason_label="Reason for overriding the gates" if failed else None,
+        )
+
+        def confirmed(reason: str | None) -> None:
+            if reason is not None:
+                self._promote(message.name, message.version, message.alias, bool(failed), reason or None)
+
+        self.app.push_screen(dialog, confirmed)
+
+    @work(thread=True, exclusive=True, exit_on_error=False, group="registry")
+    def _promote(self, name: str, version: int, alias: str, force: bool, reason: str | None) -> None:
+        promotion = self.engine.registry.promote(name, version, alias, force, reason, self.report_progress)
+        self.post_message(ModelPromoted(promotion))
+
+    def on_model_promoted(self, message: ModelPromoted) -> None:
+        promotion = message.promotion
+        target = f"{promotion.model}@{promotion.alias}"
+        if not promotion.promoted:
+            self._log(Text(f"{target} unchanged: the gates refused", style="red"))
+            self.app.notify(f"{target} unchanged", title="Promotion refused", severity="error")
+        else:
+            summary = f"{target} is now v{promotion.version}"
+            if promotion.export:
+                summary += f"; ONNX parity max |Δp| {promotion.export['max_abs_difference']:.1e}"
+            self._log(Text(summary, style="green"))
+            self.app.notify(summary, title="Model promoted")
+        self.refresh_now()
+
+    # -- rollback -------------------------------------------------------------------------------
+
+    def action_rollback(self) -> None:
+        model = self.model
+        if model is None:
+            self.app.notify("No model selected", severity="warning")
+            return
+        fields = [Field("alias", f"Roll back which alias of {model.name}?", value=CHAMPION)]
+
+        def chosen(values: dict[str, str] | None) -> None:
+            if values is None:
+                return
+            alias = values["alias"]
+            current = model.aliases.get(alias)
+            body = Text(
+                f"{model.name}@{alias} moves from v{current} back to the version before it."
+                if current
+                else f"{model.name}@{alias} is not set."
+            )
+
+            def confirmed(reason: str | None) -> None:
+                if reason is not None:
+                    self._rollback(model.name, alias)
+
+            self.app.push_screen(
+                ConfirmDialog(f"Roll back {model.name}@{alias}?", body, "Roll back"), confirmed
+            )
+
+        self.app.push_screen(FormDialog(f"Roll back {model.name}", fields, "Next"), chosen)
+
+    @work(thread=True, exclusive=True, exit_on_error=False, group="registry")
+    def _rollback(self, name: str, alias: str) -> None:
+        self.post_message(ModelRolledBack(self.engine.registry.rollback(name, alias)))
+
+    def on_model_rolled_back(self, message: ModelRolledBack) -> None:
+        move = message.move
+        summary = f"{move.model}@{move.alias} rolled back from v{move.from_version} to v{move.to_version}"
+        self._log(Text(summary, style="yellow"))
+        self.app.notify(summary, title="Rolled back")
+        self.refresh_now()
+
+    # -- export ---------------------------------------------------------------------------------
+
+    def action_export_onnx(self) -> None:
+        version = self._selected_version()
+        if version is not None:
+            assert self.selected_model is not None
+            self._log(f"exporting {self.selected_model} v{version} to ONNX")
+            self._export(self.selected_model, version)
+
+    @work(thread=True, exclusive=True, exit_on_error=False, group="registry")
+    def _export(self, name: str, version: int) -> None:
+        self.post_message(ModelExported(name, version, self.engine.registry.export_onnx(name, version)))
+
+    def on_model_exported(self, message: ModelExported) -> None:
+        export = message.export
+        summary = (
+            f"{message.name} v{message.version}: ONNX {export['sha256'][:16]}…, parity max |Δp| "
+            f"{export['max_abs_difference']:.1e} on {export['rows_checked']:,} rows, labels identical"
+        )
+        self._log(Text(summary, style="green"))
+        self.app.notify(summary, title="Exported to ONNX")
+        self.refresh_now()
+
+    # -- progress -------------------------------------------------------------------------------
+
+    def on_work_progressed(self, message: WorkProgressed) -> None:
+        if message.fraction is not None:
+            self.query_one("#registry-progress", ProgressBar).update(progress=message.fraction)
+        self._log(message.stage)
+
+    def _log(self, line: str | Text) -> None:
+        self.query_one("#registry-work").add_class("-active")
+        self.query_one("#registry-log", RichLog).write(line)
+
+    def worker_failed(self, worker: Any) -> None:
+        super().worker_failed(worker)
+        if worker.group == "registry":
+            self._log(Text(f"failed: {worker.error}", style="red"))
