@@ -38,6 +38,7 @@ def pinned_app(
     features: bool = False,
     runs: bool = False,
     pipeline: Path | None = None,
+    registry: bool = False,
 ) -> MlopsApp:
     forget_mlflow_stores()
     shutil.rmtree(SNAPSHOT_WORKSPACE, ignore_errors=True)
@@ -52,6 +53,11 @@ def pinned_app(
             if runs:
                 for name, model in (("linear", "logistic_regression"), ("boosted", "hist_gradient_boosting")):
                     engine.training.train(TrainRequest("churn", "churned", model, run_name=name))
+            if registry:
+                for run in engine.runs.search(order_by="attributes.run_name ASC"):
+                    engine.registry.register(run.attributes["run_id"], "churn")
+                for version, reason in ((1, "first model"), (2, "boosted trees")):
+                    engine.registry.promote("churn", version, "challenger", force=True, reason=reason)
             if pipeline:
                 engine.suites.add(SAMPLE / "churn_suite.json", "churn_suite")
                 for _ in range(2):  # the second run is served from cache
@@ -70,6 +76,10 @@ def pinned_app(
             " finished_at = TIMESTAMPTZ '2026-11-27 10:00:09+00' + id * INTERVAL 1 MINUTE"
         )
         con.execute("UPDATE pipeline_steps SET duration_seconds = 1.5 * (position + 1) / pipeline_run")
+        con.execute(
+            "UPDATE alias_moves SET user_name = 'demo',"
+            " moved_at = TIMESTAMPTZ '2026-11-27 11:00:00+00' + id * INTERVAL 1 MINUTE"
+        )
         con.execute(
             "UPDATE events SET occurred_at = TIMESTAMPTZ '2026-11-27 09:00:00+00' + id * INTERVAL 1 MINUTE"
         )
@@ -247,5 +257,24 @@ def test_experiments_sweep_launcher(
     app = pinned_app(workspace_template, [])
     try:
         assert snap_compare(app, terminal_size=(150, 40), run_before=form_shown("w"))
+    finally:
+        app.close_engine()
+
+
+async def models_shown(pilot: Pilot[Any]) -> None:
+    app = pilot.app
+    await until(pilot, lambda: app.engine is not None)
+    await pilot.press("5")
+    await until(
+        pilot, lambda: len(app.screen.query_one("#history", DataTable).rows) == 2, what="the alias history"
+    )
+    await until(pilot, lambda: tables_settled(app), what="the tables' layout")
+    await pilot.pause()
+
+
+def test_models_screen(snap_compare: Callable[..., bool], workspace_template: Path) -> None:
+    app = pinned_app(workspace_template, [], datasets=("churn_reference.csv",), runs=True, registry=True)
+    try:
+        assert snap_compare(app, terminal_size=(150, 40), run_before=models_shown)
     finally:
         app.close_engine()
