@@ -10,6 +10,7 @@ if TYPE_CHECKING:
     from engine.data.datasets import DatasetVersion, IngestResult
     from engine.data.diff import VersionDiff
     from engine.data.profile import ColumnProfile
+    from engine.evaluation.evaluator import Evaluation
     from engine.facade import Engine
     from engine.pipelines.records import PipelineRunRecord, Verdict
     from engine.registry.history import AliasMove
@@ -195,3 +196,11 @@ class ModelExported(Message):
         self.name = name
         self.version = version
         self.export = export
+
+
+class EvaluationFinished(Message):
+    """A run or alias was evaluated and the evaluation stored."""
+
+    def __init__(self, evaluation: Evaluation) -> None:
+        super().__init__()
+        self.evaluation = evaluation

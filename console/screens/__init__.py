@@ -10,6 +10,7 @@ from dataclasses import dataclass
 
 from console.screens.base import ConsoleScreen
 from console.screens.datasets import DatasetsScreen
+from console.screens.evaluation import EvaluationScreen
 from console.screens.experiments import ExperimentsScreen
 from console.screens.features import FeaturesScreen
 from console.screens.home import HomeScreen
@@ -35,5 +36,6 @@ SCREENS: tuple[ScreenEntry, ...] = (
     ScreenEntry("2", DatasetsScreen),
     ScreenEntry("3", FeaturesScreen),
     ScreenEntry("4", ExperimentsScreen),
-    ScreenEntry("5", ModelsScreen),
+    ScreenEntry("5", EvaluationScreen),
+    ScreenEntry("6", ModelsScreen),
 )

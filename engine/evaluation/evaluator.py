@@ -22,7 +22,7 @@ from engine.data.feature_store import FeatureStore
 from engine.data.hashing import quote
 from engine.db import Database
 from engine.errors import InvalidInput
-from engine.evaluation.fairness import AttributeFairness, FairnessBounds, attribute_fairness
+from engine.evaluation.fairness import AttributeFairness, FairnessBounds, GroupRates, attribute_fairness
 from engine.evaluation.scores import Costs, Scores, score
 from engine.events import EventLog
 from engine.progress import Progress, no_progress
@@ -43,7 +43,6 @@ ALIAS_REFERENCE = re.compile(r"^(?P<name>[^@]+)@(?P<alias>(?!v\d+$)[A-Za-z][\w\-
 class Evaluation:
     id: int
     run_id: str
-    run_name: str
     subject: str  # what was scored: "run NAME" or "MODEL@ALIAS (vN)"
     dataset: str  # NAME@vN
     scope: str  # "held-out rows" or "all labelled rows"
@@ -77,7 +76,6 @@ class Evaluation:
         return {
             "id": self.id,
             "run_id": self.run_id,
-            "run_name": self.run_name,
             "subject": self.subject,
             "dataset": self.dataset,
             "scope": self.scope,
@@ -171,6 +169,25 @@ class Evaluator:
         progress("evaluated", 1.0)
         return evaluation
 
+    def recent(self, limit: int = 50, contains: str = "") -> list[Evaluation]:
+        """Stored evaluations, newest first, whose subject or dataset holds ``contains``."""
+        with self._db.cursor() as cursor:
+            rows = cursor.execute(
+                f"SELECT {STORED_COLUMNS} FROM evaluations"
+                " WHERE (subject || ' ' || dataset) ILIKE '%' || ? || '%' ORDER BY id DESC LIMIT ?",
+                [contains, limit],
+            ).fetchall()
+        return [_from_row(row) for row in rows]
+
+    def get(self, evaluation_id: int) -> Evaluation:
+        with self._db.cursor() as cursor:
+            row = cursor.execute(
+                f"SELECT {STORED_COLUMNS} FROM evaluations WHERE id = ?", [evaluation_id]
+            ).fetchone()
+        if row is None:
+            raise InvalidInput(f"no evaluation {evaluation_id}")
+        return _from_row(row)
+
     def _subject(self, reference: str) -> tuple[Run, str]:
         match = ALIAS_REFERENCE.match(reference)
         if match is None:
@@ -262,7 +279,6 @@ class Evaluator:
         return Evaluation(
             int(row[0]),
             run.attributes["run_id"],
-            run.attributes["run_name"],
             subject,
             dataset,
             scope,
@@ -292,3 +308,29 @@ class Evaluator:
         )
         name = "holdout" if holdout else f"{version.name}_v{version.version}"
         store.log_dict(evaluation.run_id, evaluation.to_dict(), f"evaluations/{name}.json")
+
+
+STORED_COLUMNS = "id, run_id, subject, dataset, scope, rows, unlabelled_rows, report_json, created_at"
+
+
+def _from_row(row: tuple[Any, ...]) -> Evaluation:
+    """An evaluation as stored: its report holds the scores and the fairness tables whole."""
+    report = json.loads(row[7])
+    fairness = [
+        AttributeFairness(
+            item["attribute"],
+            [GroupRates(**group) for group in item["groups"]],
+            item["demographic_parity_difference"],
+            item["demographic_parity_ratio"],
+            item["equal_opportunity_difference"],
+            item["equalized_odds_difference"],
+            item["violations"],
+        )
+        for item in report["fairness"]
+    ]
+    scores = report["scores"]
+    for curve in ("roc", "pr"):
+        scores[curve] = [tuple(point) for point in scores[curve]]
+    return Evaluation(
+        row[0], row[1], row[2], row[3], row[4], row[5], row[6], Scores(**scores), fairness, row[8]
+    )

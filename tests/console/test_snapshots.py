@@ -39,6 +39,7 @@ def pinned_app(
     runs: bool = False,
     pipeline: Path | None = None,
     registry: bool = False,
+    evaluate: bool = False,
 ) -> MlopsApp:
     forget_mlflow_stores()
     shutil.rmtree(SNAPSHOT_WORKSPACE, ignore_errors=True)
@@ -58,6 +59,8 @@ def pinned_app(
                     engine.registry.register(run.attributes["run_id"], "churn")
                 for version, reason in ((1, "first model"), (2, "boosted trees")):
                     engine.registry.promote("churn", version, "challenger", force=True, reason=reason)
+            if evaluate:
+                engine.evaluation.evaluate("boosted", log=False)
             if pipeline:
                 engine.suites.add(SAMPLE / "churn_suite.json", "churn_suite")
                 for _ in range(2):  # the second run is served from cache
@@ -76,6 +79,7 @@ def pinned_app(
             " finished_at = TIMESTAMPTZ '2026-11-27 10:00:09+00' + id * INTERVAL 1 MINUTE"
         )
         con.execute("UPDATE pipeline_steps SET duration_seconds = 1.5 * (position + 1) / pipeline_run")
+        con.execute("UPDATE evaluations SET created_at = TIMESTAMPTZ '2026-11-27 12:00:00+00'")
         con.execute(
             "UPDATE alias_moves SET user_name = 'demo',"
             " moved_at = TIMESTAMPTZ '2026-11-27 11:00:00+00' + id * INTERVAL 1 MINUTE"
@@ -264,7 +268,7 @@ def test_experiments_sweep_launcher(
 async def models_shown(pilot: Pilot[Any]) -> None:
     app = pilot.app
     await until(pilot, lambda: app.engine is not None)
-    await pilot.press("5")
+    await pilot.press("6")
     await until(
         pilot, lambda: len(app.screen.query_one("#history", DataTable).rows) == 2, what="the alias history"
     )
@@ -276,5 +280,26 @@ def test_models_screen(snap_compare: Callable[..., bool], workspace_template: Pa
     app = pinned_app(workspace_template, [], datasets=("churn_reference.csv",), runs=True, registry=True)
     try:
         assert snap_compare(app, terminal_size=(150, 40), run_before=models_shown)
+    finally:
+        app.close_engine()
+
+
+async def evaluation_shown(pilot: Pilot[Any]) -> None:
+    app = pilot.app
+    await until(pilot, lambda: app.engine is not None)
+    await pilot.press("5")
+    await until(
+        pilot,
+        lambda: len(app.screen.query_one("#evaluations DataTable", DataTable).rows) == 1,
+        what="the evaluation",
+    )
+    await until(pilot, lambda: tables_settled(app), what="the tables' layout")
+    await pilot.pause()
+
+
+def test_evaluation_screen(snap_compare: Callable[..., bool], workspace_template: Path) -> None:
+    app = pinned_app(workspace_template, [], datasets=("churn_reference.csv",), runs=True, evaluate=True)
+    try:
+        assert snap_compare(app, terminal_size=(150, 50), run_before=evaluation_shown)
     finally:
         app.close_engine()

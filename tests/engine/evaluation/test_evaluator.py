@@ -89,3 +89,14 @@ def test_bad_references_and_datasets_are_clear_errors(trained: tuple[Engine, str
     store.create_model_version("churn", source="unused", run_id=run_id)
     store.set_registered_model_alias("churn", "champion", "1")
     assert engine.evaluation.evaluate("churn@champion", log=False).subject == "churn@champion (v1)"
+
+
+def test_stored_evaluations_read_back_whole(trained: tuple[Engine, str]) -> None:
+    engine, run_id = trained
+    made = engine.evaluation.evaluate(run_id, log=False)
+    [stored] = engine.evaluation.recent()
+    assert stored.to_dict() == made.to_dict()
+    assert engine.evaluation.get(made.id).gate_metrics() == made.gate_metrics()
+    assert engine.evaluation.recent(contains="nothing like it") == []
+    with pytest.raises(InvalidInput, match="no evaluation 99"):
+        engine.evaluation.get(99)
