@@ -38,11 +38,14 @@ class MlopsApp(NotifiesWorkerErrors, App[None]):
         *(Binding(entry.key, f"go('{entry.mode}')", f"Go to {entry.title}", show=False) for entry in SCREENS),
     ]
 
-    def __init__(self, claim: Claim) -> None:
+    def __init__(self, claim: Claim, *, warm_up: bool = True) -> None:
+        """``warm_up``: import the training libraries once the workspace is open (see
+        ``_warm_up``); off only where a test or benchmark wants them imported on first use."""
         super().__init__()
         self.workspace = claim.workspace
         self.refresh_seconds = claim.config.console.refresh_seconds
         self.engine: Engine | None = None
+        self.warm_up = warm_up
         self._claim = claim
         self._visited: list[str] = []
 
@@ -62,6 +65,16 @@ class MlopsApp(NotifiesWorkerErrors, App[None]):
         self.engine = message.engine
         if isinstance(self.screen, ConsoleScreen):
             self.screen.refresh_now()
+        if self.warm_up:
+            self._warm_up()
+
+    @work(thread=True, exclusive=True, exit_on_error=False, group="warm up")
+    def _warm_up(self) -> None:
+        """Import the training libraries now, quietly (engine/training/warm.py), so the first
+        run or sweep does not stall the event loop importing them."""
+        from engine.training.warm import import_training_libraries
+
+        import_training_libraries()
 
     def close_engine(self) -> None:
         """Checkpoint and give up the workspace (the engine, or just the claim if not open)."""

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from textual.message import Message
@@ -204,3 +205,13 @@ class EvaluationFinished(Message):
     def __init__(self, evaluation: Evaluation) -> None:
         super().__init__()
         self.evaluation = evaluation
+
+
+class KServeManifestWritten(Message):
+    """A version's KServe InferenceService manifest was written to ``path``."""
+
+    def __init__(self, name: str, version: int, path: Path) -> None:
+        super().__init__()
+        self.name = name
+        self.version = version
+        self.path = path

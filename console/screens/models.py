@@ -2,7 +2,8 @@
 
 Promotion shows each gate's verdict before asking to confirm (a failed gate can be overridden
 only with a reason, which is recorded); rollback confirms first; ONNX export shows the parity
-figures. The work runs in workers; the tables refresh live.
+figures; the KServe manifest is written next to the ONNX file and shown. The work runs in
+workers; the tables refresh live.
 """
 
 from __future__ import annotations
@@ -18,7 +19,14 @@ from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.widgets import DataTable, ProgressBar, RichLog, Static
 
-from console.messages import ModelExported, ModelGatesChecked, ModelPromoted, ModelRolledBack, WorkProgressed
+from console.messages import (
+    KServeManifestWritten,
+    ModelExported,
+    ModelGatesChecked,
+    ModelPromoted,
+    ModelRolledBack,
+    WorkProgressed,
+)
 from console.screens.base import ConsoleScreen
 from console.widgets.dialogs import ConfirmDialog, Field, FormDialog
 from console.widgets.filter_table import FilterableTable
@@ -43,6 +51,7 @@ class ModelsScreen(ConsoleScreen):
         Binding("p", "promote", "Promote version"),
         Binding("b", "rollback", "Roll back alias"),
         Binding("o", "export_onnx", "Export ONNX"),
+        Binding("k", "kserve", "KServe manifest"),
     ]
 
     def __init__(self) -> None:
@@ -305,6 +314,29 @@ class ModelsScreen(ConsoleScreen):
         )
         self._log(Text(summary, style="green"))
         self.app.notify(summary, title="Exported to ONNX")
+        self.refresh_now()
+
+    def action_kserve(self) -> None:
+        version = self._selected_version()
+        if version is not None:
+            assert self.selected_model is not None
+            self._log(f"writing the KServe manifest of {self.selected_model} v{version}")
+            self._kserve(self.selected_model, version)
+
+    @work(thread=True, exclusive=True, exit_on_error=False, group="registry")
+    def _kserve(self, name: str, version: int) -> None:
+        path = self.engine.registry.write_kserve_manifest(name, version)
+        self.post_message(KServeManifestWritten(name, version, path))
+
+    def on_kserve_manifest_written(self, message: KServeManifestWritten) -> None:
+        self._log(
+            Text(
+                f"{message.name} v{message.version}: InferenceService written to {message.path}",
+                style="green",
+            )
+        )
+        self._log(message.path.read_text())
+        self.app.notify(str(message.path), title="KServe manifest written")
         self.refresh_now()
 
     # -- progress -------------------------------------------------------------------------------

@@ -394,6 +394,14 @@ class Registry:
             name, version, storage_uri, settings, settings.canary_percent or None
         )
 
+    def write_kserve_manifest(self, name: str, version: int) -> Path:
+        """The manifest written next to the version's ONNX file, for a team to apply or adapt."""
+        manifest = self.kserve_manifest(name, version)
+        path = self._models_dir / name / f"v{version}" / "inferenceservice.yaml"
+        path.write_text(manifest)
+        self._events.record("registry", name, f"KServe manifest of v{version} written to {path}")
+        return path
+
 
 def _dataset(run: Run) -> str:
     return f"{run.tags.get('mlops.dataset', '?')}@v{run.tags.get('mlops.dataset_version', '?')}"

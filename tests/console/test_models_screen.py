@@ -47,7 +47,7 @@ async def test_promote_force_and_roll_back(registry_app: MlopsApp) -> None:
     app = registry_app
     async with app.run_test(size=(160, 45)) as pilot:
         await until(pilot, lambda: app.engine is not None)
-        await pilot.press("5")
+        await pilot.press("6")
         assert isinstance(app.screen, ModelsScreen)
         await until(pilot, lambda: [row[0] for row in rows_of(app, "#versions")] == ["v2", "v1"])
 
@@ -67,6 +67,11 @@ async def test_promote_force_and_roll_back(registry_app: MlopsApp) -> None:
         )
         await until(pilot, lambda: len(rows_of(app, "#history")) == 1)
         assert rows_of(app, "#versions")[0][6] != ""  # the ONNX sha256, exported on promotion
+        await pilot.press("k")
+        await until(pilot, lambda: any(n.title == "KServe manifest written" for n in app._notifications))
+        manifest = next(n.message for n in app._notifications if n.title == "KServe manifest written")
+        assert manifest.endswith("models/churn/v2/inferenceservice.yaml")
+        assert "kind: InferenceService" in Path(manifest).read_text()
 
         app.screen.query_one("#versions", DataTable).move_cursor(row=1)
         await pilot.press("p", "enter")
