@@ -10,6 +10,7 @@ from benchmarks import (
     data_ingest,
     data_ingest_large,
     features,
+    onnx_inference,
     runs,
     sweep,
     validation,
@@ -24,6 +25,7 @@ BENCHMARKS = {
     "features": features.main,
     "runs": runs.main,
     "sweep": sweep.main,
+    "onnx_inference": onnx_inference.main,
 }
 
 
