@@ -21,7 +21,7 @@ from console.app import MlopsApp
 from engine.facade import Engine
 from engine.lock import OwnerInfo
 from engine.training.trainer import TrainRequest
-from tests.console.conftest import tables_settled, until
+from tests.console.conftest import plain_text, tables_settled, until
 
 SIZE = (120, 36)
 SAMPLE = Path(__file__).resolve().parents[2] / "sample_data"
@@ -293,13 +293,20 @@ async def evaluation_shown(pilot: Pilot[Any]) -> None:
         lambda: len(app.screen.query_one("#evaluations DataTable", DataTable).rows) == 1,
         what="the evaluation",
     )
+    await until(
+        pilot,
+        lambda: "held-out rows" in plain_text(app.screen.query_one("#report-title", Static)),
+        what="the report",
+    )
     await until(pilot, lambda: tables_settled(app), what="the tables' layout")
+    await pilot.pause()
     await pilot.pause()
 
 
 def test_evaluation_screen(snap_compare: Callable[..., bool], workspace_template: Path) -> None:
     app = pinned_app(workspace_template, [], datasets=("churn_reference.csv",), runs=True, evaluate=True)
     try:
-        assert snap_compare(app, terminal_size=(150, 50), run_before=evaluation_shown)
+        # Tall enough for the whole report: no scrollbar whose timing could differ between runs.
+        assert snap_compare(app, terminal_size=(150, 80), run_before=evaluation_shown)
     finally:
         app.close_engine()
