@@ -24,9 +24,11 @@ from typing import Any
 
 from engine.errors import InvalidInput
 from engine.progress import Progress, no_progress
-from engine.training import tracking
+from engine.training import tracking, warm
 from engine.training.catalogue import ModelSpec, model_spec
 from engine.training.trainer import FittedModel, Trainer, TrainRequest, fit_and_score
+
+WORKER_NICENESS = 10  # CPU weight ~1/10 of the owner's when they compete for a core
 
 
 @dataclass(frozen=True)
@@ -114,6 +116,7 @@ def run_sweep(
     metric: str = "f1",
     progress: Progress = no_progress,
 ) -> SweepResult:
+    warm.import_training_libraries()  # before any of them is imported: see warm.py
     from mlflow.entities import Metric, RunTag
 
     if not candidates:
@@ -136,9 +139,15 @@ def run_sweep(
     trials: list[Trial] = []
     best_fit: tuple[Trial, FittedModel] | None = None
     interrupted = False
-    # spawn: a forked child would inherit the owner's threads and DuckDB handle.
+    # spawn: a forked child would inherit the owner's threads and DuckDB handle. The workers run
+    # niced: they use every core, and the owner (the console's event loop) must still get one.
     with _real_stderr():  # the pool's queues start multiprocessing's resource tracker, submit its workers
-        pool = ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("spawn"))
+        pool = ProcessPoolExecutor(
+            max_workers=workers,
+            mp_context=multiprocessing.get_context("spawn"),
+            initializer=os.nice,
+            initargs=(WORKER_NICENESS,),
+        )
         pending: set[Future[FittedModel]] = {
             pool.submit(fit_and_score, base.model, params, data) for params in candidates
         }

@@ -334,18 +334,18 @@ class Trainer:
         return tracking.experiment_id(store, name, self._workspace, self.tracking_uri.startswith("sqlite:"))
 
     def _write_artifacts(self, folder: Path, data: PreparedData, fitted: FittedModel) -> None:
+        """A child process draws the figures (see figures.py) while this one saves the model."""
+        with figures.FigureDrawing(self._figure_data(data, fitted), folder) as drawing:
+            self._save_model(folder / "model", data, fitted)
+            self._write_split(folder / "split.csv", data)
+            drawing.wait()
+
+    @staticmethod
+    def _save_model(path: Path, data: PreparedData, fitted: FittedModel) -> None:
         import mlflow.sklearn
-        import numpy as np
-        import pandas as pd
         from mlflow.models import infer_signature
 
-        pipeline, x_test, y_test, predicted = (
-            fitted.pipeline,
-            data.x_test,
-            data.y_test.to_numpy(),
-            fitted.predicted,
-        )
-        features, frame, train_rows, test_rows = data.features, data.frame, data.train_rows, data.test_rows
+        pipeline, x_test = fitted.pipeline, data.x_test
         # Integer columns are declared as doubles: a missing value at serving time arrives as NaN.
         example = x_test.head(5).astype(
             {c: "float64" for c in x_test.columns if x_test[c].dtype.kind in "iu"}
@@ -362,31 +362,44 @@ class Trainer:
         # the GIL while the console waited.
         mlflow.sklearn.save_model(
             pipeline,
-            folder / "model",
+            path,
             serialization_format="cloudpickle",
             signature=signature,
             input_example=example,
             pip_requirements=requirements,
         )
-        labels = sorted(np.unique(y_test).tolist())
-        figures.confusion_matrix_png(y_test, predicted, labels, folder / "confusion_matrix.png")
-        model = pipeline.named_steps["model"]
-        importance = figures.feature_importance(model)
-        if importance is not None:
-            names = list(pipeline.named_steps["prepare"].get_feature_names_out())
-        else:
-            from sklearn.inspection import permutation_importance
 
-            sample = x_test.head(2000)
-            result = permutation_importance(
-                pipeline, sample, y_test[: len(sample)], n_repeats=3, random_state=0
-            )
-            importance, names = result.importances_mean, features
-        figures.feature_importance_png(names, importance, folder / "feature_importance.png")
-        row_ids = frame[ROW_ID].to_numpy()
+    @staticmethod
+    def _write_split(path: Path, data: PreparedData) -> None:
+        """Which rows of the version were trained on and which held out."""
+        import numpy as np
+        import pandas as pd
+
+        row_ids = data.frame[ROW_ID].to_numpy()
+        train_rows, test_rows = data.train_rows, data.test_rows
         pd.DataFrame(
             {
                 "row_id": np.concatenate([row_ids[train_rows], row_ids[test_rows]]),
                 "split": ["train"] * len(train_rows) + ["test"] * len(test_rows),
             }
-        ).to_csv(folder / "split.csv", index=False)
+        ).to_csv(path, index=False)
+
+    @staticmethod
+    def _figure_data(data: PreparedData, fitted: FittedModel) -> figures.FigureData:
+        """The figures' numbers: the held-out confusion matrix and the feature importances."""
+        import numpy as np
+
+        pipeline, y_test = fitted.pipeline, data.y_test.to_numpy()
+        labels = sorted(np.unique(y_test).tolist())
+        importance = figures.feature_importance(pipeline.named_steps["model"])
+        if importance is not None:
+            names = list(pipeline.named_steps["prepare"].get_feature_names_out())
+        else:
+            from sklearn.inspection import permutation_importance
+
+            sample = data.x_test.head(2000)
+            result = permutation_importance(
+                pipeline, sample, y_test[: len(sample)], n_repeats=3, random_state=0
+            )
+            importance, names = result.importances_mean, data.features
+        return figures.FigureData.from_predictions(y_test, fitted.predicted, labels, names, importance)

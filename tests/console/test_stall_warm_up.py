@@ -25,5 +25,6 @@ async def test_the_console_warms_up_after_opening_the_workspace(
             await until(pilot, lambda: app.engine is not None, what="the engine to open")
             await until(pilot, lambda: not any(w.group == "warm up" for w in app.workers), what="the warm-up")
             assert calls == ([True] if warm_up else [])
+            await app.workers.wait_for_complete()  # the first refresh may still hold the database
     finally:
         app.close_engine()
