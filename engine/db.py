@@ -9,6 +9,7 @@ Console workers, the scheduler and the HTTP server can then all use the database
 from __future__ import annotations
 
 import threading
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -16,6 +17,9 @@ from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     import duckdb
+
+
+INTERRUPT_POLL_SECONDS = 0.05
 
 
 class Database:
@@ -27,16 +31,25 @@ class Database:
         self.path = path
         self._connection: duckdb.DuckDBPyConnection | None = duckdb.connect(str(path))
         self._closing = threading.Lock()
+        # Cursors in use, so closing can stop their queries first (a console quitting while a
+        # worker still reads would otherwise fail to checkpoint: "connection is busy").
+        self._active: set[duckdb.DuckDBPyConnection] = set()
+        self._idle = threading.Condition()
 
     @contextmanager
     def cursor(self) -> Iterator[duckdb.DuckDBPyConnection]:
         """A cursor for one unit of work on the calling thread."""
-        if self._connection is None:
-            raise RuntimeError(f"the database {self.path} is closed")
-        cursor = self._connection.cursor()
+        with self._idle:
+            if self._connection is None:
+                raise RuntimeError(f"the database {self.path} is closed")
+            cursor = self._connection.cursor()
+            self._active.add(cursor)
         try:
             yield cursor
         finally:
+            with self._idle:
+                self._active.discard(cursor)
+                self._idle.notify_all()
             cursor.close()
 
     @contextmanager
@@ -51,11 +64,18 @@ class Database:
                 raise
             cursor.commit()
 
-    def close(self) -> None:
-        """Checkpoint (fold the write-ahead log into the file) and close; safe to repeat."""
+    def close(self, wait_seconds: float = 30.0) -> None:
+        """Stop the queries still running, checkpoint (fold the write-ahead log into the file)
+        and close; safe to repeat. Interrupted work rolls back, so nothing is half-written."""
         with self._closing:
             if self._connection is None:
                 return
-            self._connection.execute("CHECKPOINT")
-            self._connection.close()
-            self._connection = None
+            with self._idle:
+                connection, self._connection = self._connection, None  # no new cursors from here
+                deadline = time.monotonic() + wait_seconds
+                while self._active and time.monotonic() < deadline:
+                    for cursor in self._active:
+                        cursor.interrupt()
+                    self._idle.wait(INTERRUPT_POLL_SECONDS)
+            connection.execute("CHECKPOINT")
+            connection.close()

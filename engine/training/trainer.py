@@ -24,7 +24,7 @@ from engine.db import Database
 from engine.errors import InvalidInput
 from engine.events import EventLog
 from engine.progress import Progress, no_progress
-from engine.training import figures, tracking
+from engine.training import figures, tracking, warm
 from engine.training.catalogue import model_spec
 from engine.training.metrics import classification_metrics
 from engine.training.split import split_rows
@@ -174,6 +174,9 @@ class Trainer:
 
     def prepare(self, request: TrainRequest, progress: Progress = no_progress) -> PreparedData:
         """Everything up to fitting: the gate, the columns, the split."""
+        # A run started before the console's warm-up finished imports with collection paused
+        # too (engine/training/warm.py): a full GC pass during the imports stalls the UI.
+        warm.import_training_libraries()
         model_spec(request.model).parse_params(request.params)
         progress("checking the data", 0.02)
         version = self._quality.check_trainable(request.dataset)

@@ -5,6 +5,7 @@ import os
 import sqlite3
 import subprocess
 import sys
+import threading
 from pathlib import Path
 
 import duckdb
@@ -94,3 +95,29 @@ def test_close_checkpoints_the_database(workspace: Path) -> None:
     assert not (workspace / ".mlops" / "workspace.duckdb.wal").exists()
     with duckdb.connect(str(workspace / ".mlops" / "workspace.duckdb"), read_only=True) as con:
         assert con.execute("SELECT count(*) FROM events WHERE kind = 'test'").fetchone() == (1,)
+
+
+def test_close_stops_a_query_still_running_and_keeps_the_data(workspace: Path) -> None:
+    """The console quitting while a worker still queries: the query is interrupted, the
+    database is checkpointed and closed, and what was stored stays."""
+    engine = Engine.open(workspace)
+    engine.events.record("test", "x", "kept")
+    started, outcome = threading.Event(), []
+
+    def long_query() -> None:
+        try:
+            with engine._db.cursor() as cursor:
+                started.set()
+                cursor.execute("SELECT count(*) FROM range(100000000000) a")
+                outcome.append("finished")
+        except Exception as error:  # the interrupt, as the worker would see it
+            outcome.append(type(error).__name__)
+
+    worker = threading.Thread(target=long_query)
+    worker.start()
+    started.wait(10)
+    engine.close()
+    worker.join(30)
+    assert not worker.is_alive() and outcome and outcome[0] != "finished"
+    with duckdb.connect(str(workspace / ".mlops" / "workspace.duckdb"), read_only=True) as con:
+        assert con.execute("SELECT message FROM events WHERE kind = 'test'").fetchall() == [("kept",)]
