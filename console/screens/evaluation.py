@@ -51,6 +51,7 @@ class EvaluationScreen(ConsoleScreen):
             with Vertical(classes="panel", id="evaluations-panel"):
                 yield Static("Evaluations (e evaluates a run or MODEL@ALIAS)", classes="panel-title")
                 yield FilterableTable(id="evaluations", placeholder="filter by subject or dataset…")
+            yield Static("", id="evaluate-status")
             with VerticalScroll(classes="panel", id="report-panel"):
                 yield Static("", id="report-title", classes="panel-title")
                 with Horizontal(id="report-upper"):
@@ -143,11 +144,15 @@ class EvaluationScreen(ConsoleScreen):
         )
 
     def on_work_progressed(self, message: WorkProgressed) -> None:
-        self.query_one("#report-title", Static).update(Text(f"evaluating: {message.stage}", style="yellow"))
+        status = self.query_one("#evaluate-status", Static)
+        status.update(Text(f"evaluating: {message.stage}", style="yellow"))
+        status.display = True
 
     def on_evaluation_finished(self, message: EvaluationFinished) -> None:
         evaluation = message.evaluation
+        self.query_one("#evaluate-status", Static).display = False
         self.selected_evaluation = evaluation.id
+        self._evaluations = None  # show the list and the new report afresh, whatever loaded before
         violations = len(evaluation.violations)
         self.app.notify(
             f"{evaluation.subject}: f1 {evaluation.scores.metrics['f1']:.4f}, "
@@ -160,7 +165,7 @@ class EvaluationScreen(ConsoleScreen):
     def worker_failed(self, worker: Any) -> None:
         super().worker_failed(worker)
         if worker.group == "evaluate":
-            self._show_selected()
+            self.query_one("#evaluate-status", Static).display = False
 
 
 def _metrics(item: Evaluation) -> Group:
