@@ -40,7 +40,7 @@ async def test_ingest_from_the_form_shows_the_new_version_and_its_profile(consol
         profile = {row[0]: row for row in rows_of(console_app, "#profile")}
         assert profile["age"][4:6] == ["18", "90"]
         assert "churn@v1" in str(console_app.screen.query_one("#version-title", Static).render())
-        assert any("created churn@v1" in n.message for n in console_app._notifications)
+        await until(pilot, lambda: any("created churn@v1" in n.message for n in console_app._notifications))
         assert (
             console_app.engine is not None
             and console_app.engine.datasets.resolve("churn").row_count == 20_000

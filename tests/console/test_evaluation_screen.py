@@ -51,7 +51,8 @@ async def test_evaluate_a_run_and_read_its_report(console_app: MlopsApp) -> None
         assert "ROC (AUC" in curves and any("\u2801" <= ch <= "\u28ff" for ch in curves)
         fairness = plain_text(screen.query_one("#report-fairness", Static))
         assert "age_group" in fairness and "✗ demographic parity ratio" in fairness
-        assert any(n.title == "Evaluated" for n in console_app._notifications)
+        # The list can show the stored evaluation while the worker still logs it to MLflow.
+        await until(pilot, lambda: any(n.title == "Evaluated" for n in console_app._notifications))
 
         await pilot.press("e")
         form = console_app.screen

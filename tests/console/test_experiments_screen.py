@@ -44,7 +44,7 @@ async def test_a_run_started_from_the_form_appears_with_its_metrics(console_app:
         row = rows_of(console_app, RUNS)[0]
         assert row[2:5] == ["logistic_regression", "churn@v1", "finished"]
         assert float(row[5]) > 0.8  # f1
-        assert any("Run finished" in n.title for n in console_app._notifications)
+        await until(pilot, lambda: any("Run finished" in n.title for n in console_app._notifications))
         run = console_app.engine.runs.search()[0]
         assert run.params["C"] == "0.5"
 
