@@ -36,10 +36,6 @@ class Pipelines:
         self._events = events
         self._make_context = make_context
 
-    def check(self, path: str | Path) -> Pipeline:
-        """Parse and check a pipeline file without running it."""
-        return load_pipeline(path)
-
     def run(
         self, path: str | Path, force: bool = False, progress: Progress = no_progress
     ) -> PipelineRunRecord:
