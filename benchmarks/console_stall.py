@@ -49,7 +49,7 @@ async def measure(workspace: Path, warm_up: bool) -> list[list[float]]:
     from console.screens.experiments import ExperimentsScreen
     from engine.facade import Engine
     from engine.training import sweep
-    from engine.training.trainer import TrainRequest
+    from engine.types.training import TrainRequest
 
     app = MlopsApp(Engine.claim(workspace, command="benchmark"), warm_up=warm_up)
     ticks: list[float] = []

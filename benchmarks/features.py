@@ -149,7 +149,7 @@ def main() -> None:
             "prepared `OnlineLookup`, 3 views": latencies_ms(
                 lambda key: prepared_three.get(connection, {"customer_id": key}, now), keys
             ),
-            "`OnlineIndex` (what `engine.features.online` uses), 3 views": latencies_ms(
+            "`OnlineIndex` (in memory, for serving), 3 views": latencies_ms(
                 lambda key: index_three.get({"customer_id": key}, now), keys
             ),
         }

@@ -20,7 +20,7 @@ from typing import Any
 
 from benchmarks.timing import median_seconds
 from engine.facade import Engine
-from engine.training.trainer import TrainRequest
+from engine.types.training import TrainRequest
 
 SAMPLE = Path(__file__).resolve().parents[1] / "sample_data"
 SINGLE_ROW_CALLS = 300

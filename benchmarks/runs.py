@@ -65,11 +65,11 @@ def main() -> None:
             theirs = median_seconds(
                 lambda: mlflow.search_runs([experiment], FILTER, order_by=[ORDER], max_results=100), REPEATS
             )
-            assert [r.attributes["run_id"] for r in engine.runs.search("sweep", FILTER, ORDER, 100)] == list(
+            assert [r.run_id for r in engine.runs.search("sweep", FILTER, ORDER, 100)] == list(
                 mlflow.search_runs([experiment], FILTER, order_by=[ORDER], max_results=100).run_id
             )
             engine.datasets.ingest(SAMPLE / "churn_reference.csv", "churn")
-            from engine.training.trainer import TrainRequest
+            from engine.types.training import TrainRequest
 
             overheads = []
             for _ in range(3):

@@ -8,7 +8,7 @@ from pathlib import Path
 
 from engine.facade import Engine
 from engine.training import sweep
-from engine.training.trainer import TrainRequest
+from engine.types.training import TrainRequest
 
 SAMPLE = Path(__file__).resolve().parents[1] / "sample_data"
 GRID = ["n_estimators=100,200", "max_depth=5,10", "min_samples_leaf=1,5"]

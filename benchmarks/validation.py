@@ -18,7 +18,8 @@ from pathlib import Path
 import duckdb
 
 from engine.data.suites import parse_suite
-from engine.data.validation import ValidationReport, validate
+from engine.data.validation import validate
+from engine.types.data import ValidationReport
 
 RUNS = 3
 COPIES = 50

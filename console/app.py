@@ -13,20 +13,23 @@ from collections.abc import Iterable
 from functools import partial
 from typing import ClassVar
 
-from textual import work
 from textual.app import App, SystemCommand
 from textual.binding import Binding
+from textual.notifications import SeverityLevel
 from textual.screen import Screen
 
+from console.host import NavTarget
 from console.messages import EngineOpened
 from console.screens import SCREENS
 from console.screens.base import ConsoleScreen
 from console.screens.help import HelpRow, HelpScreen
-from console.workers import NotifiesWorkerErrors
+from console.workers import NotifiesWorkerErrors, blocking_work
 from engine.facade import Claim, Engine
 
 
 class MlopsApp(NotifiesWorkerErrors, App[None]):
+    """The console; it is the ``ConsoleHost`` (console/host.py) its screens rely on."""
+
     TITLE = "mlops-console"
     CSS_PATH = "app.tcss"
     MODES: ClassVar = {entry.mode: entry.screen for entry in SCREENS}
@@ -42,8 +45,9 @@ class MlopsApp(NotifiesWorkerErrors, App[None]):
         """``warm_up``: import the training libraries once the workspace is open (see
         ``_warm_up``); off only where a test or benchmark wants them imported on first use."""
         super().__init__()
-        self.workspace = claim.workspace
+        self.workspace_label = str(claim.workspace.mlops_dir)
         self.refresh_seconds = claim.config.console.refresh_seconds
+        self.navigation = tuple(NavTarget(entry.key, entry.mode, entry.title) for entry in SCREENS)
         self.engine: Engine | None = None
         self.warm_up = warm_up
         self._claim = claim
@@ -57,7 +61,7 @@ class MlopsApp(NotifiesWorkerErrors, App[None]):
         # first frame is on screen, so it cannot delay the first paint.
         self.call_after_refresh(self._open_engine)
 
-    @work(thread=True, exclusive=True, exit_on_error=False, group="open workspace")
+    @blocking_work("open workspace")
     def _open_engine(self) -> None:
         self.post_message(EngineOpened(self._claim.open()))
 
@@ -68,13 +72,26 @@ class MlopsApp(NotifiesWorkerErrors, App[None]):
         if self.warm_up:
             self._warm_up()
 
-    @work(thread=True, exclusive=True, exit_on_error=False, group="warm up")
+    @blocking_work("warm up")
     def _warm_up(self) -> None:
         """Import the training libraries now, quietly (engine/training/warm.py), so the first
         run or sweep does not stall the event loop importing them."""
         from engine.training.warm import import_training_libraries
 
         import_training_libraries()
+
+    def notify(
+        self,
+        message: str,
+        *,
+        title: str = "",
+        severity: SeverityLevel = "information",
+        timeout: float | None = None,
+        markup: bool = False,
+    ) -> None:
+        """Notifications quote what users typed and what the data holds (``dataset name '[x]'``):
+        they are shown as plain text unless a caller asks for markup."""
+        super().notify(message, title=title, severity=severity, timeout=timeout, markup=markup)
 
     def close_engine(self) -> None:
         """Checkpoint and give up the workspace (the engine, or just the claim if not open)."""

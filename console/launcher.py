@@ -9,13 +9,12 @@ other commands never import Textual.
 from __future__ import annotations
 
 import sys
-from pathlib import Path
 
 
-def open_console(workspace_root: Path) -> int:
+def open_console(workspace: str | None) -> int:
     from console.__main__ import open_console as run
 
-    return run(workspace_root)
+    return run(workspace)
 
 
 def main() -> None:

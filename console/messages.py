@@ -8,18 +8,14 @@ from typing import TYPE_CHECKING, Any
 from textual.message import Message
 
 if TYPE_CHECKING:
-    from engine.data.datasets import DatasetVersion, IngestResult
-    from engine.data.diff import VersionDiff
-    from engine.data.profile import ColumnProfile
-    from engine.evaluation.evaluator import Evaluation
     from engine.facade import Engine
-    from engine.pipelines.records import PipelineRunRecord, Verdict
-    from engine.registry.history import AliasMove
-    from engine.registry.registry import Promotion
-    from engine.status import WorkspaceStatus
-    from engine.training.runs import Comparison
-    from engine.training.sweep import SweepResult
-    from engine.training.trainer import RunResult
+    from engine.types.data import ColumnProfile, DatasetVersion, IngestResult, ValidationReport, VersionDiff
+    from engine.types.evaluation import Evaluation
+    from engine.types.features import ApplyResult, Materialization
+    from engine.types.pipelines import PipelineRunRecord
+    from engine.types.registry import AliasMove, OnnxExportRecord, Promotion, Verdict
+    from engine.types.training import Comparison, RunResult, SweepResult
+    from engine.types.workspace import WorkspaceStatus
 
 
 class EngineOpened(Message):
@@ -49,13 +45,13 @@ class FilterChanged(Message):
 
 
 class VersionDetailsLoaded(Message):
-    """A dataset version's profile and its newest validation report (suite, report) are ready."""
+    """A dataset version's profile and its newest validation report (None: never validated)."""
 
     def __init__(
         self,
         version: DatasetVersion,
         profiles: list[ColumnProfile],
-        validation: tuple[str, dict[str, Any]] | None,
+        validation: ValidationReport | None,
     ) -> None:
         super().__init__()
         self.version = version
@@ -96,12 +92,11 @@ class DiffComputed(Message):
 
 
 class VersionValidated(Message):
-    """A dataset version was validated against a suite; the report in its stored (dict) form."""
+    """A dataset version was validated against a suite."""
 
-    def __init__(self, ref: str, suite: str, report: dict[str, Any]) -> None:
+    def __init__(self, ref: str, report: ValidationReport) -> None:
         super().__init__()
         self.ref = ref
-        self.suite = suite
         self.report = report
 
 
@@ -113,16 +108,15 @@ class SuiteRequired(Message):
 
 
 class FeaturesApplied(Message):
-    def __init__(self, summary: str) -> None:
+    def __init__(self, result: ApplyResult) -> None:
         super().__init__()
-        self.summary = summary
+        self.result = result
 
 
 class FeaturesMaterialized(Message):
-    def __init__(self, views: int, rows_written: int) -> None:
+    def __init__(self, done: list[Materialization]) -> None:
         super().__init__()
-        self.views = views
-        self.rows_written = rows_written
+        self.done = done
 
 
 class OnlineFeaturesLoaded(Message):
@@ -192,7 +186,7 @@ class ModelRolledBack(Message):
 class ModelExported(Message):
     """A version was converted to ONNX and its parity checked."""
 
-    def __init__(self, name: str, version: int, export: dict[str, Any]) -> None:
+    def __init__(self, name: str, version: int, export: OnnxExportRecord) -> None:
         super().__init__()
         self.name = name
         self.version = version

@@ -1,15 +1,35 @@
-"""The one place worker failures become visible: an error notification, never a crash.
+"""Blocking work off the event loop, and the one place its failures become visible.
 
-Workers are started with ``exit_on_error=False``, so an exception ends the worker in the
-ERROR state instead of taking the app down. The app and every screen mix this in.
+``blocking_work(group)`` is the house's worker: a thread (the engine blocks), exclusive in
+its group (a new refresh replaces a stale one), and never exiting the app on error. A worker
+only posts messages; handlers on the screen own the state.
+
+Failures become an error notification, never a crash: the app and every screen mix in
+``NotifiesWorkerErrors``.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import ParamSpec, TypeVar
+
+from textual import work
 from textual.dom import DOMNode
 from textual.worker import Worker, WorkerState
 
 from engine.errors import MlopsError
+
+P = ParamSpec("P")
+R = TypeVar("R")
+
+
+def blocking_work(group: str) -> Callable[[Callable[P, R]], Callable[P, Worker[R]]]:
+    """``@work(thread=True, exclusive=True, exit_on_error=False, group=group)``, named once."""
+
+    def decorate(method: Callable[P, R]) -> Callable[P, Worker[R]]:
+        return work(method, thread=True, exclusive=True, exit_on_error=False, group=group)
+
+    return decorate
 
 
 class NotifiesWorkerErrors(DOMNode):

@@ -6,19 +6,8 @@ and ``mlops status`` can show what happened recently without asking each service
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from datetime import datetime
-
 from engine.db import Database
-
-
-@dataclass(frozen=True)
-class Event:
-    id: int
-    occurred_at: datetime
-    kind: str
-    subject: str
-    message: str
+from engine.types.workspace import Event
 
 
 class EventLog:

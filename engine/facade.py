@@ -1,8 +1,26 @@
 """``Engine``: the one facade the console, the CLI and ``mlops up`` share.
 
 Opening an engine makes this process the workspace's owner (the owner lock), opens the
-DuckDB catalogue and brings its schema up to date. Sub-services hang off the engine as
-attributes and return plain dataclasses, dicts or tables, never UI objects.
+DuckDB catalogue and brings its schema up to date. The services a face may call hang off the
+engine as attributes; each offers one call per thing a user does and returns the plain types
+of ``engine.types`` (or a pandas frame), never UI objects:
+
+    engine.datasets    ingest, summaries, versions, resolve, profile, head, query, diff, export
+    engine.suites      add, get, all
+    engine.quality     validate, require, latest_report, infer
+    engine.features    apply, views, historical, export_historical, materialize, online,
+                       parse_entity
+    engine.training    train, sweep, reproduce, catalogue
+    engine.runs        search, get, compare, check_filter
+    engine.evaluation  evaluate, recent, get
+    engine.registry    register, models, model, version, resolve, moves, gates, promote,
+                       rollback, export_onnx, kserve_manifest, write_kserve_manifest
+    engine.pipelines   run, runs, get
+    engine.events      recent
+    engine.status()
+
+Everything else in the engine is its own business: faces import only this module, the
+types, the errors and the formatting helpers (import-linter contracts in pyproject.toml).
 """
 
 from __future__ import annotations
@@ -27,15 +45,19 @@ from engine.pipelines.definition import Pipeline
 from engine.pipelines.records import PipelineRecords
 from engine.pipelines.runner import Pipelines
 from engine.pipelines.steps import StepContext
-from engine.progress import Progress
+from engine.registry.gates import ChampionScorer
 from engine.registry.lookup import RegistryLookup
 from engine.registry.registry import Registry
 from engine.shutdown import ShutdownGuard
-from engine.status import Counts, WorkspaceStatus, count_mlflow_store, count_workspace
+from engine.status import count_mlflow_store, count_workspace
 from engine.tracking_store import create_local_store
 from engine.training.runs import Runs
+from engine.training.service import Training
 from engine.training.trainer import Trainer
-from engine.workspace import Workspace, create_workspace_files, find_workspace
+from engine.types.progress import Progress
+from engine.types.training import ModelInfo
+from engine.types.workspace import Counts, Workspace, WorkspaceStatus
+from engine.workspace import create_workspace_files, find_workspace
 
 
 class Engine:
@@ -52,30 +74,31 @@ class Engine:
         self.features = FeatureStore(db, self.events, self.datasets)
         self._local_store = None if config.tracking.uri else workspace.mlflow_db_path
         self.runs = Runs(self.tracking_uri, self._local_store)
-        self.training = Trainer(
+        self._trainer = Trainer(
             db, self.events, workspace, self.tracking_uri, self.datasets, self.quality, self.features
         )
-        lookup = RegistryLookup(self.tracking_uri, self._local_store)
+        self.training = Training(self._trainer, self.runs, self.datasets)
+        self._lookup = RegistryLookup(self.tracking_uri, self._local_store)
         self.evaluation = Evaluator(
             db,
             self.events,
             self.datasets,
             self.features,
-            self.training,
+            self._trainer,
             self.runs,
-            lookup,
+            self._lookup.alias,
             self.tracking_uri,
             config,
         )
         self.registry = Registry(
             db,
             self.events,
-            workspace.mlops_dir / "models",
+            workspace.models_dir,
             self.datasets,
-            self.training,
+            self._trainer,
             self.runs,
             self.evaluation,
-            lookup,
+            self._lookup,
             self.tracking_uri,
             config,
         )
@@ -125,6 +148,11 @@ class Engine:
         lock.acquire(command or _default_command())
         return Claim(workspace, config, lock)
 
+    @staticmethod
+    def catalogue() -> list[ModelInfo]:
+        """The models training can fit, with defaults and search spaces; needs no workspace."""
+        return Training.catalogue()
+
     @classmethod
     def _open(cls, workspace: Workspace, command: str | None) -> Engine:
         return cls.claim(workspace.root, command=command).open()
@@ -138,9 +166,11 @@ class Engine:
             self.suites,
             self.quality,
             self.features,
-            self.training,
+            self._trainer,
             self.runs,
             self.registry,
+            self._lookup,
+            ChampionScorer(self.runs, self.datasets, self._trainer, self._lookup, self.tracking_uri),
             self.tracking_uri,
             lambda run_id: self.evaluation.evaluate(run_id).gate_metrics(),
             {"business": asdict(self.config.business), "fairness": asdict(self.config.fairness)},

@@ -13,24 +13,12 @@ import fcntl
 import json
 import os
 import socket
-from dataclasses import asdict, dataclass
+from dataclasses import asdict
 from datetime import UTC, datetime
 from pathlib import Path
 
 from engine.errors import WorkspaceLocked
-
-
-@dataclass(frozen=True)
-class OwnerInfo:
-    """Who holds (or held) a workspace."""
-
-    pid: int
-    command: str
-    started_at: str
-    host: str
-
-    def describe(self) -> str:
-        return f"pid {self.pid} ({self.command})"
+from engine.types.workspace import OwnerInfo
 
 
 class OwnerLock:

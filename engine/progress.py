@@ -1,22 +1,19 @@
-"""How long work reports progress: a callback the CLI turns into a Rich progress bar and the
-console into messages. ``fraction`` runs from 0 to 1, or is None while unknown."""
+"""Progress from inside DuckDB: a long statement reports its own progress to the caller's
+callback (engine/types/progress.py)."""
 
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import TYPE_CHECKING
+
+from engine.types.progress import Progress
 
 if TYPE_CHECKING:
     import duckdb
 
-Progress = Callable[[str, "float | None"], None]
 POLL_SECONDS = 0.2
-
-
-def no_progress(stage: str, fraction: float | None) -> None:
-    """The default when nobody is watching."""
 
 
 @contextmanager

@@ -9,11 +9,9 @@ models live in MLflow's store; for the workspace's own SQLite store they are cou
 from __future__ import annotations
 
 import sqlite3
-from dataclasses import dataclass
 from pathlib import Path
 
 from engine.db import Database
-from engine.lock import OwnerInfo
 
 # table that must exist -> the query counting it; each feature's migration creates its table.
 WORKSPACE_COUNTS: dict[str, tuple[str, str]] = {
@@ -25,24 +23,6 @@ MLFLOW_COUNTS: dict[str, tuple[str, str]] = {
     "runs": ("runs", "SELECT count(*) FROM runs WHERE lifecycle_stage = 'active'"),
     "models": ("registered_models", "SELECT count(*) FROM registered_models"),
 }
-
-
-@dataclass(frozen=True)
-class Counts:
-    datasets: int
-    runs: int | None  # None: kept on a remote MLflow server, not counted locally
-    models: int | None
-    deployments: int
-    open_alerts: int
-
-
-@dataclass(frozen=True)
-class WorkspaceStatus:
-    path: str
-    owner: OwnerInfo
-    schema_version: int
-    tracking_uri: str
-    counts: Counts
 
 
 def count_workspace(db: Database) -> dict[str, int]:

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import logging
 
-from engine.workspace import Workspace
+from engine.types.workspace import Workspace
 
 
 def create_local_store(workspace: Workspace) -> None:

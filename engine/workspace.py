@@ -10,50 +10,13 @@ from __future__ import annotations
 import os
 import secrets
 from collections.abc import Mapping
-from dataclasses import dataclass
 from pathlib import Path
 
 from engine.config import DEFAULT_CONFIG_TOML
 from engine.errors import InvalidInput, WorkspaceNotFound
+from engine.types.workspace import MLOPS_DIR_NAME, Workspace
 
-MLOPS_DIR_NAME = ".mlops"
 WORKSPACE_ENV_VAR = "MLOPS_WORKSPACE"
-
-
-@dataclass(frozen=True)
-class Workspace:
-    """The paths of one workspace; ``root`` is the directory that contains ``.mlops/``."""
-
-    root: Path
-
-    @property
-    def mlops_dir(self) -> Path:
-        return self.root / MLOPS_DIR_NAME
-
-    @property
-    def db_path(self) -> Path:
-        return self.mlops_dir / "workspace.duckdb"
-
-    @property
-    def mlflow_db_path(self) -> Path:
-        return self.mlops_dir / "mlflow.db"
-
-    @property
-    def artifacts_dir(self) -> Path:
-        return self.mlops_dir / "artifacts"
-
-    @property
-    def config_path(self) -> Path:
-        return self.mlops_dir / "config.toml"
-
-    @property
-    def default_token_path(self) -> Path:
-        return self.mlops_dir / "token"
-
-    @property
-    def local_tracking_uri(self) -> str:
-        """The MLflow URI of the workspace's own store, as `mlflow ui` takes it."""
-        return f"sqlite:///{self.mlflow_db_path}"
 
 
 def find_workspace(

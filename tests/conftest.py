@@ -19,9 +19,14 @@ from typing import Any
 import pytest
 
 from engine.facade import Engine
+from engine.types.training import TrainRequest
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
+SAMPLE = REPO_ROOT / "sample_data"
 MLOPS = Path(sys.executable).parent / "mlops"
+LOOSE_GATES = "[gates]\nmin_f1 = 0.5\n[fairness]\nmin_ratio = 0.5\nmax_difference = 0.5\n"
+"""The sample data's planted disparity would refuse every promotion, and a depth-3 forest does
+not reach f1 0.7: registry tests loosen both, so each test chooses the gate that refuses."""
 
 
 @pytest.fixture(scope="session")
@@ -32,20 +37,64 @@ def workspace_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return root
 
 
+def copy_workspace(source: Path, destination: Path) -> Path:
+    """A copy of a closed workspace that stands on its own: MLflow keeps absolute artifact
+    locations (experiments, runs, model versions) and the catalogue absolute file paths (ONNX
+    exports), so every path into the source's ``.mlops`` is rewritten."""
+    shutil.copytree(source, destination)
+    old_dir, new_dir = source / ".mlops", destination / ".mlops"
+    store = sqlite3.connect(new_dir / "mlflow.db")
+    try:
+        tables = [row[0] for row in store.execute("SELECT name FROM sqlite_master WHERE type = 'table'")]
+        for table in tables:
+            for column in store.execute(f'PRAGMA table_info("{table}")').fetchall():
+                if column[2].upper().startswith(("VARCHAR", "TEXT")):
+                    for old, new in ((old_dir.as_uri(), new_dir.as_uri()), (str(old_dir), str(new_dir))):
+                        store.execute(
+                            f'UPDATE "{table}" SET "{column[1]}" = replace("{column[1]}", ?, ?)', [old, new]
+                        )
+        store.commit()
+    finally:
+        store.close()
+    if (new_dir / "models").is_dir():  # exported files, recorded by path in the catalogue
+        import duckdb
+
+        with duckdb.connect(str(new_dir / "workspace.duckdb")) as catalogue:
+            catalogue.execute(
+                "UPDATE model_exports SET path = replace(path, ?, ?)", [str(old_dir), str(new_dir)]
+            )
+    return destination
+
+
 @pytest.fixture
 def workspace(workspace_template: Path, tmp_path: Path) -> Path:
     """The root of a fresh workspace (the directory holding .mlops/)."""
-    root = tmp_path / "ws"
-    shutil.copytree(workspace_template, root)
-    # MLflow stores absolute artifact locations; point the copy's at its own folder.
-    store = sqlite3.connect(root / ".mlops" / "mlflow.db")
-    store.execute(
-        "UPDATE experiments SET artifact_location = replace(artifact_location, ?, ?)",
-        [(workspace_template / ".mlops").as_uri(), (root / ".mlops").as_uri()],
-    )
-    store.commit()
-    store.close()
+    return copy_workspace(workspace_template, tmp_path / "ws")
+
+
+@pytest.fixture(scope="session")
+def registry_template(workspace_template: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Churn data validated against the sample suite, and two forest runs registered as versions
+    1 (10 trees, depth 3) and 2 (30 trees, depth 10) of "churn"; gates loosened (LOOSE_GATES).
+    Built once per session: tests that start from it get a copy (``registry_workspace``)."""
+    root = copy_workspace(workspace_template, tmp_path_factory.mktemp("registry") / "ws")
+    (root / ".mlops" / "config.toml").write_text(LOOSE_GATES)
+    with Engine.open(root, command="pytest template") as engine:
+        engine.datasets.ingest(SAMPLE / "churn_reference.csv", "churn")
+        engine.suites.add(SAMPLE / "churn_suite.json", "churn_suite")
+        engine.quality.validate("churn", "churn_suite")
+        for trees, depth in (("10", "3"), ("30", "10")):
+            run = engine.training.train(
+                TrainRequest("churn", "churned", params={"n_estimators": trees, "max_depth": depth})
+            )
+            engine.registry.register(run.run_id, "churn")
     return root
+
+
+@pytest.fixture
+def registry_workspace(registry_template: Path, tmp_path: Path) -> Path:
+    """A workspace of its own with validated churn data and two registered versions."""
+    return copy_workspace(registry_template, tmp_path / "ws")
 
 
 @pytest.fixture

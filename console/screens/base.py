@@ -11,7 +11,6 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any, ClassVar
 
-from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.screen import Screen
@@ -19,16 +18,16 @@ from textual.timer import Timer
 from textual.widgets import Footer
 from textual.worker import Worker, get_current_worker
 
+from console.host import ConsoleHost
 from console.messages import FilterChanged, LiveDataLoaded, WorkProgressed
 from console.widgets.filter_table import FilterableTable
 from console.widgets.header import WorkspaceHeader
 from console.widgets.nav import NavBar
-from console.workers import NotifiesWorkerErrors
+from console.workers import NotifiesWorkerErrors, blocking_work
 
 if TYPE_CHECKING:
-    from console.app import MlopsApp
     from engine.facade import Engine
-    from engine.status import WorkspaceStatus
+    from engine.types.workspace import WorkspaceStatus
 
 LIVE_REFRESH_GROUP = "live-refresh"
 
@@ -48,23 +47,22 @@ class ConsoleScreen(NotifiesWorkerErrors, Screen[None]):
         self.filters: dict[str, str] = {}
 
     @property
-    def console_app(self) -> MlopsApp:
-        from console.app import MlopsApp
-
-        assert isinstance(self.app, MlopsApp)
+    def host(self) -> ConsoleHost:
+        """The app, as what a screen needs of it (console/host.py)."""
+        assert isinstance(self.app, ConsoleHost)
         return self.app
 
     @property
     def engine(self) -> Engine:
         """The open engine, for workers: they are started only once the workspace has opened."""
-        engine = self.console_app.engine
+        engine = self.host.engine
         if engine is None:
             raise RuntimeError("the workspace is still opening")
         return engine
 
     def compose(self) -> ComposeResult:
-        yield WorkspaceHeader(str(self.console_app.workspace.mlops_dir))
-        yield NavBar(self.MODE)
+        yield WorkspaceHeader(self.host.workspace_label)
+        yield NavBar(self.MODE, self.host.navigation)
         yield from self.compose_body()
         yield Footer()
 
@@ -84,10 +82,10 @@ class ConsoleScreen(NotifiesWorkerErrors, Screen[None]):
         if self._next_refresh is not None:
             self._next_refresh.stop()
             self._next_refresh = None
-        if self.console_app.engine is not None:
+        if self.host.engine is not None:
             self._load_live()
 
-    @work(thread=True, exclusive=True, exit_on_error=False, group=LIVE_REFRESH_GROUP)
+    @blocking_work(LIVE_REFRESH_GROUP)
     def _load_live(self) -> None:
         status = self.engine.status()
         data = self.load_live_data(self.engine)
@@ -100,7 +98,7 @@ class ConsoleScreen(NotifiesWorkerErrors, Screen[None]):
         self._schedule_next_refresh()
 
     def _schedule_next_refresh(self) -> None:
-        interval = self.console_app.refresh_seconds
+        interval = self.host.refresh_seconds
         self._next_refresh = self.set_timer(interval, self._refresh_if_shown)
 
     def _refresh_if_shown(self) -> None:

@@ -12,7 +12,6 @@ from typing import Any, ClassVar
 from rich.console import Group
 from rich.table import Table
 from rich.text import Text
-from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
@@ -23,11 +22,12 @@ from console.screens.base import ConsoleScreen
 from console.widgets.curve_plot import braille_plot
 from console.widgets.dialogs import Field, FormDialog
 from console.widgets.filter_table import FilterableTable
-from engine.evaluation.evaluator import Evaluation
-from engine.evaluation.fairness import AttributeFairness
+from console.widgets.table_rows import show_rows
+from console.workers import blocking_work
 from engine.facade import Engine
 from engine.formatting import number
-from engine.status import WorkspaceStatus
+from engine.types.evaluation import AttributeFairness, Evaluation
+from engine.types.workspace import WorkspaceStatus
 
 SHOWN_EVALUATIONS = 50
 PLOT_WIDTH, PLOT_HEIGHT = 36, 9
@@ -74,26 +74,12 @@ class EvaluationScreen(ConsoleScreen):
         if self._evaluations is not None and [e.id for e in evaluations] == [e.id for e in self._evaluations]:
             return
         self._evaluations = evaluations
-        table = self.query_one("#evaluations", FilterableTable).table
-        table.clear()
-        for item in evaluations:
-            metrics = item.scores.metrics
-            violations = len(item.violations)
-            table.add_row(
-                str(item.id),
-                item.subject,
-                item.dataset,
-                f"{item.rows:,}",
-                number(metrics["f1"]),
-                number(metrics["roc_auc"]),
-                f"{item.scores.business['cost_at_cheapest']:,.0f}",
-                Text(str(violations), style="bold red" if violations else "green"),
-                item.created_at.strftime("%Y-%m-%d %H:%M"),
-                key=str(item.id),
-            )
         ids = [item.id for item in evaluations]
-        if self.selected_evaluation in ids:
-            table.move_cursor(row=ids.index(self.selected_evaluation))
+        show_rows(
+            self.query_one("#evaluations", FilterableTable).table,
+            [(str(item.id), _evaluation_row(item)) for item in evaluations],
+            select=str(self.selected_evaluation) if self.selected_evaluation in ids else None,
+        )
         self._show_selected()
 
     def on_data_table_row_highlighted(self, event: DataTable.RowHighlighted) -> None:
@@ -114,7 +100,7 @@ class EvaluationScreen(ConsoleScreen):
             return
         skipped = f", {item.unlabelled_rows:,} unlabelled skipped" if item.unlabelled_rows else ""
         self.query_one("#report-title", Static).update(
-            f"{item.subject} on {item.dataset}: {item.scope}, {item.rows:,} rows{skipped}"
+            Text(f"{item.subject} on {item.dataset}: {item.scope}, {item.rows:,} rows{skipped}")
         )
         self.query_one("#report-metrics", Static).update(_metrics(item))
         self.query_one("#report-curves", Static).update(_curves(item))
@@ -135,7 +121,7 @@ class EvaluationScreen(ConsoleScreen):
             self.notify(f"evaluating {values['subject']}…")
             self._evaluate(values["subject"], values["dataset"] or None)
 
-    @work(thread=True, exclusive=True, exit_on_error=False, group="evaluate")
+    @blocking_work("evaluate")
     def _evaluate(self, subject: str, dataset: str | None) -> None:
         self.post_message(
             EvaluationFinished(
@@ -168,27 +154,41 @@ class EvaluationScreen(ConsoleScreen):
             self.query_one("#evaluate-status", Static).display = False
 
 
+def _evaluation_row(item: Evaluation) -> list[Any]:
+    metrics = item.scores.metrics
+    violations = len(item.violations)
+    return [
+        str(item.id),
+        item.subject,
+        item.dataset,
+        f"{item.rows:,}",
+        number(metrics["f1"]),
+        number(metrics["roc_auc"]),
+        f"{item.scores.business.cost_at_cheapest:,.0f}",
+        Text(str(violations), style="bold red" if violations else "green"),
+        item.created_at.strftime("%Y-%m-%d %H:%M"),
+    ]
+
+
 def _metrics(item: Evaluation) -> Group:
     metrics = Table("metric", "value", box=None, padding=(0, 1), header_style="bold")
     for name, value in item.scores.metrics.items():
         metrics.add_row(name, number(value))
     c = item.scores.confusion
     confusion = Table("", "pred 0", "pred 1", box=None, padding=(0, 1), header_style="bold")
-    confusion.add_row("true 0", f"{c['tn']:,}", f"{c['fp']:,}")
-    confusion.add_row("true 1", f"{c['fn']:,}", f"{c['tp']:,}")
+    confusion.add_row("true 0", f"{c.tn:,}", f"{c.fp:,}")
+    confusion.add_row("true 1", f"{c.fn:,}", f"{c.tp:,}")
     b = item.scores.business
     business = Table("business impact", "", box=None, padding=(0, 1), header_style="bold")
-    business.add_row("cost at 0.5", f"{b['cost_at_0_5']:,.0f}")
+    business.add_row("cost at 0.5", f"{b.cost_at_0_5:,.0f}")
     business.add_row(
-        f"cost at {item.scores.cheapest_threshold['threshold']:.2f} (cheapest)",
-        f"{b['cost_at_cheapest']:,.0f}",
+        f"cost at {item.scores.cheapest_threshold.threshold:.2f} (cheapest)", f"{b.cost_at_cheapest:,.0f}"
     )
-    business.add_row("acting on nobody", f"{b['cost_acting_on_nobody']:,.0f}")
-    business.add_row("acting on everybody", f"{b['cost_acting_on_everybody']:,.0f}")
-    business.add_row("savings", Text(f"{b['savings_vs_best_baseline']:,.0f}", style="green"))
+    business.add_row("acting on nobody", f"{b.cost_acting_on_nobody:,.0f}")
+    business.add_row("acting on everybody", f"{b.cost_acting_on_everybody:,.0f}")
+    business.add_row("savings", Text(f"{b.savings_vs_best_baseline:,.0f}", style="green"))
     business.add_row(
-        f"best f1 at {item.scores.best_f1_threshold['threshold']:.2f}",
-        number(item.scores.best_f1_threshold["f1"]),
+        f"best f1 at {item.scores.best_f1_threshold.threshold:.2f}", number(item.scores.best_f1_threshold.f1)
     )
     return Group(metrics, Text(""), confusion, Text(""), business)
 
@@ -205,13 +205,11 @@ def _curves(item: Evaluation) -> Group:
 
 
 def _calibration(item: Evaluation) -> Group:
-    filled = [row for row in item.scores.calibration if row["count"]]
-    points = [(row["mean_predicted"], row["observed_rate"]) for row in filled]
+    filled = [row for row in item.scores.calibration if row.count]
+    points = [(row.mean_predicted, row.observed_rate) for row in filled]
     table = Table("predicted", "rows", "observed", box=None, padding=(0, 1), header_style="bold")
     for row in filled:
-        table.add_row(
-            f"{row['low']:.1f}-{row['high']:.1f}", f"{row['count']:,}", number(row["observed_rate"])
-        )
+        table.add_row(f"{row.low:.1f}-{row.high:.1f}", f"{row.count:,}", number(row.observed_rate))
     return Group(
         Text(f"Calibration (Brier {item.scores.metrics['brier']:.3f})", style="bold"),
         braille_plot(

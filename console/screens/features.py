@@ -7,7 +7,6 @@ from datetime import UTC, datetime
 from typing import Any, ClassVar
 
 from rich.text import Text
-from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
@@ -17,12 +16,13 @@ from console.messages import FeaturesApplied, FeaturesMaterialized, OnlineFeatur
 from console.screens.base import ConsoleScreen
 from console.widgets.dialogs import Field, FormDialog
 from console.widgets.filter_table import FilterableTable
-from engine.data.feature_store import ViewStatus, parse_entity
-from engine.data.features import FeatureView
+from console.widgets.table_rows import show_rows
+from console.workers import blocking_work
 from engine.errors import InvalidInput
 from engine.facade import Engine
 from engine.formatting import cell, duration
-from engine.status import WorkspaceStatus
+from engine.types.features import FeatureView, ViewStatus
+from engine.types.workspace import WorkspaceStatus
 
 
 class FeaturesScreen(ConsoleScreen):
@@ -73,15 +73,15 @@ class FeaturesScreen(ConsoleScreen):
         if data == self._statuses:
             return
         self._statuses = data
-        table = self.query_one("#views", FilterableTable).table
-        table.clear()
-        for item in data:
-            table.add_row(*_view_row(item), key=item.view.name)
         names = [item.view.name for item in data]
-        if self.selected_view in names:
-            table.move_cursor(row=names.index(self.selected_view))
-        elif names:
-            self._select(names[0])
+        selected = self.selected_view if self.selected_view in names else (names[0] if names else None)
+        show_rows(
+            self.query_one("#views", FilterableTable).table,
+            [(item.view.name, _view_row(item)) for item in data],
+            select=selected,
+        )
+        if selected is not None:
+            self._select(selected)
 
     def on_data_table_row_highlighted(self, event: DataTable.RowHighlighted) -> None:
         if event.data_table.parent is self.query_one("#views", FilterableTable) and event.row_key.value:
@@ -95,10 +95,10 @@ class FeaturesScreen(ConsoleScreen):
         view = status.view
         description = f"  {view.description}" if view.description else ""
         self.query_one("#view-title", Static).update(Text.assemble((view.name, "bold"), description))
-        table = self.query_one("#view-features", DataTable)
-        table.clear()
-        for feature in view.features:
-            table.add_row(feature.name, feature.dtype)
+        show_rows(
+            self.query_one("#view-features", DataTable),
+            [(feature.name, [feature.name, feature.dtype]) for feature in view.features],
+        )
 
     # -- actions --------------------------------------------------------------------------------
 
@@ -110,29 +110,25 @@ class FeaturesScreen(ConsoleScreen):
         if values is not None:
             self._apply(values["path"])
 
-    @work(thread=True, exclusive=True, exit_on_error=False, group="apply features")
+    @blocking_work("apply features")
     def _apply(self, path: str) -> None:
-        engine = self.engine
-        result = engine.features.apply(path)
-        summary = f"{len(result.added)} added, {len(result.changed)} changed, {len(result.removed)} removed"
-        self.post_message(FeaturesApplied(summary))
+        self.post_message(FeaturesApplied(self.engine.features.apply(path)))
 
     def on_features_applied(self, message: FeaturesApplied) -> None:
-        self.app.notify(message.summary, title="Feature definitions applied")
+        self.app.notify(message.result.summary, title="Feature definitions applied")
         self.refresh_now()
 
     def action_materialize(self) -> None:
         self.app.notify("materializing online views…", title="Materialize")
         self._materialize()
 
-    @work(thread=True, exclusive=True, exit_on_error=False, group="materialize")
+    @blocking_work("materialize")
     def _materialize(self) -> None:
-        engine = self.engine
-        done = engine.features.materialize()
-        self.post_message(FeaturesMaterialized(len(done), sum(item.rows_written for item in done)))
+        self.post_message(FeaturesMaterialized(self.engine.features.materialize()))
 
     def on_features_materialized(self, message: FeaturesMaterialized) -> None:
-        self.app.notify(f"{message.views} views, {message.rows_written:,} rows written", title="Materialized")
+        rows = sum(item.rows_written for item in message.done)
+        self.app.notify(f"{len(message.done)} views, {rows:,} rows written", title="Materialized")
         self.refresh_now()
 
     def action_lookup(self) -> None:
@@ -153,22 +149,24 @@ class FeaturesScreen(ConsoleScreen):
             self.app.notify("Select a feature view first", severity="warning")
             return
         try:
-            entity = parse_entity(text.split(","))
+            entity = self.engine.features.parse_entity(text.split(","))
         except InvalidInput as error:
             self.app.notify(str(error), severity="error")
             return
         self._lookup(entity, [f"{status.view.name}:{feature.name}" for feature in status.view.features])
 
-    @work(thread=True, exclusive=True, exit_on_error=False, group="online lookup")
+    @blocking_work("online lookup")
     def _lookup(self, entity: dict[str, Any], features: list[str]) -> None:
-        engine = self.engine
-        self.post_message(OnlineFeaturesLoaded(entity, engine.features.online(entity, features)))
+        self.post_message(OnlineFeaturesLoaded(entity, self.engine.features.online(entity, features)))
 
     def on_online_features_loaded(self, message: OnlineFeaturesLoaded) -> None:
-        table = self.query_one("#lookup-result", DataTable)
-        table.clear()
-        for name, value in message.values.items():
-            table.add_row(name, Text("expired / none", style="dim") if value is None else cell(value))
+        show_rows(
+            self.query_one("#lookup-result", DataTable),
+            [
+                (name, [name, Text("expired / none", style="dim") if value is None else cell(value)])
+                for name, value in message.values.items()
+            ],
+        )
 
 
 def _view_row(status: ViewStatus) -> list[Any]:

@@ -12,9 +12,9 @@ from textual.widgets import Static
 
 from console.screens.base import ConsoleScreen
 from console.widgets.filter_table import FilterableTable
-from engine.events import Event
+from console.widgets.table_rows import show_rows
 from engine.facade import Engine
-from engine.status import WorkspaceStatus
+from engine.types.workspace import Event, WorkspaceStatus
 
 EVENTS_SHOWN = 200
 
@@ -42,23 +42,21 @@ class HomeScreen(ConsoleScreen):
 
     def show_live_data(self, status: WorkspaceStatus, events: list[Event]) -> None:
         self.query_one("#status-details", Static).update(_status_text(status))
-        table = self.query_one("#events", FilterableTable).table
-        shown = [row.key.value for row in table.ordered_rows]
-        wanted = [str(event.id) for event in events]
-        if shown == wanted:
-            return
-        cursor = table.cursor_row
-        table.clear()
-        for event in events:
-            table.add_row(
-                event.occurred_at.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S"),
-                event.kind,
-                event.message,
-                event.subject,
-                key=str(event.id),
-            )
-        if events:
-            table.move_cursor(row=min(cursor, len(events) - 1))
+        show_rows(
+            self.query_one("#events", FilterableTable).table,
+            [
+                (
+                    str(event.id),
+                    [
+                        event.occurred_at.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S"),
+                        event.kind,
+                        event.message,
+                        event.subject,
+                    ],
+                )
+                for event in events
+            ],
+        )
 
 
 def _status_text(status: WorkspaceStatus) -> Text:

@@ -13,11 +13,11 @@ from typing import Any, ClassVar
 
 from rich.console import Group
 from rich.text import Text
-from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
-from textual.widgets import DataTable, ProgressBar, RichLog, Static
+from textual.widgets import DataTable, Static
+from textual.worker import Worker
 
 from console.messages import (
     KServeManifestWritten,
@@ -30,11 +30,13 @@ from console.messages import (
 from console.screens.base import ConsoleScreen
 from console.widgets.dialogs import ConfirmDialog, Field, FormDialog
 from console.widgets.filter_table import FilterableTable
+from console.widgets.table_rows import selected_key, show_rows
+from console.widgets.work_panel import WorkPanel
+from console.workers import blocking_work
 from engine.facade import Engine
 from engine.formatting import number
-from engine.registry.history import AliasMove
-from engine.registry.registry import CHAMPION, ModelSummary
-from engine.status import WorkspaceStatus
+from engine.types.registry import CHAMPION, AliasMove, ModelSummary, OnnxExportRecord
+from engine.types.workspace import WorkspaceStatus
 
 
 @dataclass(frozen=True)
@@ -71,10 +73,7 @@ class ModelsScreen(ConsoleScreen):
             with Vertical(classes="panel", id="history-panel"):
                 yield Static("Alias history", classes="panel-title")
                 yield DataTable(id="history", cursor_type="row", zebra_stripes=True)
-            with Vertical(classes="panel", id="registry-work"):
-                yield Static("Registry", classes="panel-title")
-                yield ProgressBar(id="registry-progress", total=1.0, show_eta=False)
-                yield RichLog(id="registry-log", max_lines=200, wrap=True)
+            yield WorkPanel("Registry", id="registry-work", classes="panel")
 
     def on_mount(self) -> None:
         self.query_one("#models", FilterableTable).table.add_columns("model", "versions", "aliases")
@@ -92,31 +91,27 @@ class ModelsScreen(ConsoleScreen):
         models = [model for model in engine.registry.models() if wanted in model.name.lower()]
         names = [model.name for model in models]
         selected = self.selected_model if self.selected_model in names else (names[0] if names else None)
-        return RegistryData(models, engine.registry.history.moves(selected) if selected else [])
+        return RegistryData(models, engine.registry.moves(selected) if selected else [])
 
     def show_live_data(self, status: WorkspaceStatus, data: RegistryData) -> None:
         if data == self._data:
             return
-        previous = self._data
         self._data = data
-        table = self.query_one("#models", FilterableTable).table
-        if (
-            previous is None
-            or [m.name for m in previous.models] != [m.name for m in data.models]
-            or any(
-                a.aliases != b.aliases or len(a.versions) != len(b.versions)
-                for a, b in zip(previous.models, data.models, strict=False)
-            )
-        ):
-            table.clear()
-            for model in data.models:
-                aliases = ", ".join(
-                    f"@{alias} v{version}" for alias, version in sorted(model.aliases.items())
+        show_rows(
+            self.query_one("#models", FilterableTable).table,
+            [
+                (
+                    model.name,
+                    [
+                        model.name,
+                        str(len(model.versions)),
+                        ", ".join(f"@{alias} v{version}" for alias, version in sorted(model.aliases.items())),
+                    ],
                 )
-                table.add_row(model.name, str(len(model.versions)), aliases, key=model.name)
-            names = [model.name for model in data.models]
-            if self.selected_model in names:
-                table.move_cursor(row=names.index(self.selected_model))
+                for model in data.models
+            ],
+            select=self.selected_model,
+        )
         self._show_selected()
 
     def on_data_table_row_highlighted(self, event: DataTable.RowHighlighted) -> None:
@@ -135,49 +130,44 @@ class ModelsScreen(ConsoleScreen):
 
     def _show_selected(self) -> None:
         model = self.model
-        versions = self.query_one("#versions", DataTable)
-        cursor = versions.cursor_row
-        versions.clear()
         self.query_one("#versions-title", Static).update(
-            f"Versions of {model.name}" if model else "Versions (register one with `mlops models register`)"
+            Text(f"Versions of {model.name}")
+            if model
+            else "Versions (register one with `mlops models register`)"
         )
-        for version in model.versions if model else []:
-            aliases = Text(" ".join(f"@{a}" for a in version.aliases), style="bold green")
-            versions.add_row(
-                f"v{version.version}",
-                aliases,
-                version.run_name,
-                version.dataset,
-                number(version.metrics.get("f1")),
-                number(version.metrics.get("roc_auc")),
-                (version.onnx_sha256 or "")[:16],
-                key=str(version.version),
-            )
-        if model and model.versions:
-            versions.move_cursor(row=min(cursor, len(model.versions) - 1))
-        history = self.query_one("#history", DataTable)
-        history.clear()
+        show_rows(
+            self.query_one("#versions", DataTable),
+            [
+                (
+                    str(version.version),
+                    [
+                        f"v{version.version}",
+                        Text(" ".join(f"@{a}" for a in version.aliases), style="bold green"),
+                        version.run_name,
+                        version.dataset,
+                        number(version.metrics.get("f1")),
+                        number(version.metrics.get("roc_auc")),
+                        (version.onnx_sha256 or "")[:16],
+                    ],
+                )
+                for version in (model.versions if model else [])
+            ],
+        )
         moves = self._data.moves if self._data and model else []
-        for move in reversed([m for m in moves if m.model == (model.name if model else None)]):
-            passed = sum(v.passed for v in move.verdicts)
-            history.add_row(
-                move.moved_at.strftime("%Y-%m-%d %H:%M:%S"),
-                f"@{move.alias}",
-                f"v{move.from_version}" if move.from_version is not None else "-",
-                f"v{move.to_version}",
-                Text(move.action, style="yellow" if move.action != "promote" else ""),
-                move.user,
-                move.reason or "",
-                f"{passed}/{len(move.verdicts)} passed" if move.verdicts else "",
-            )
+        show_rows(
+            self.query_one("#history", DataTable),
+            [
+                (str(move.id), _move_row(move))
+                for move in reversed([m for m in moves if m.model == (model.name if model else None)])
+            ],
+        )
 
     def _selected_version(self) -> int | None:
-        model = self.model
-        if model is None or not model.versions:
+        key = selected_key(self.query_one("#versions", DataTable))
+        if self.model is None or key is None:
             self.app.notify("No model version selected", severity="warning")
             return None
-        row = self.query_one("#versions", DataTable).cursor_row
-        return model.versions[min(row, len(model.versions) - 1)].version
+        return int(key)
 
     # -- promote --------------------------------------------------------------------------------
 
@@ -191,12 +181,12 @@ class ModelsScreen(ConsoleScreen):
 
         def chosen(values: dict[str, str] | None) -> None:
             if values is not None:
-                self._log(f"checking the gates of {name} v{version} for @{values['alias']}")
+                self.work_panel.start(f"checking the gates of {name} v{version} for @{values['alias']}")
                 self._check_gates(name, version, values["alias"])
 
         self.app.push_screen(FormDialog(f"Promote {name} v{version}", fields, "Check gates"), chosen)
 
-    @work(thread=True, exclusive=True, exit_on_error=False, group="registry")
+    @blocking_work("registry")
     def _check_gates(self, name: str, version: int, alias: str) -> None:
         verdicts, _ = self.engine.registry.gates(name, version, self.report_progress)
         self.post_message(ModelGatesChecked(name, version, alias, verdicts))
@@ -233,7 +223,7 @@ class ModelsScreen(ConsoleScreen):
 
         self.app.push_screen(dialog, confirmed)
 
-    @work(thread=True, exclusive=True, exit_on_error=False, group="registry")
+    @blocking_work("registry")
     def _promote(self, name: str, version: int, alias: str, force: bool, reason: str | None) -> None:
         promotion = self.engine.registry.promote(name, version, alias, force, reason, self.report_progress)
         self.post_message(ModelPromoted(promotion))
@@ -242,13 +232,13 @@ class ModelsScreen(ConsoleScreen):
         promotion = message.promotion
         target = f"{promotion.model}@{promotion.alias}"
         if not promotion.promoted:
-            self._log(Text(f"{target} unchanged: the gates refused", style="red"))
+            self.work_panel.failed(f"{target} unchanged: the gates refused")
             self.app.notify(f"{target} unchanged", title="Promotion refused", severity="error")
         else:
             summary = f"{target} is now v{promotion.version}"
             if promotion.export:
-                summary += f"; ONNX parity max |Δp| {promotion.export['max_abs_difference']:.1e}"
-            self._log(Text(summary, style="green"))
+                summary += f"; ONNX parity max |Δp| {promotion.export.max_abs_difference:.1e}"
+            self.work_panel.succeeded(summary)
             self.app.notify(summary, title="Model promoted")
         self.refresh_now()
 
@@ -282,14 +272,14 @@ class ModelsScreen(ConsoleScreen):
 
         self.app.push_screen(FormDialog(f"Roll back {model.name}", fields, "Next"), chosen)
 
-    @work(thread=True, exclusive=True, exit_on_error=False, group="registry")
+    @blocking_work("registry")
     def _rollback(self, name: str, alias: str) -> None:
         self.post_message(ModelRolledBack(self.engine.registry.rollback(name, alias)))
 
     def on_model_rolled_back(self, message: ModelRolledBack) -> None:
         move = message.move
         summary = f"{move.model}@{move.alias} rolled back from v{move.from_version} to v{move.to_version}"
-        self._log(Text(summary, style="yellow"))
+        self.work_panel.log_line(Text(summary, style="yellow"))
         self.app.notify(summary, title="Rolled back")
         self.refresh_now()
 
@@ -299,20 +289,16 @@ class ModelsScreen(ConsoleScreen):
         version = self._selected_version()
         if version is not None:
             assert self.selected_model is not None
-            self._log(f"exporting {self.selected_model} v{version} to ONNX")
+            self.work_panel.start(f"exporting {self.selected_model} v{version} to ONNX")
             self._export(self.selected_model, version)
 
-    @work(thread=True, exclusive=True, exit_on_error=False, group="registry")
+    @blocking_work("registry")
     def _export(self, name: str, version: int) -> None:
         self.post_message(ModelExported(name, version, self.engine.registry.export_onnx(name, version)))
 
     def on_model_exported(self, message: ModelExported) -> None:
-        export = message.export
-        summary = (
-            f"{message.name} v{message.version}: ONNX {export['sha256'][:16]}…, parity max |Δp| "
-            f"{export['max_abs_difference']:.1e} on {export['rows_checked']:,} rows, labels identical"
-        )
-        self._log(Text(summary, style="green"))
+        summary = f"{message.name} v{message.version}: {_parity(message.export)}"
+        self.work_panel.succeeded(summary)
         self.app.notify(summary, title="Exported to ONNX")
         self.refresh_now()
 
@@ -320,37 +306,53 @@ class ModelsScreen(ConsoleScreen):
         version = self._selected_version()
         if version is not None:
             assert self.selected_model is not None
-            self._log(f"writing the KServe manifest of {self.selected_model} v{version}")
+            self.work_panel.start(f"writing the KServe manifest of {self.selected_model} v{version}")
             self._kserve(self.selected_model, version)
 
-    @work(thread=True, exclusive=True, exit_on_error=False, group="registry")
+    @blocking_work("registry")
     def _kserve(self, name: str, version: int) -> None:
         path = self.engine.registry.write_kserve_manifest(name, version)
         self.post_message(KServeManifestWritten(name, version, path))
 
     def on_kserve_manifest_written(self, message: KServeManifestWritten) -> None:
-        self._log(
-            Text(
-                f"{message.name} v{message.version}: InferenceService written to {message.path}",
-                style="green",
-            )
+        self.work_panel.succeeded(
+            f"{message.name} v{message.version}: InferenceService written to {message.path}"
         )
-        self._log(message.path.read_text())
+        self.work_panel.log_line(message.path.read_text())
         self.app.notify(str(message.path), title="KServe manifest written")
         self.refresh_now()
 
     # -- progress -------------------------------------------------------------------------------
 
+    @property
+    def work_panel(self) -> WorkPanel:
+        return self.query_one(WorkPanel)
+
     def on_work_progressed(self, message: WorkProgressed) -> None:
-        if message.fraction is not None:
-            self.query_one("#registry-progress", ProgressBar).update(progress=message.fraction)
-        self._log(message.stage)
+        self.work_panel.progressed(message.stage, message.fraction)
 
-    def _log(self, line: str | Text) -> None:
-        self.query_one("#registry-work").add_class("-active")
-        self.query_one("#registry-log", RichLog).write(line)
-
-    def worker_failed(self, worker: Any) -> None:
+    def worker_failed(self, worker: Worker[object]) -> None:
         super().worker_failed(worker)
         if worker.group == "registry":
-            self._log(Text(f"failed: {worker.error}", style="red"))
+            self.work_panel.failed(f"failed: {worker.error}")
+
+
+def _move_row(move: AliasMove) -> list[Any]:
+    passed = sum(v.passed for v in move.verdicts)
+    return [
+        move.moved_at.strftime("%Y-%m-%d %H:%M:%S"),
+        f"@{move.alias}",
+        f"v{move.from_version}" if move.from_version is not None else "-",
+        f"v{move.to_version}",
+        Text(move.action, style="yellow" if move.action != "promote" else ""),
+        move.user,
+        move.reason or "",
+        f"{passed}/{len(move.verdicts)} passed" if move.verdicts else "",
+    ]
+
+
+def _parity(export: OnnxExportRecord) -> str:
+    return (
+        f"ONNX {export.sha256[:16]}…, parity max |Δp| {export.max_abs_difference:.1e} "
+        f"on {export.rows_checked:,} rows, labels identical"
+    )

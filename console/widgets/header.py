@@ -10,7 +10,7 @@ from textual.app import ComposeResult
 from textual.containers import Horizontal
 from textual.widgets import Static
 
-from engine.status import WorkspaceStatus
+from engine.types.workspace import WorkspaceStatus
 
 
 class WorkspaceHeader(Horizontal):

@@ -2,16 +2,22 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from textual.app import ComposeResult
 from textual.containers import Horizontal
 from textual.events import Click
 from textual.widgets import Static
 
+from console.host import NavTarget
+
 
 class NavLink(Static):
-    def __init__(self, key: str, mode: str, title: str, current: bool) -> None:
-        super().__init__(f" {key} {title} ", classes="nav-link -current" if current else "nav-link")
-        self.mode = mode
+    def __init__(self, target: NavTarget, current: bool) -> None:
+        super().__init__(
+            f" {target.key} {target.title} ", classes="nav-link -current" if current else "nav-link"
+        )
+        self.mode = target.mode
 
     async def on_click(self, event: Click) -> None:
         event.stop()
@@ -26,12 +32,11 @@ class NavBar(Horizontal):
     NavBar .nav-link.-current { color: $text; background: $primary; text-style: bold; }
     """
 
-    def __init__(self, current_mode: str) -> None:
+    def __init__(self, current_mode: str, targets: Sequence[NavTarget]) -> None:
         super().__init__()
         self._current_mode = current_mode
+        self._targets = targets
 
     def compose(self) -> ComposeResult:
-        from console.screens import SCREENS
-
-        for entry in SCREENS:
-            yield NavLink(entry.key, entry.mode, entry.title, entry.mode == self._current_mode)
+        for target in self._targets:
+            yield NavLink(target, target.mode == self._current_mode)

@@ -13,7 +13,7 @@ from rich.table import Table
 from rich.text import Text
 from textual.widgets import Static
 
-from engine.pipelines.records import STATUS_MARKS, PipelineRunRecord, StepRecord
+from engine.types.pipelines import PipelineRunRecord, StepRecord
 
 STATUS_STYLES = {
     "pending": "dim",
@@ -38,7 +38,7 @@ def columns_by_depth(steps: list[StepRecord]) -> list[list[StepRecord]]:
 
 def step_box(step: StepRecord, before: set[str]) -> Panel:
     style = STATUS_STYLES.get(step.status, "")
-    body = Text(f"{STATUS_MARKS.get(step.status, '?')} {step.status}", style=style)
+    body = Text(f"{step.mark} {step.status}", style=style)
     if step.duration_seconds is not None:
         body.append(f"  {step.duration_seconds:.2f} s", style="")
     if step.status == "cached":

@@ -10,7 +10,6 @@ from __future__ import annotations
 import argparse
 import sys
 from collections.abc import Callable, Sequence
-from pathlib import Path
 
 from engine import __version__
 from engine.cli import (
@@ -39,8 +38,8 @@ COMMAND_MODULES = (
     model_commands,
 )
 
-# Opens the console on a workspace root and returns the exit code.
-OpenConsole = Callable[[Path], int]
+# Opens the console on a workspace (a directory, or None to discover it) and returns the exit code.
+OpenConsole = Callable[[str | None], int]
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -4,19 +4,16 @@ from __future__ import annotations
 
 import argparse
 import sys
-from collections.abc import Iterator
-from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any
 
 from engine.cli import suite_commands
+from engine.cli.common import jsonable, opened, table
 from engine.cli.output import Output
 from engine.cli.progress import progress_bar
 from engine.formatting import cell, number, sparkline
 
 if TYPE_CHECKING:
     from rich.console import Console
-
-    from engine.facade import Engine
 
 
 def register(
@@ -65,25 +62,12 @@ def register(
     suite_commands.register_data_verbs(verbs, common)
 
 
-@contextmanager
-def opened(args: argparse.Namespace, command: str) -> Iterator[Engine]:
-    """The workspace's engine for one command; ``command`` names this process as its owner."""
-    from engine.facade import Engine
-
-    with Engine.open(args.workspace, command=f"mlops {command}") as engine:
-        yield engine
-
-
 def run_ingest(args: argparse.Namespace, out: Output) -> int:
     with opened(args, "data ingest") as engine, progress_bar(out) as report:
         result = engine.datasets.ingest(args.path, args.name, args.schema, progress=report)
     version = result.version
     validation = result.validation
-    document = {
-        **version.to_dict(),
-        "created": result.created,
-        "validation": validation.to_dict() if validation else None,
-    }
+    document = result.to_dict()
 
     def render(console: Console) -> None:
         if result.created:
@@ -105,17 +89,7 @@ def run_ingest(args: argparse.Namespace, out: Output) -> int:
 def run_list(args: argparse.Namespace, out: Output) -> int:
     with opened(args, "data list") as engine:
         summaries = engine.datasets.summaries()
-    document = {
-        "datasets": [
-            {
-                "name": s.name,
-                "versions": s.versions,
-                "required_suite": s.required_suite,
-                "latest": s.latest.to_dict(),
-            }
-            for s in summaries
-        ]
-    }
+    document = {"datasets": [summary.to_dict() for summary in summaries]}
 
     def render(console: Console) -> None:
         rows = [
@@ -135,6 +109,7 @@ def run_list(args: argparse.Namespace, out: Output) -> int:
             ["dataset", "versions", "latest", "rows", "columns", "status", "created"],
             rows,
             empty="no datasets yet; add one with `mlops data ingest PATH --name NAME`",
+            overflow="columns",
         )
 
     out.emit(document, render)
@@ -148,9 +123,11 @@ def run_show(args: argparse.Namespace, out: Output) -> int:
     document = {**version.to_dict(), "profile": [p.to_dict() for p in profiles]}
 
     def render(console: Console) -> None:
+        from rich.markup import escape
+
         console.print(
             f"[bold]{version.ref}[/]  {version.row_count:,} rows x {version.column_count} columns  "
-            f"status {version.status}  hash {version.content_hash[:12]}  from {version.source_path}"
+            f"status {version.status}  hash {version.content_hash[:12]}  from {escape(version.source_path)}"
         )
         rows = []
         for p in profiles:
@@ -171,7 +148,12 @@ def run_show(args: argparse.Namespace, out: Output) -> int:
                     sparkline([count for _, _, count in p.histogram]),
                 ]
             )
-        table(console, ["column", "type", "nulls", "distinct", "min", "max", "summary", "histogram"], rows)
+        table(
+            console,
+            ["column", "type", "nulls", "distinct", "min", "max", "summary", "histogram"],
+            rows,
+            overflow="columns",
+        )
 
     out.emit(document, render)
     return 0
@@ -205,11 +187,11 @@ def run_diff(args: argparse.Namespace, out: Output) -> int:
         change = diff.row_count_after - diff.row_count_before
         console.print(f"rows: {diff.row_count_before:,} -> {diff.row_count_after:,} ({change:+,})")
         for name, kind in diff.added_columns:
-            console.print(f"[green]+ column {name} {kind}[/]")
+            console.print(f"+ column {name} {kind}", style="green", markup=False)
         for name, kind in diff.removed_columns:
-            console.print(f"[red]- column {name} {kind}[/]")
+            console.print(f"- column {name} {kind}", style="red", markup=False)
         for name, before, after in diff.retyped_columns:
-            console.print(f"[yellow]~ column {name}: {before} -> {after}[/]")
+            console.print(f"~ column {name}: {before} -> {after}", style="yellow", markup=False)
         rows = [
             [
                 d.column,
@@ -233,27 +215,13 @@ def run_export(args: argparse.Namespace, out: Output) -> int:
     document = {"ref": version.ref, "path": str(target), "rows": version.row_count}
     out.emit(
         document,
-        lambda console: console.print(f"Wrote {version.row_count:,} rows of {version.ref} to {target}"),
+        lambda console: console.print(
+            f"Wrote {version.row_count:,} rows of {version.ref} to {target}", markup=False
+        ),
     )
     return 0
 
 
 def _emit_rows(out: Output, extra: dict[str, Any], columns: list[str], rows: list[tuple[Any, ...]]) -> None:
-    document = {**extra, "columns": columns, "rows": [[_plain(v) for v in row] for row in rows]}
+    document = {**extra, "columns": columns, "rows": [[jsonable(v) for v in row] for row in rows]}
     out.emit(document, lambda console: table(console, columns, [[cell(v) for v in row] for row in rows]))
-
-
-def table(console: Console, headers: list[str], rows: list[list[str]], empty: str = "no rows") -> None:
-    from rich.table import Table
-
-    if not rows:
-        console.print(empty)
-        return
-    table = Table(*headers, header_style="bold")
-    for row in rows:
-        table.add_row(*row)
-    console.print(table)
-
-
-def _plain(value: Any) -> Any:
-    return value.isoformat() if hasattr(value, "isoformat") else value

@@ -5,11 +5,11 @@ from __future__ import annotations
 import argparse
 from typing import TYPE_CHECKING
 
-from engine.cli.data_commands import opened, table
+from engine.cli.common import opened, table
 from engine.cli.output import Output
 from engine.cli.progress import progress_bar
-from engine.evaluation.evaluator import Evaluation
 from engine.formatting import number
+from engine.types.evaluation import Evaluation
 
 if TYPE_CHECKING:
     from rich.console import Console
@@ -41,12 +41,15 @@ def run_eval(args: argparse.Namespace, out: Output) -> int:
 
 
 def render(console: Console, evaluation: Evaluation) -> None:
+    from rich.markup import escape
+    from rich.text import Text
+
     scores = evaluation.scores
     skipped = (
         f", {evaluation.unlabelled_rows:,} without a label skipped" if evaluation.unlabelled_rows else ""
     )
     console.print(
-        f"[bold]{evaluation.subject}[/] on {evaluation.dataset}: {evaluation.scope}, "
+        f"[bold]{escape(evaluation.subject)}[/] on {evaluation.dataset}: {evaluation.scope}, "
         f"{evaluation.rows:,} rows{skipped} (evaluation {evaluation.id})"
     )
     table(console, ["metric", "value"], [[name, number(value)] for name, value in scores.metrics.items()])
@@ -54,7 +57,7 @@ def render(console: Console, evaluation: Evaluation) -> None:
     table(
         console,
         ["at threshold 0.5", "predicted 0", "predicted 1"],
-        [["actual 0", number(c["tn"]), number(c["fp"])], ["actual 1", number(c["fn"]), number(c["tp"])]],
+        [["actual 0", number(c.tn), number(c.fp)], ["actual 1", number(c.fn), number(c.tp)]],
     )
     best, cheapest, business = scores.best_f1_threshold, scores.cheapest_threshold, scores.business
     table(
@@ -63,36 +66,33 @@ def render(console: Console, evaluation: Evaluation) -> None:
         [
             [
                 "cost of a missed positive / a false alarm",
-                f"{money(business['cost_false_negative'])} / {money(business['cost_false_positive'])}",
+                f"{money(business.cost_false_negative)} / {money(business.cost_false_positive)}",
             ],
-            ["cost at threshold 0.5", money(business["cost_at_0_5"])],
-            [
-                f"cost at the cheapest threshold ({cheapest['threshold']:.2f})",
-                money(business["cost_at_cheapest"]),
-            ],
+            ["cost at threshold 0.5", money(business.cost_at_0_5)],
+            [f"cost at the cheapest threshold ({cheapest.threshold:.2f})", money(business.cost_at_cheapest)],
             [
                 "cost acting on nobody / everybody",
-                f"{money(business['cost_acting_on_nobody'])} / {money(business['cost_acting_on_everybody'])}",
+                f"{money(business.cost_acting_on_nobody)} / {money(business.cost_acting_on_everybody)}",
             ],
-            ["savings vs the better of those", money(business["savings_vs_best_baseline"])],
-            [f"threshold maximising f1 ({best['threshold']:.2f})", f"f1 {number(best['f1'])}"],
+            ["savings vs the better of those", money(business.savings_vs_best_baseline)],
+            [f"threshold maximising f1 ({best.threshold:.2f})", f"f1 {number(best.f1)}"],
         ],
     )
     calibration = [
         [
-            f"{row['low']:.1f} to {row['high']:.1f}",
-            number(row["count"]),
-            number(row["mean_predicted"]),
-            number(row["observed_rate"]),
+            f"{row.low:.1f} to {row.high:.1f}",
+            number(row.count),
+            number(row.mean_predicted),
+            number(row.observed_rate),
         ]
         for row in scores.calibration
-        if row["count"]
+        if row.count
     ]
     table(console, ["predicted", "rows", "mean predicted", "observed rate"], calibration)
     for item in evaluation.fairness:
         rows = [
             [
-                group.group + (" [dim](too small)[/]" if group.too_small else ""),
+                Text(group.group).append(" (too small)", style="dim") if group.too_small else group.group,
                 number(group.rows),
                 number(group.positive_rate),
                 number(group.tpr),
@@ -112,7 +112,7 @@ def render(console: Console, evaluation: Evaluation) -> None:
             f"{number(item.equalized_odds_difference)}"
         )
         for violation in item.violations:
-            console.print(f"  [red]✗ violation: {violation}[/]")
+            console.print(f"  ✗ violation: {violation}", style="red", markup=False)
 
 
 def money(value: float) -> str:

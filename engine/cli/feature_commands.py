@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import argparse
+from dataclasses import asdict
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
-from engine.cli.data_commands import opened, table
+from engine.cli.common import opened, table
 from engine.cli.output import Output
 from engine.errors import InvalidInput
 from engine.formatting import cell, duration
+from engine.types.features import FeatureView
 
 if TYPE_CHECKING:
     from rich.console import Console
@@ -52,25 +54,18 @@ def register(
 def run_apply(args: argparse.Namespace, out: Output) -> int:
     with opened(args, "features apply") as engine:
         result = engine.features.apply(args.file)
-    document = {
-        "added": list(result.added),
-        "changed": list(result.changed),
-        "removed": list(result.removed),
-        "unchanged": list(result.unchanged),
-    }
+    document = result.to_dict()
 
     def render(console: Console) -> None:
         for label, items in document.items():
             if items:
-                console.print(f"{label}: {', '.join(items)}")
+                console.print(f"{label}: {', '.join(items)}", markup=False)
 
     out.emit(document, render)
     return 0
 
 
 def run_list(args: argparse.Namespace, out: Output) -> int:
-    from engine.data.features import FeatureView
-
     with opened(args, "features list") as engine:
         statuses = engine.features.views()
     views: list[dict[str, Any]] = []
@@ -108,23 +103,23 @@ def run_list(args: argparse.Namespace, out: Output) -> int:
     out.emit(
         {"views": views},
         lambda console: table(
-            console, headers, rows, empty="no feature views; run `mlops features apply FILE`"
+            console,
+            headers,
+            rows,
+            empty="no feature views; run `mlops features apply FILE`",
+            overflow="columns",
         ),
     )
     return 0
 
 
 def run_historical(args: argparse.Namespace, out: Output) -> int:
-    from engine.data.feature_store import write_frame
-
     with opened(args, "features historical") as engine:
-        frame = engine.features.historical(args.entities, _feature_list(args.features))
-    target = write_frame(frame, args.out)
-    document = {"path": str(target), "rows": len(frame), "columns": list(frame.columns)}
+        written = engine.features.export_historical(args.entities, _feature_list(args.features), args.out)
     out.emit(
-        document,
+        asdict(written),
         lambda console: console.print(
-            f"Wrote {len(frame):,} rows x {len(frame.columns)} columns to {target}"
+            f"Wrote {written.rows:,} rows x {len(written.columns)} columns to {written.path}", markup=False
         ),
     )
     return 0
@@ -169,11 +164,9 @@ def run_materialize(args: argparse.Namespace, out: Output) -> int:
 
 
 def run_online(args: argparse.Namespace, out: Output) -> int:
-    from engine.data.feature_store import parse_entity
-
-    entity = parse_entity(args.entity)
     at = _timestamp(args.at, "--at") if args.at else None
     with opened(args, "features online") as engine:
+        entity = engine.features.parse_entity(args.entity)
         values = engine.features.online(entity, _feature_list(args.features), at)
     document = {"entity": entity, "features": values}
     rows = [[name, cell(value)] for name, value in values.items()]

@@ -5,17 +5,14 @@ from __future__ import annotations
 
 import argparse
 from datetime import UTC, datetime
-from pathlib import Path
 from typing import TYPE_CHECKING
 
-from engine.cli.data_commands import opened, table
+from engine.cli.common import opened, styled, table
 from engine.cli.output import Output
 from engine.cli.progress import progress_bar
 from engine.cli.train_commands import run_catalogue
-from engine.errors import InvalidInput
 from engine.formatting import number
-from engine.pipelines.records import Verdict
-from engine.registry.registry import CHAMPION
+from engine.types.registry import CHAMPION, OnnxExportRecord, Verdict
 
 if TYPE_CHECKING:
     from rich.console import Console
@@ -74,7 +71,8 @@ def run_register(args: argparse.Namespace, out: Output) -> int:
         version.to_dict(),
         lambda console: console.print(
             f"Registered {version.model} version {version.version} "
-            f"from run {version.run_name} ({version.dataset})"
+            f"from run {version.run_name} ({version.dataset})",
+            markup=False,
         ),
     )
     return 0
@@ -138,11 +136,7 @@ def run_promote(args: argparse.Namespace, out: Output) -> int:
             )
             return
         if promotion.export:
-            export = promotion.export
-            console.print(
-                f"ONNX {export['sha256'][:16]}…: parity max |Δp| {export['max_abs_difference']:.2e} on "
-                f"{export['rows_checked']:,} held-out rows, labels identical"
-            )
+            console.print(parity_line(promotion.export))
         forced = " (forced)" if promotion.move and promotion.move.action == "forced promote" else ""
         console.print(f"[green]{target} is now version {promotion.version}{forced}[/]")
 
@@ -151,14 +145,22 @@ def run_promote(args: argparse.Namespace, out: Output) -> int:
 
 
 def render_verdicts(console: Console, verdicts: list[Verdict]) -> None:
-    rows = [["[green]✓ pass[/]" if v.passed else "[red]✗ fail[/]", v.check, v.detail] for v in verdicts]
-    table(console, ["gate", "check", "detail"], rows)
+    rows = [
+        [styled("[green]✓ pass[/]" if v.passed else "[red]✗ fail[/]"), v.check, v.detail] for v in verdicts
+    ]
+    table(console, ["gate", "check", "detail"], rows, overflow="columns")
+
+
+def parity_line(export: OnnxExportRecord) -> str:
+    return (
+        f"ONNX {export.sha256[:16]}…: parity max |Δp| {export.max_abs_difference:.2e} on "
+        f"{export.rows_checked:,} held-out rows, labels identical"
+    )
 
 
 def run_history(args: argparse.Namespace, out: Output) -> int:
     with opened(args, "models history") as engine:
-        engine.registry.model(args.name)  # a clear error for an unknown model
-        moves = engine.registry.history.moves(args.name)
+        moves = engine.registry.moves(args.name)
     rows = [
         [
             move.moved_at.strftime("%Y-%m-%d %H:%M:%S"),
@@ -193,33 +195,28 @@ def run_rollback(args: argparse.Namespace, out: Output) -> int:
 
 
 def run_export(args: argparse.Namespace, out: Output) -> int:
-    name, _, target = args.reference.partition("@")
-    if not name or not target:
-        raise InvalidInput(f"{args.reference!r}: expected NAME@ALIAS or NAME@vN, e.g. churn@champion")
     with opened(args, "models export") as engine:
-        if target[0] == "v" and target[1:].isdigit():
-            version = int(target[1:])
-        else:
-            found = engine.registry.lookup.alias(name, target)
-            if found is None:
-                raise InvalidInput(f"{name}@{target} is not set; see `mlops models show {name}`")
-            version = found.version
+        version = engine.registry.resolve(args.reference)
         if args.format == "onnx":
-            export = engine.registry.export_onnx(name, version)
+            export = engine.registry.export_onnx(version.name, version.version)
             out.emit(
-                {"model": name, "version": version, **export},
+                {"model": version.name, "version": version.version, **export.to_dict()},
                 lambda console: console.print(
-                    f"{name} v{version} → {export['path']}\nsha256 {export['sha256']}\n"
-                    f"parity: max |Δp| {export['max_abs_difference']:.2e} "
-                    f"on {export['rows_checked']:,} rows, labels identical"
+                    f"{version.name} v{version.version} → {export.path}\nsha256 {export.sha256}\n"
+                    f"{parity_line(export)}",
+                    markup=False,
                 ),
             )
             return 0
-        manifest = engine.registry.kserve_manifest(name, version, args.storage_uri)
-    if args.output:
-        Path(args.output).write_text(manifest)
+        if args.output:
+            path = engine.registry.write_kserve_manifest(
+                version.name, version.version, args.output, args.storage_uri
+            )
+            manifest = path.read_text()
+        else:
+            manifest = engine.registry.kserve_manifest(version.name, version.version, args.storage_uri)
     out.emit(
-        {"model": name, "version": version, "manifest": manifest, "path": args.output},
+        {"model": version.name, "version": version.version, "manifest": manifest, "path": args.output},
         lambda console: console.print(f"wrote {args.output}" if args.output else manifest, markup=False),
     )
     return 0

@@ -5,14 +5,15 @@ from __future__ import annotations
 import argparse
 from typing import TYPE_CHECKING
 
-from engine.cli.data_commands import opened, table
+from engine.cli.common import opened, styled, table
 from engine.cli.output import Output
 from engine.cli.progress import progress_bar
 from engine.formatting import number
-from engine.pipelines.records import STATUS_MARKS, PipelineRunRecord
+from engine.types.pipelines import PipelineRunRecord
 
 if TYPE_CHECKING:
     from rich.console import Console
+    from rich.text import Text
 
 STATUS_STYLES = {"succeeded": "green", "cached": "cyan", "failed": "red", "interrupted": "red"}
 
@@ -60,7 +61,7 @@ def run_pipeline(args: argparse.Namespace, out: Output) -> int:
 
 def list_runs(args: argparse.Namespace, out: Output) -> int:
     with opened(args, "pipeline runs") as engine:
-        records = engine.pipelines.records.runs(args.limit, args.pipeline)
+        records = engine.pipelines.runs(args.limit, args.pipeline)
     rows = [
         [
             str(record.id),
@@ -85,22 +86,29 @@ def list_runs(args: argparse.Namespace, out: Output) -> int:
 
 def show_run(args: argparse.Namespace, out: Output) -> int:
     with opened(args, "pipeline show") as engine:
-        record = engine.pipelines.records.get(args.run)
+        record = engine.pipelines.get(args.run)
     out.emit(record.to_dict(), lambda console: render_run(console, record))
     return 0
 
 
 def render_run(console: Console, record: PipelineRunRecord) -> None:
+    from rich.text import Text
+
     forced = " (forced)" if record.forced else ""
     console.print(
-        f"[bold]Pipeline {record.pipeline}[/] run {record.id}{forced}: {_status(record.status)} "
-        f"in {_seconds(record.duration_seconds)}, {record.cache_hits} of {len(record.steps)} steps from cache"
+        Text.assemble(
+            (f"Pipeline {record.pipeline}", "bold"),
+            f" run {record.id}{forced}: ",
+            _status(record.status),
+            f" in {_seconds(record.duration_seconds)}, {record.cache_hits} of {len(record.steps)} steps"
+            " from cache",
+        )
     )
     rows = [
         [
             step.name,
             step.kind,
-            f"{STATUS_MARKS[step.status]} {_status(step.status)}",
+            _status(step.status, f"{step.mark} "),
             _seconds(step.duration_seconds),
             ", ".join(step.needs),
             step.summary,
@@ -111,17 +119,23 @@ def render_run(console: Console, record: PipelineRunRecord) -> None:
     for step in record.steps:
         if step.verdicts:
             verdicts = [
-                ["[green]✓ pass[/]" if v.passed else "[red]✗ fail[/]", v.check, number(v.value), v.detail]
+                [
+                    styled("[green]✓ pass[/]" if v.passed else "[red]✗ fail[/]"),
+                    v.check,
+                    number(v.value),
+                    v.detail,
+                ]
                 for v in step.verdicts
             ]
             table(console, [f"gate {step.name}", "check", "value", "detail"], verdicts)
     if record.reason:
-        console.print(f"[red]{record.reason}[/]")
+        console.print(record.reason, style="red", markup=False)
 
 
-def _status(status: str) -> str:
-    style = STATUS_STYLES.get(status)
-    return f"[{style}]{status}[/]" if style else status
+def _status(status: str, prefix: str = "") -> Text:
+    from rich.text import Text
+
+    return Text(prefix + status, style=STATUS_STYLES.get(status, ""))
 
 
 def _seconds(value: float | None) -> str:

@@ -7,7 +7,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 
 from engine.cli.output import Output
-from engine.progress import Progress, no_progress
+from engine.types.progress import Progress, no_progress
 
 
 @contextmanager

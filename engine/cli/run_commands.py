@@ -1,21 +1,18 @@
-"""``mlops runs list``, ``mlops runs show``, ``mlops runs compare``."""
+"""``mlops runs list``, ``mlops runs show``, ``mlops runs compare``, ``mlops runs reproduce``."""
 
 from __future__ import annotations
 
 import argparse
-import json
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
-from engine.cli.data_commands import opened, table
+from engine.cli.common import opened, styled, table
 from engine.cli.output import Output
 from engine.cli.progress import progress_bar
 from engine.formatting import number
 
 if TYPE_CHECKING:
     from rich.console import Console
-
-    from engine.training.run_filter import Run
 
 LISTED_METRICS = ("f1", "roc_auc", "accuracy", "log_loss")
 
@@ -49,19 +46,19 @@ def run_list(args: argparse.Namespace, out: Output) -> int:
         runs = engine.runs.search(args.experiment, args.filter, args.order_by, args.limit)
     rows = [
         [
-            run.attributes["run_name"],
-            run.attributes["run_id"][:8],
-            run.tags.get("mlops.model", ""),
-            _dataset(run),
-            run.attributes["status"],
+            run.run_name,
+            run.run_id[:8],
+            run.model,
+            run.dataset,
+            run.status,
             *(number(run.metrics.get(m)) for m in LISTED_METRICS),
         ]
         for run in runs
     ]
     headers = ["run", "id", "model", "data", "status", *LISTED_METRICS]
     out.emit(
-        {"runs": [_document(run) for run in runs]},
-        lambda console: table(console, headers, rows, empty="no runs match"),
+        {"runs": [run.to_dict() for run in runs]},
+        lambda console: table(console, headers, rows, empty="no runs match", overflow="columns"),
     )
     return 0
 
@@ -71,10 +68,11 @@ def run_show(args: argparse.Namespace, out: Output) -> int:
         run = engine.runs.get(args.run)
 
     def render(console: Console) -> None:
-        attributes = run.attributes
+        from rich.markup import escape
+
         console.print(
-            f"[bold]{attributes['run_name']}[/] {attributes['run_id']}  {attributes['status']}  "
-            f"experiment {attributes['experiment']}  started {_time(attributes['start_time'])}"
+            f"[bold]{escape(run.run_name)}[/] {run.run_id}  {run.status}  "
+            f"experiment {escape(run.experiment)}  started {_time(run.start_time)}"
         )
         table(console, ["param", "value"], [[k, v] for k, v in sorted(run.params.items())], empty="no params")
         table(
@@ -86,26 +84,19 @@ def run_show(args: argparse.Namespace, out: Output) -> int:
         tags = [[k, v] for k, v in sorted(run.tags.items()) if not k.startswith("mlflow.")]
         table(console, ["tag", "value"], tags, empty="no tags")
 
-    out.emit(_document(run), render)
+    out.emit(run.to_dict(), render)
     return 0
 
 
 def run_compare(args: argparse.Namespace, out: Output) -> int:
     with opened(args, "runs compare") as engine:
         comparison = engine.runs.compare(args.runs)
-    names = [run.attributes["run_name"] for run in comparison.runs]
-    document = {
-        "runs": [_document(run) for run in comparison.runs],
-        "params": comparison.params,
-        "differing_params": sorted(comparison.differing_params),
-        "metrics": comparison.metrics,
-        "best": {metric: names[index] for metric, index in comparison.best.items()},
-    }
+    names = [run.run_name for run in comparison.runs]
 
     def render(console: Console) -> None:
         param_rows = [
             [
-                f"[yellow]≠ {name}[/]" if name in comparison.differing_params else f"  {name}",
+                styled(f"[yellow]≠ {name}[/]") if name in comparison.differing_params else f"  {name}",
                 *(value if value is not None else "" for value in values),
             ]
             for name, values in comparison.params.items()
@@ -115,50 +106,30 @@ def run_compare(args: argparse.Namespace, out: Output) -> int:
             [
                 name,
                 *(
-                    ("[bold green]★ " if comparison.best.get(name) == i else "") + number(value)
+                    styled(f"[bold green]★ {number(value)}[/]")
+                    if comparison.best.get(name) == i
+                    else number(value)
                     for i, value in enumerate(values)
                 ),
             ]
             for name, values in comparison.metrics.items()
         ]
         table(console, ["metric (★ best)", *names], metric_rows)
-        table(console, ["", *names], [["data", *(_dataset(run) for run in comparison.runs)]])
+        table(console, ["", *names], [["data", *(run.dataset for run in comparison.runs)]])
 
-    out.emit(document, render)
+    out.emit(comparison.to_dict(), render)
     return 0
 
 
-def _dataset(run: Run) -> str:
-    name, version = run.tags.get("mlops.dataset"), run.tags.get("mlops.dataset_version")
-    return f"{name}@v{version}" if name and version else ""
-
-
-def _time(milliseconds: int | None) -> str:
-    return (
-        datetime.fromtimestamp(milliseconds / 1000, UTC).strftime("%Y-%m-%d %H:%M:%S") if milliseconds else ""
-    )
-
-
-def _document(run: Run) -> dict[str, Any]:
-    return {
-        **run.attributes,
-        "dataset": _dataset(run),
-        "metrics": run.metrics,
-        "params": run.params,
-        "tags": run.tags,
-        "features": json.loads(run.tags.get("mlops.features", "null")),
-    }
-
-
 def run_reproduce(args: argparse.Namespace, out: Output) -> int:
-    from engine.training.reproduce import reproduce
-
     with opened(args, "runs reproduce") as engine, progress_bar(out) as report:
-        result = reproduce(engine.runs.get(args.run), engine.datasets, engine.training, report)
+        result = engine.training.reproduce(args.run, report)
 
     def render(console: Console) -> None:
+        from rich.markup import escape
+
         verdict = "[green]reproduced exactly[/]" if result.exact else "[red]did not reproduce exactly[/]"
-        console.print(f"Run {result.run.run_name} ({result.run.run_id}) {verdict}")
+        console.print(f"Run {escape(result.run.run_name)} ({result.run.run_id}) {verdict}")
         rows = [
             [
                 c.name,
@@ -172,3 +143,9 @@ def run_reproduce(args: argparse.Namespace, out: Output) -> int:
 
     out.emit(result.to_dict(), render)
     return 0 if result.exact else 1
+
+
+def _time(milliseconds: int | None) -> str:
+    return (
+        datetime.fromtimestamp(milliseconds / 1000, UTC).strftime("%Y-%m-%d %H:%M:%S") if milliseconds else ""
+    )

@@ -6,12 +6,13 @@ import argparse
 import json
 from typing import TYPE_CHECKING
 
+from engine.cli.common import opened, table
 from engine.cli.output import Output
 
 if TYPE_CHECKING:
     from rich.console import Console
 
-    from engine.data.validation import ValidationReport
+    from engine.types.data import ValidationReport
 
 
 def register(
@@ -54,8 +55,6 @@ def register_data_verbs(
 
 
 def run_suite_add(args: argparse.Namespace, out: Output) -> int:
-    from engine.cli.data_commands import opened
-
     with opened(args, "suite add") as engine:
         stored = engine.suites.add(args.file, args.name)
     out.emit(
@@ -68,8 +67,6 @@ def run_suite_add(args: argparse.Namespace, out: Output) -> int:
 
 
 def run_suite_list(args: argparse.Namespace, out: Output) -> int:
-    from engine.cli.data_commands import opened, table
-
     with opened(args, "suite list") as engine:
         suites = engine.suites.all()
     document = {"suites": [{k: v for k, v in s.to_dict().items() if k != "suite"} for s in suites]}
@@ -87,8 +84,6 @@ def run_suite_list(args: argparse.Namespace, out: Output) -> int:
 
 
 def run_suite_show(args: argparse.Namespace, out: Output) -> int:
-    from engine.cli.data_commands import opened, table
-
     with opened(args, "suite show") as engine:
         stored = engine.suites.get(args.name)
     rows = [[str(e.index + 1), e.type, json.dumps(dict(e.kwargs))] for e in stored.suite.expectations]
@@ -97,8 +92,6 @@ def run_suite_show(args: argparse.Namespace, out: Output) -> int:
 
 
 def run_suite_infer(args: argparse.Namespace, out: Output) -> int:
-    from engine.cli.data_commands import opened
-
     with opened(args, "suite infer") as engine:
         version = engine.datasets.resolve(args.ref)
         name = args.name or f"{version.name}_inferred"
@@ -114,8 +107,6 @@ def run_suite_infer(args: argparse.Namespace, out: Output) -> int:
 
 
 def run_validate(args: argparse.Namespace, out: Output) -> int:
-    from engine.cli.data_commands import opened
-
     with opened(args, "data validate") as engine:
         version = engine.datasets.resolve(args.ref)
         report = engine.quality.validate(version.ref, args.suite)
@@ -126,8 +117,6 @@ def run_validate(args: argparse.Namespace, out: Output) -> int:
 
 
 def run_require(args: argparse.Namespace, out: Output) -> int:
-    from engine.cli.data_commands import opened
-
     with opened(args, "data require") as engine:
         engine.quality.require(args.name, args.suite)
     out.emit(
@@ -141,8 +130,6 @@ def run_require(args: argparse.Namespace, out: Output) -> int:
 
 
 def render_report(console: Console, ref: str, report: ValidationReport) -> None:
-    from engine.cli.data_commands import table
-
     verdict = "[green]passed[/]" if report.success else "[red]failed[/]"
     console.print(f"{ref} against suite [bold]{report.suite_name}[/]: {verdict}")
     rows = []
@@ -154,5 +141,5 @@ def render_report(console: Console, ref: str, report: ValidationReport) -> None:
             else f"{result.unexpected_count:,} ({result.unexpected_percent or 0:.2f}%)"
         )
         examples = ", ".join(map(str, result.partial_unexpected[:3]))
-        rows.append([mark, result.type, str(result.kwargs.get("column", "")), unexpected, examples])
+        rows.append([mark, result.type, result.column or "", unexpected, examples])
     table(console, ["", "expectation", "column", "unexpected", "examples"], rows)

@@ -6,11 +6,18 @@ import argparse
 import os
 from typing import TYPE_CHECKING
 
-from engine.cli.data_commands import opened, table
+from engine.cli.common import opened, table
 from engine.cli.output import Output
 from engine.cli.progress import progress_bar
-from engine.errors import InvalidInput
 from engine.formatting import number
+from engine.types.training import (
+    RUN_METRICS,
+    SweepRequest,
+    TrainRequest,
+    parse_columns,
+    parse_grid,
+    parse_params,
+)
 
 if TYPE_CHECKING:
     from rich.console import Console
@@ -49,7 +56,12 @@ def register(
     sweep.add_argument(
         "--workers", type=int, default=os.cpu_count() or 1, help="parallel trials (default: cores)"
     )
-    sweep.add_argument("--metric", default="f1", help="what the best trial maximises (default f1)")
+    sweep.add_argument(
+        "--metric",
+        default="f1",
+        help=f"what ranks the trials, in its own direction (log_loss: lower is better); one of "
+        f"{', '.join(RUN_METRICS)} (default f1)",
+    )
     sweep.add_argument("--experiment", default="default")
     sweep.add_argument("--run-name")
     sweep.add_argument("--seed", type=int, default=42)
@@ -57,21 +69,13 @@ def register(
 
 
 def run_train(args: argparse.Namespace, out: Output) -> int:
-    from engine.training.trainer import TrainRequest
-
-    params = {}
-    for item in args.param:
-        name, separator, value = item.partition("=")
-        if not separator or not name:
-            raise InvalidInput(f"--param {item!r}: expected NAME=VALUE, e.g. n_estimators=200")
-        params[name] = value
     request = TrainRequest(
         dataset=args.dataset,
         target=args.target,
         model=args.model,
-        features=[f.strip() for f in args.features.split(",") if f.strip()] if args.features else None,
+        features=parse_columns(args.features),
         feature_views=[ref.strip() for item in args.feature_view for ref in item.split(",") if ref.strip()],
-        params=params,
+        params=parse_params(args.param),
         experiment=args.experiment,
         run_name=args.run_name,
         split=args.split,
@@ -82,9 +86,11 @@ def run_train(args: argparse.Namespace, out: Output) -> int:
         result = engine.training.train(request, report)
 
     def render(console: Console) -> None:
+        from rich.markup import escape
+
         console.print(
-            f"Run [bold]{result.run_name}[/] ({result.run_id}) in experiment {result.experiment}: "
-            f"{result.model} on {result.dataset}"
+            f"Run [bold]{escape(result.run_name)}[/] ({result.run_id}) in experiment "
+            f"{escape(result.experiment)}: {result.model} on {result.dataset}"
         )
         rows = [[name, number(value)] for name, value in result.metrics.items()]
         table(console, ["metric (held-out rows)", "value"], rows)
@@ -95,29 +101,25 @@ def run_train(args: argparse.Namespace, out: Output) -> int:
 
 
 def run_sweep(args: argparse.Namespace, out: Output) -> int:
-    from engine.training import sweep
-    from engine.training.catalogue import model_spec
-    from engine.training.trainer import TrainRequest
-
     base = TrainRequest(
         dataset=args.dataset,
         target=args.target,
         model=args.model,
-        features=[f.strip() for f in args.features.split(",") if f.strip()] if args.features else None,
+        features=parse_columns(args.features),
         experiment=args.experiment,
         run_name=args.run_name,
         seed=args.seed,
     )
-    grid = sweep.parse_grid(args.grid)
-    candidates = sweep.candidates_for(base, grid, args.trials)
-    searched = list(grid) or list(model_spec(args.model).search_space)
+    request = SweepRequest(base, parse_grid(args.grid), args.trials, args.workers, args.metric)
     with opened(args, "sweep") as engine, progress_bar(out) as report:
-        result = sweep.run_sweep(engine.training, base, candidates, args.workers, args.metric, report)
+        result = engine.training.sweep(request, report)
 
     def render(console: Console) -> None:
+        from rich.markup import escape
+
         state = "[yellow]interrupted[/]" if result.interrupted else "finished"
         console.print(
-            f"Sweep [bold]{result.parent_run_name}[/] ({result.parent_run_id}) {state}: "
+            f"Sweep [bold]{escape(result.parent_run_name)}[/] ({result.parent_run_id}) {state}: "
             f"{len(result.trials)} trials"
         )
         best = result.best
@@ -125,9 +127,9 @@ def run_sweep(args: argparse.Namespace, out: Output) -> int:
             [
                 ("★ " if trial is best else "  ") + trial.run_name,
                 number(trial.metrics[result.metric]),
-                ", ".join(f"{name}={number(trial.params.get(name))}" for name in searched),
+                ", ".join(f"{name}={number(trial.params.get(name))}" for name in result.searched),
             ]
-            for trial in sorted(result.trials, key=lambda t: -t.metrics[result.metric])
+            for trial in result.ranked
         ]
         table(console, ["trial", result.metric, "params"], rows)
 
@@ -136,22 +138,15 @@ def run_sweep(args: argparse.Namespace, out: Output) -> int:
 
 
 def run_catalogue(args: argparse.Namespace, out: Output) -> int:
-    from engine.training.catalogue import CATALOGUE
+    from engine.facade import Engine
 
-    document = {
-        "models": [
-            {
-                "name": spec.name,
-                "description": spec.description,
-                "defaults": spec.defaults,
-                "search_space": {name: list(space) for name, space in spec.search_space.items()},
-            }
-            for spec in CATALOGUE.values()
-        ]
-    }
+    models = Engine.catalogue()
     rows = [
-        [spec.name, spec.description, ", ".join(f"{k}={v}" for k, v in spec.defaults.items())]
-        for spec in CATALOGUE.values()
+        [model.name, model.description, ", ".join(f"{k}={v}" for k, v in model.defaults.items())]
+        for model in models
     ]
-    out.emit(document, lambda console: table(console, ["model", "what", "defaults"], rows))
+    out.emit(
+        {"models": [model.to_dict() for model in models]},
+        lambda console: table(console, ["model", "what", "defaults"], rows, overflow="columns"),
+    )
     return 0

@@ -10,7 +10,6 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 from engine.cli.output import Output
 from engine.errors import InvalidInput, MlopsError
-from engine.workspace import find_workspace
 
 if TYPE_CHECKING:
     from rich.console import Console
@@ -53,10 +52,12 @@ def run_init(args: argparse.Namespace, out: Output) -> int:
         }
 
     def render(console: Console) -> None:
+        from rich.markup import escape
+
         verb = "Created" if created else "Already a workspace, nothing overwritten:"
-        console.print(f"{verb} [bold]{document['workspace']}[/]")
-        console.print(f"  settings      {document['config']}")
-        console.print(f"  MLflow store  {document['tracking_uri']}")
+        console.print(f"{verb} [bold]{escape(str(document['workspace']))}[/]")
+        console.print(f"  settings      {document['config']}", markup=False)
+        console.print(f"  MLflow store  {document['tracking_uri']}", markup=False)
         console.print("Next: [bold]mlops status[/], or [bold]mlops console[/] to open the console.")
 
     out.emit(document, render)
@@ -72,14 +73,21 @@ def run_status(args: argparse.Namespace, out: Output) -> int:
 
     def render(console: Console) -> None:
         from rich.table import Table
+        from rich.text import Text
 
         table = Table(show_header=False, box=None, pad_edge=False)
-        table.add_row("workspace", status.path)
-        table.add_row("owner", f"{status.owner.describe()} since {status.owner.started_at}")
-        table.add_row("schema", f"v{status.schema_version}")
-        table.add_row("tracking", status.tracking_uri)
-        for name, value in asdict(status.counts).items():
-            table.add_row(name.replace("_", " "), "remote" if value is None else str(value))
+        rows = [
+            ("workspace", status.path),
+            ("owner", f"{status.owner.describe()} since {status.owner.started_at}"),
+            ("schema", f"v{status.schema_version}"),
+            ("tracking", status.tracking_uri),
+            *(
+                (name.replace("_", " "), "remote" if value is None else str(value))
+                for name, value in asdict(status.counts).items()
+            ),
+        ]
+        for label, value in rows:
+            table.add_row(label, Text(value))
         console.print(table)
 
     out.emit(document, render)
@@ -96,8 +104,7 @@ def run_console(args: argparse.Namespace, out: Output) -> int:
         raise InvalidInput("--json: the console is interactive; use --json with other commands")
     if args.open_console is None:
         raise MlopsError("the console is not available here; run `mlops console` from mlops-console")
-    workspace = find_workspace(args.workspace)
-    return int(args.open_console(workspace.root))
+    return int(args.open_console(args.workspace))
 
 
 def _with_spinner(out: Output, message: str, work: Callable[[], T]) -> T:

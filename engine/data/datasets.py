@@ -12,79 +12,33 @@ from __future__ import annotations
 import json
 import uuid
 from collections.abc import Callable
-from dataclasses import dataclass
-from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from engine.data import readers
-from engine.data.diff import VersionDiff, diff_versions
+from engine.data.diff import diff_versions
 from engine.data.hashing import content_hash, quote
-from engine.data.profile import ColumnProfile, profile
-from engine.data.query import QueryResult, check_select, first_line, run_read_only
+from engine.data.profile import profile
+from engine.data.query import check_select, first_line, run_read_only
 from engine.data.refs import DatasetRef, check_name, latest_view, parse_ref, version_table
 from engine.db import Database
 from engine.errors import InvalidInput
 from engine.events import EventLog
-from engine.progress import Progress, no_progress, watch_query
+from engine.progress import watch_query
+from engine.types.data import (
+    ColumnProfile,
+    DatasetSummary,
+    DatasetVersion,
+    IngestResult,
+    QueryResult,
+    ValidationReport,
+    VersionDiff,
+)
+from engine.types.progress import Progress, no_progress
 
 if TYPE_CHECKING:
     import duckdb
     import pandas as pd
-
-    from engine.data.validation import ValidationReport
-
-
-@dataclass(frozen=True)
-class DatasetVersion:
-    name: str
-    version: int
-    content_hash: str
-    row_count: int
-    column_count: int
-    schema: list[tuple[str, str]]
-    source_path: str
-    parent_version: int | None
-    created_at: datetime
-    status: str
-
-    @property
-    def ref(self) -> str:
-        return f"{self.name}@v{self.version}"
-
-    @property
-    def relation(self) -> str:
-        return version_table(self.name, self.version)
-
-    def to_dict(self) -> dict[str, Any]:
-        return {
-            "name": self.name,
-            "version": self.version,
-            "ref": self.ref,
-            "content_hash": self.content_hash,
-            "row_count": self.row_count,
-            "column_count": self.column_count,
-            "schema": [{"name": name, "type": kind} for name, kind in self.schema],
-            "source_path": self.source_path,
-            "parent_version": self.parent_version,
-            "created_at": self.created_at.isoformat(),
-            "status": self.status,
-        }
-
-
-@dataclass(frozen=True)
-class IngestResult:
-    version: DatasetVersion
-    created: bool  # False: identical content existed, that version is returned
-    validation: ValidationReport | None = None  # the required suite's verdict on a new version
-
-
-@dataclass(frozen=True)
-class DatasetSummary:
-    name: str
-    versions: int
-    latest: DatasetVersion
-    required_suite: str | None
 
 
 VERSION_COLUMNS = (
@@ -290,14 +244,14 @@ class Datasets:
                 [version.name, version.version],
             ).fetchone()
             if cached and cached[0]:
-                return [ColumnProfile(**_profile_fields(item)) for item in json.loads(cached[0])]
+                return [ColumnProfile.from_dict(item) for item in json.loads(cached[0])]
             stored = [p.to_dict() for p in profile(cursor, version.relation, version.schema)]
             cursor.execute(
                 "UPDATE dataset_versions SET profile_json = ? WHERE name = ? AND version = ?",
                 [json.dumps(stored), version.name, version.version],
             )
         # Returned in stored form (timestamps as ISO text) so fresh and cached profiles compare alike.
-        return [ColumnProfile(**_profile_fields(item)) for item in stored]
+        return [ColumnProfile.from_dict(item) for item in stored]
 
     def head(self, ref: str, offset: int = 0, limit: int = 20) -> tuple[list[str], list[tuple[Any, ...]]]:
         """One page of a version's rows, in stored order."""
@@ -354,11 +308,3 @@ def _version_from_row(row: tuple[Any, ...]) -> DatasetVersion:
     name, version, digest, rows, columns, schema_json, source, parent, created, status = row
     schema = [(column, kind) for column, kind in json.loads(schema_json)]
     return DatasetVersion(name, version, digest, rows, columns, schema, source, parent, created, status)
-
-
-def _profile_fields(item: dict[str, Any]) -> dict[str, Any]:
-    return {
-        **item,
-        "top_values": [tuple(pair) for pair in item["top_values"]],
-        "histogram": [tuple(bin_) for bin_ in item["histogram"]],
-    }

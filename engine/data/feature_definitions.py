@@ -41,13 +41,20 @@ import re
 import tomllib
 import types
 from collections.abc import Callable
-from dataclasses import dataclass
 from datetime import timedelta
 from functools import lru_cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from engine.errors import InvalidInput
+from engine.types.features import (
+    Entity,
+    Feature,
+    FeatureDefinitions,
+    FeatureRef,
+    FeatureView,
+    OnDemandView,
+)
 
 if TYPE_CHECKING:
     import duckdb
@@ -79,73 +86,6 @@ _COMPATIBLE: dict[str, tuple[str, ...]] = {
 _TTL = re.compile(r"(?:\d+[wdhms])+")
 _TTL_PART = re.compile(r"(\d+)([wdhms])")
 _TTL_UNITS = {"w": "weeks", "d": "days", "h": "hours", "m": "minutes", "s": "seconds"}
-
-
-@dataclass(frozen=True)
-class Entity:
-    name: str
-    join_keys: tuple[str, ...]
-    description: str = ""
-
-
-@dataclass(frozen=True)
-class Feature:
-    name: str
-    dtype: str
-
-
-@dataclass(frozen=True)
-class FeatureView:
-    """Features read from one dataset, each valid for ``ttl`` after its timestamp."""
-
-    name: str
-    entities: tuple[str, ...]
-    join_keys: tuple[str, ...]
-    source: str
-    timestamp_column: str
-    ttl: timedelta | None
-    online: bool
-    features: tuple[Feature, ...]
-    description: str = ""
-
-    @property
-    def ttl_ns(self) -> int | None:
-        """The TTL in nanoseconds, the unit timestamps are compared in; None when values never expire."""
-        return None if self.ttl is None else self.ttl // timedelta(microseconds=1) * 1000
-
-
-@dataclass(frozen=True)
-class OnDemandView:
-    """Features computed from other views' features at request time, by a Python function."""
-
-    name: str
-    sources: tuple[FeatureRef, ...]
-    function: str
-    features: tuple[Feature, ...]
-    description: str = ""
-
-
-@dataclass(frozen=True)
-class FeatureRef:
-    """One feature named as ``view:feature``."""
-
-    view: str
-    feature: str
-
-    def __str__(self) -> str:
-        return f"{self.view}:{self.feature}"
-
-
-@dataclass(frozen=True)
-class FeatureDefinitions:
-    entities: tuple[Entity, ...] = ()
-    feature_views: tuple[FeatureView, ...] = ()
-    on_demand_views: tuple[OnDemandView, ...] = ()
-
-    @property
-    def views(self) -> list[FeatureView | OnDemandView]:
-        """Feature views then on-demand views: one namespace for ``view:feature`` references."""
-        return [*self.feature_views, *self.on_demand_views]
 
 
 def parse_ref(text: str) -> FeatureRef:

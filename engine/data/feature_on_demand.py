@@ -9,14 +9,15 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from engine.data.feature_definitions import FeatureRef, load_function
+from engine.data.feature_definitions import load_function
 from engine.data.feature_plan import FeaturePlan, working_name
 from engine.errors import MlopsError
+from engine.types.features import FeatureRef
 
 if TYPE_CHECKING:
     import pandas as pd
 
-    from engine.data.feature_definitions import OnDemandView
+    from engine.types.features import OnDemandView
 
 
 def compute(view: OnDemandView, sources: pd.DataFrame) -> pd.DataFrame:

@@ -23,26 +23,18 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
-from engine.data.feature_definitions import FEATURE_TYPES, FeatureRef, FeatureView, Resolver
+from engine.data.feature_definitions import FEATURE_TYPES, Resolver
 from engine.data.feature_on_demand import add_on_demand_columns
 from engine.data.feature_plan import FeaturePlan, plan_request, working_name
 from engine.data.feature_registry import online_table, read_definitions
 from engine.errors import InvalidInput
+from engine.types.features import FeatureRef, FeatureView, Materialization
 
 if TYPE_CHECKING:
     import duckdb
 
 _AT = "__event_ns"
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
-
-
-@dataclass(frozen=True)
-class Materialization:
-    view: str
-    relation: str
-    materialized_until: datetime
-    rows_written: int
-    incremental: bool
 
 
 def epoch_ns(moment: datetime) -> int:

@@ -12,15 +12,10 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from engine.data.feature_definitions import (
-    FeatureDefinitions,
-    FeatureRef,
-    FeatureView,
-    OnDemandView,
-    parse_ref,
-)
+from engine.data.feature_definitions import parse_ref
 from engine.data.feature_registry import view_named
 from engine.errors import InvalidInput
+from engine.types.features import FeatureDefinitions, FeatureRef, FeatureView, OnDemandView
 
 
 def working_name(ref: FeatureRef) -> str:

@@ -9,11 +9,13 @@ materialization watermark, because they were computed under the old definition.
 from __future__ import annotations
 
 import json
-from dataclasses import asdict, dataclass
+from dataclasses import asdict
 from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
-from engine.data.feature_definitions import (
+from engine.errors import InvalidInput
+from engine.types.features import (
+    ApplyResult,
     Entity,
     Feature,
     FeatureDefinitions,
@@ -21,7 +23,6 @@ from engine.data.feature_definitions import (
     FeatureView,
     OnDemandView,
 )
-from engine.errors import InvalidInput
 
 if TYPE_CHECKING:
     import duckdb
@@ -31,14 +32,6 @@ ONLINE_SCHEMA = "feature_online"
 # The registry's tables and the online schema are created by migration 4 (engine/migrations.py).
 
 _KINDS = ("entity", "feature_view", "on_demand_view")
-
-
-@dataclass(frozen=True)
-class ApplyResult:
-    added: tuple[str, ...]
-    changed: tuple[str, ...]
-    removed: tuple[str, ...]
-    unchanged: tuple[str, ...]
 
 
 def online_table(view: str) -> str:

@@ -17,26 +17,26 @@ Importing this module loads neither DuckDB, pandas nor pyarrow.
 
 from __future__ import annotations
 
-from engine.data.feature_definitions import (
-    Entity,
-    Feature,
-    FeatureDefinitions,
-    FeatureRef,
-    FeatureView,
-    OnDemandView,
-    Resolver,
-    load_definitions,
-)
+from engine.data.feature_definitions import Resolver, load_definitions
 from engine.data.feature_online import (
-    Materialization,
     OnlineIndex,
     OnlineLookup,
     get_online_features,
     materialize,
     prepare_online_lookup,
 )
-from engine.data.feature_registry import ApplyResult, apply, list_views
+from engine.data.feature_registry import apply, list_views
 from engine.data.feature_retrieval import ENTITY_TIMESTAMP, get_historical_features
+from engine.types.features import (
+    ApplyResult,
+    Entity,
+    Feature,
+    FeatureDefinitions,
+    FeatureRef,
+    FeatureView,
+    Materialization,
+    OnDemandView,
+)
 
 __all__ = [
     "ENTITY_TIMESTAMP",

@@ -9,11 +9,10 @@ labelled so in every view; quantiles are exact, as they cost no more than approx
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field
-from datetime import date, datetime
 from typing import TYPE_CHECKING, Any
 
 from engine.data.hashing import quote, type_family
+from engine.types.data import ColumnProfile
 
 if TYPE_CHECKING:
     import duckdb
@@ -23,26 +22,6 @@ HISTOGRAM_BINS = 10
 TOP_VALUES = 5
 NUMERIC = {"integer", "float"} | {"DECIMAL"}
 ORDERED = NUMERIC | {"timestamp", "timestamptz", "date"}
-
-
-@dataclass(frozen=True)
-class ColumnProfile:
-    name: str
-    type: str
-    count: int
-    null_count: int
-    null_share: float
-    approx_distinct: int
-    min: Any = None
-    max: Any = None
-    mean: float | None = None
-    std: float | None = None
-    quantiles: dict[str, Any] = field(default_factory=dict)
-    top_values: list[tuple[Any, int]] = field(default_factory=list)
-    histogram: list[tuple[float, float, int]] = field(default_factory=list)
-
-    def to_dict(self) -> dict[str, Any]:
-        return {key: _jsonable(value) for key, value in asdict(self).items()}
 
 
 def profile(
@@ -144,13 +123,3 @@ def _scalar(cursor: duckdb.DuckDBPyConnection, sql: str) -> int:
     row = cursor.execute(sql).fetchone()
     assert row is not None
     return int(row[0])
-
-
-def _jsonable(value: Any) -> Any:
-    if isinstance(value, (datetime, date)):
-        return value.isoformat()
-    if isinstance(value, dict):
-        return {key: _jsonable(item) for key, item in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [_jsonable(item) for item in value]
-    return value

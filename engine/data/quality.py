@@ -11,13 +11,14 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from engine.data.datasets import Datasets, DatasetVersion
+from engine.data.datasets import Datasets
 from engine.data.suite_store import Suites
 from engine.data.suites import check_columns, infer_suite, parse_suite
-from engine.data.validation import ValidationReport, validate
+from engine.data.validation import validate
 from engine.db import Database
 from engine.errors import InvalidInput
 from engine.events import EventLog
+from engine.types.data import DatasetVersion, ValidationReport
 
 BLOCKED_STATUSES = ("failed", "quarantined")
 
@@ -76,16 +77,16 @@ class DataQuality:
             cursor.execute("UPDATE datasets SET required_suite = ? WHERE name = ?", [suite_name, latest.name])
         self._events.record("validation", latest.name, f"new versions must pass suite {suite_name}")
 
-    def latest_report(self, ref: str) -> tuple[str, dict[str, Any]] | None:
-        """The newest stored report for a version, with the suite's name; None if never validated."""
+    def latest_report(self, ref: str) -> ValidationReport | None:
+        """The newest stored report for a version; None if it was never validated."""
         version = self._datasets.resolve(ref)
         with self._db.cursor() as cursor:
             row = cursor.execute(
-                "SELECT suite, report_json FROM validations WHERE dataset = ? AND version = ?"
+                "SELECT report_json FROM validations WHERE dataset = ? AND version = ?"
                 " ORDER BY id DESC LIMIT 1",
                 [version.name, version.version],
             ).fetchone()
-        return (row[0], json.loads(row[1])) if row else None
+        return ValidationReport.from_dict(json.loads(row[0])) if row else None
 
     def check_trainable(self, ref: str) -> DatasetVersion:
         """The version, if training may use it; else an error listing what failed."""
@@ -93,12 +94,11 @@ class DataQuality:
         if version.status not in BLOCKED_STATUSES:
             return version
         latest = self.latest_report(version.ref)
-        failures = []
-        for result in latest[1]["results"] if latest else []:
-            if not result["success"]:
-                column = result["kwargs"].get("column")
-                where = f" on {column}" if column else ""
-                failures.append(f"{result['type']}{where} ({result['unexpected_count'] or 0} unexpected)")
+        failures = [
+            f"{result.type}{f' on {result.column}' if result.column else ''}"
+            f" ({result.unexpected_count or 0} unexpected)"
+            for result in (latest.failures if latest else [])
+        ]
         raise InvalidInput(
             f"{version.ref} is {version.status} and cannot be used for training; failing expectations: "
             f"{'; '.join(failures) or 'see its validation report'}"

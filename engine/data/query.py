@@ -8,21 +8,14 @@ so ``SELECT * FROM "churn@v2"`` and ``FROM churn`` (the latest version) both wor
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from engine.db import Database
 from engine.errors import InvalidInput
+from engine.types.data import QueryResult
 
 if TYPE_CHECKING:
     import duckdb
-
-
-@dataclass(frozen=True)
-class QueryResult:
-    columns: list[str]
-    rows: list[tuple[Any, ...]]
-    truncated: bool  # more rows existed than the limit
 
 
 def run_read_only(db: Database, sql: str, limit: int = 1000) -> QueryResult:

@@ -6,8 +6,11 @@ import re
 from dataclasses import dataclass
 
 from engine.errors import InvalidInput
+from engine.types.data import latest_view, version_table
 
 NAME_PATTERN = re.compile(r"^[A-Za-z][A-Za-z0-9_\-]{0,63}$")
+__all__ = ["REF_PATTERN", "DatasetRef", "check_name", "latest_view", "parse_ref", "version_table"]
+
 REF_PATTERN = re.compile(r"^(?P<name>[^@]+)(?:@v(?P<version>[0-9]+))?$")
 
 
@@ -36,12 +39,3 @@ def parse_ref(text: str) -> DatasetRef:
         )
     version = match.group("version")
     return DatasetRef(check_name(match.group("name")), int(version) if version else None)
-
-
-def version_table(name: str, version: int) -> str:
-    """The quoted relation holding a version's rows."""
-    return f'data."{name}@v{version}"'
-
-
-def latest_view(name: str) -> str:
-    return f'data."{name}"'

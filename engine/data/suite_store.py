@@ -3,31 +3,14 @@
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
-from datetime import datetime
 from pathlib import Path
-from typing import Any
 
 from engine.data.refs import check_name
-from engine.data.suites import Suite, parse_suite
+from engine.data.suites import parse_suite
 from engine.db import Database
 from engine.errors import InvalidInput
 from engine.events import EventLog
-
-
-@dataclass(frozen=True)
-class StoredSuite:
-    name: str
-    suite: Suite
-    updated_at: datetime
-
-    def to_dict(self) -> dict[str, Any]:
-        return {
-            "name": self.name,
-            "expectations": len(self.suite.expectations),
-            "updated_at": self.updated_at.isoformat(),
-            "suite": self.suite.to_json(),
-        }
+from engine.types.data import StoredSuite, Suite
 
 
 class Suites:

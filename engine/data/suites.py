@@ -12,13 +12,13 @@ import copy
 import difflib
 import json
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
 from importlib import metadata
 from numbers import Real
 from typing import TYPE_CHECKING, Any
 
 from engine.data.hashing import quote
 from engine.errors import InvalidInput
+from engine.types.data import Expectation, Suite
 
 if TYPE_CHECKING:
     import duckdb
@@ -37,49 +37,10 @@ INFERRED_MAX_SET_SIZE = 20
 ColumnStats = tuple[int, int, int | float | None, int | float | None]
 """A column's non-missing count, distinct count, minimum and maximum (numbers only)."""
 
-_COLUMN_KWARGS = ("column", "column_A", "column_B")
-_COLUMN_LIST_KWARGS = ("column_list",)
 INTEGER_TYPES = frozenset(
     {"TINYINT", "SMALLINT", "INTEGER", "BIGINT", "HUGEINT", "UTINYINT", "USMALLINT", "UINTEGER", "UBIGINT"}
 )
 FLOAT_TYPES = frozenset({"FLOAT", "DOUBLE"})
-
-
-@dataclass(frozen=True)
-class Expectation:
-    """One expectation of a suite: its GX type and kwargs, and its place in the suite for messages."""
-
-    index: int
-    type: str
-    kwargs: Mapping[str, Any]
-
-    @property
-    def label(self) -> str:
-        """How messages name this expectation: users count from one and know it by its type."""
-        return f"expectation {self.index + 1} ({self.type})"
-
-    @property
-    def columns(self) -> tuple[str, ...]:
-        """The columns this expectation reads, as far as its kwargs say."""
-        named = [self.kwargs[key] for key in _COLUMN_KWARGS if isinstance(self.kwargs.get(key), str)]
-        for key in _COLUMN_LIST_KWARGS:
-            listed = self.kwargs.get(key)
-            if isinstance(listed, list):
-                named.extend(column for column in listed if isinstance(column, str))
-        return tuple(dict.fromkeys(named))
-
-
-@dataclass(frozen=True)
-class Suite:
-    """A parsed suite; ``document`` is the JSON it came from, kept for the round trip with GX."""
-
-    name: str
-    expectations: tuple[Expectation, ...]
-    document: Mapping[str, Any]
-
-    def to_json(self) -> dict[str, Any]:
-        """The suite's original GX JSON, as a copy the caller may change."""
-        return copy.deepcopy(dict(self.document))
 
 
 def parse_suite(document: Mapping[str, Any] | str) -> Suite:

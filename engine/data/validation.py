@@ -13,10 +13,9 @@ from __future__ import annotations
 
 import math
 from collections.abc import Collection, Iterable, Mapping, Sequence
-from dataclasses import asdict, dataclass
 from datetime import date, datetime, time
 from decimal import Decimal
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any
 
 from engine.data.hashing import quote
 from engine.data.suites import (
@@ -27,12 +26,11 @@ from engine.data.suites import (
     NOT_NULL,
     ROW_COUNT,
     UNIQUE,
-    Expectation,
-    Suite,
     check_columns,
     describe,
     is_number,
 )
+from engine.types.data import Expectation, ExpectationResult, Suite, ValidationReport
 
 if TYPE_CHECKING:
     import duckdb
@@ -46,54 +44,6 @@ _NUMERIC_TYPES = INTEGER_TYPES | FLOAT_TYPES
 """Column types pushed down for bounds and sets; DECIMAL is left to GX (pandas reads it as float)."""
 _COMPARABLE_TYPES = _NUMERIC_TYPES | {"VARCHAR", "BOOLEAN", "DATE", "TIMESTAMP"}
 """Column types whose equality in DuckDB matches pandas' (needed for unique in SQL)."""
-
-RunPath = Literal["sql", "gx"]
-
-
-@dataclass(frozen=True)
-class ExpectationResult:
-    """One expectation's outcome, in GX's terms; fields GX leaves out for a type stay ``None``.
-
-    ``unexpected_percent`` is GX's: of the non-null values for column-map types, of all rows
-    for not-null. ``path`` says which engine computed it.
-    """
-
-    type: str
-    kwargs: Mapping[str, Any]
-    success: bool
-    path: RunPath
-    observed_value: Any = None
-    element_count: int | None = None
-    unexpected_count: int | None = None
-    unexpected_percent: float | None = None
-    partial_unexpected: tuple[Any, ...] = ()
-    error: str | None = None
-
-
-@dataclass(frozen=True)
-class ValidationReport:
-    """A suite's results over one relation, in the suite's order."""
-
-    suite_name: str
-    relation: str
-    results: tuple[ExpectationResult, ...]
-
-    @property
-    def success(self) -> bool:
-        return all(result.success for result in self.results)
-
-    def to_dict(self) -> dict[str, Any]:
-        """The report as JSON-ready data (to store, or to print for ``--json``)."""
-        return {
-            "suite_name": self.suite_name,
-            "relation": self.relation,
-            "success": self.success,
-            "results": [
-                asdict(result)
-                | {"kwargs": dict(result.kwargs), "partial_unexpected": list(result.partial_unexpected)}
-                for result in self.results
-            ],
-        }
 
 
 def validate(

@@ -12,80 +12,35 @@ from __future__ import annotations
 
 import json
 import re
-from dataclasses import dataclass
-from datetime import datetime
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from engine.config import Config
-from engine.data.datasets import Datasets, DatasetVersion
+from engine.data.datasets import Datasets
 from engine.data.feature_store import FeatureStore
 from engine.data.hashing import quote
 from engine.db import Database
 from engine.errors import InvalidInput
-from engine.evaluation.fairness import AttributeFairness, FairnessBounds, GroupRates, attribute_fairness
-from engine.evaluation.scores import Costs, Scores, score
+from engine.evaluation.fairness import FairnessBounds, attribute_fairness
+from engine.evaluation.scores import Costs, score
 from engine.events import EventLog
-from engine.progress import Progress, no_progress
-from engine.registry.lookup import RegistryLookup
 from engine.training import tracking
 from engine.training.reproduce import request_from_run
-from engine.training.run_filter import Run
 from engine.training.runs import Runs
 from engine.training.trainer import ROW_ID, Trainer
+from engine.types.data import DatasetVersion
+from engine.types.evaluation import AttributeFairness, Evaluation, Scores
+from engine.types.progress import Progress, no_progress
+from engine.types.registry import VersionRef
+from engine.types.training import Run
 
 if TYPE_CHECKING:
     import pandas as pd
 
 ALIAS_REFERENCE = re.compile(r"^(?P<name>[^@]+)@(?P<alias>(?!v\d+$)[A-Za-z][\w\-]*)$")
 
-
-@dataclass(frozen=True)
-class Evaluation:
-    id: int
-    run_id: str
-    subject: str  # what was scored: "run NAME" or "MODEL@ALIAS (vN)"
-    dataset: str  # NAME@vN
-    scope: str  # "held-out rows" or "all labelled rows"
-    rows: int
-    unlabelled_rows: int
-    scores: Scores
-    fairness: list[AttributeFairness]
-    created_at: datetime
-
-    def gate_metrics(self) -> dict[str, float]:
-        """Every figure a pipeline gate can name: metrics, ``business.*``, ``fairness.ATTR.*``."""
-        figures = dict(self.scores.metrics)
-        figures.update({f"business.{k}": v for k, v in self.scores.business.items()})
-        for item in self.fairness:
-            for measure in (
-                "demographic_parity_difference",
-                "demographic_parity_ratio",
-                "equal_opportunity_difference",
-                "equalized_odds_difference",
-            ):
-                value = getattr(item, measure)
-                if value is not None:
-                    figures[f"fairness.{item.attribute}.{measure}"] = value
-        return figures
-
-    @property
-    def violations(self) -> list[str]:
-        return [f"{item.attribute}: {text}" for item in self.fairness for text in item.violations]
-
-    def to_dict(self) -> dict[str, Any]:
-        return {
-            "id": self.id,
-            "run_id": self.run_id,
-            "subject": self.subject,
-            "dataset": self.dataset,
-            "scope": self.scope,
-            "rows": self.rows,
-            "unlabelled_rows": self.unlabelled_rows,
-            **self.scores.to_dict(),
-            "fairness": [item.to_dict() for item in self.fairness],
-            "violations": self.violations,
-            "created_at": self.created_at.isoformat(),
-        }
+AliasResolver = Callable[[str, str], "VersionRef | None"]
+"""The version ``MODEL@ALIAS`` points at (None: not set); the registry supplies it."""
 
 
 class Evaluator:
@@ -97,7 +52,7 @@ class Evaluator:
         features: FeatureStore,
         trainer: Trainer,
         runs: Runs,
-        registry: RegistryLookup,
+        resolve_alias: AliasResolver,
         tracking_uri: str,
         config: Config,
     ) -> None:
@@ -107,7 +62,7 @@ class Evaluator:
         self._features = features
         self._trainer = trainer
         self._runs = runs
-        self._registry = registry
+        self._resolve_alias = resolve_alias
         self._tracking_uri = tracking_uri
         self._config = config
 
@@ -132,7 +87,7 @@ class Evaluator:
         if labelled.empty:
             raise InvalidInput(f"{version.ref} has no rows with a label in {target!r}; nothing to score")
         progress("loading the model", 0.3)
-        model = tracking.load_model(self._tracking_uri, run.attributes["run_id"])
+        model = tracking.load_model(self._tracking_uri, run.run_id)
         progress(f"scoring {len(labelled):,} rows", 0.5)
         classes = list(model.classes_)
         if len(classes) != 2:
@@ -192,9 +147,9 @@ class Evaluator:
         match = ALIAS_REFERENCE.match(reference)
         if match is None:
             run = self._runs.get(reference)
-            subject = f"run {run.attributes['run_name']}"
+            subject = f"run {run.run_name}"
         else:
-            version = self._registry.alias(match["name"], match["alias"])
+            version = self._resolve_alias(match["name"], match["alias"])
             if version is None:
                 raise InvalidInput(
                     f"no model version behind {reference!r}; expected MODEL@ALIAS with an alias that is set, "
@@ -203,9 +158,7 @@ class Evaluator:
             run = self._runs.get(version.run_id)
             subject = f"{reference} (v{version.version})"
         if "mlops.target" not in run.tags or "mlops.features" not in run.tags:
-            raise InvalidInput(
-                f"run {run.attributes['run_id']} was not made by `mlops train`; nothing to evaluate"
-            )
+            raise InvalidInput(f"run {run.run_id} was not made by `mlops train`; nothing to evaluate")
         return run, subject
 
     def _holdout(self, run: Run) -> tuple[DatasetVersion, pd.DataFrame]:
@@ -265,7 +218,7 @@ class Evaluator:
                 "INSERT INTO evaluations (run_id, subject, dataset, scope, rows, unlabelled_rows,"
                 " metrics_json, report_json) VALUES (?, ?, ?, ?, ?, ?, ?, ?) RETURNING id, created_at",
                 [
-                    run.attributes["run_id"],
+                    run.run_id,
                     subject,
                     dataset,
                     scope,
@@ -278,7 +231,7 @@ class Evaluator:
         assert row is not None
         return Evaluation(
             int(row[0]),
-            run.attributes["run_id"],
+            run.run_id,
             subject,
             dataset,
             scope,
@@ -316,21 +269,15 @@ STORED_COLUMNS = "id, run_id, subject, dataset, scope, rows, unlabelled_rows, re
 def _from_row(row: tuple[Any, ...]) -> Evaluation:
     """An evaluation as stored: its report holds the scores and the fairness tables whole."""
     report = json.loads(row[7])
-    fairness = [
-        AttributeFairness(
-            item["attribute"],
-            [GroupRates(**group) for group in item["groups"]],
-            item["demographic_parity_difference"],
-            item["demographic_parity_ratio"],
-            item["equal_opportunity_difference"],
-            item["equalized_odds_difference"],
-            item["violations"],
-        )
-        for item in report["fairness"]
-    ]
-    scores = report["scores"]
-    for curve in ("roc", "pr"):
-        scores[curve] = [tuple(point) for point in scores[curve]]
     return Evaluation(
-        row[0], row[1], row[2], row[3], row[4], row[5], row[6], Scores(**scores), fairness, row[8]
+        row[0],
+        row[1],
+        row[2],
+        row[3],
+        row[4],
+        row[5],
+        row[6],
+        Scores.from_dict(report["scores"]),
+        [AttributeFairness.from_dict(item) for item in report["fairness"]],
+        row[8],
     )

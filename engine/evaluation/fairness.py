@@ -10,8 +10,10 @@ groups are listed and marked, never dropped silently.
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
-from typing import TYPE_CHECKING, Any
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from engine.types.evaluation import AttributeFairness, GroupRates
 
 if TYPE_CHECKING:
     import numpy as np
@@ -22,35 +24,6 @@ class FairnessBounds:
     min_ratio: float
     max_difference: float
     min_group_size: int
-
-
-@dataclass(frozen=True)
-class GroupRates:
-    group: str
-    rows: int
-    positive_rate: float
-    tpr: float | None  # None: the group has no actual positives
-    fpr: float | None  # None: the group has no actual negatives
-    precision: float | None  # None: nothing in the group was predicted positive
-    too_small: bool
-
-
-@dataclass(frozen=True)
-class AttributeFairness:
-    attribute: str
-    groups: list[GroupRates]
-    demographic_parity_difference: float | None
-    demographic_parity_ratio: float | None
-    equal_opportunity_difference: float | None
-    equalized_odds_difference: float | None
-    violations: list[str]
-
-    @property
-    def judged(self) -> bool:
-        return self.demographic_parity_ratio is not None
-
-    def to_dict(self) -> dict[str, Any]:
-        return {**asdict(self), "judged": self.judged}
 
 
 def _rate(numerator: int, denominator: int) -> float | None:

@@ -8,8 +8,18 @@ in a terminal or a report, small enough to store with every evaluation.
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
-from typing import TYPE_CHECKING, Any
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from engine.types.evaluation import (
+    BestF1Threshold,
+    BusinessImpact,
+    CalibrationBin,
+    CheapestThreshold,
+    ClassScores,
+    Confusion,
+    Scores,
+)
 
 if TYPE_CHECKING:
     import numpy as np
@@ -24,22 +34,6 @@ class Costs:
 
     false_negative: float
     false_positive: float
-
-
-@dataclass(frozen=True)
-class Scores:
-    metrics: dict[str, float]  # accuracy, precision, recall, f1, roc_auc, pr_auc, log_loss, brier
-    confusion: dict[str, int]  # tn, fp, fn, tp at the 0.5 threshold
-    per_class: list[dict[str, Any]]  # class, precision, recall, f1, support
-    calibration: list[dict[str, float]]  # bin edges, mean predicted, observed rate, count
-    roc: list[tuple[float, float, float]]  # fpr, tpr, threshold
-    pr: list[tuple[float, float, float]]  # recall, precision, threshold
-    best_f1_threshold: dict[str, float]  # threshold, f1
-    cheapest_threshold: dict[str, float]  # threshold, cost
-    business: dict[str, float]
-
-    def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
 
 
 def score(truth: np.ndarray, probability: np.ndarray, costs: Costs) -> Scores:
@@ -70,26 +64,26 @@ def score(truth: np.ndarray, probability: np.ndarray, costs: Costs) -> Scores:
     }
     report = metrics.classification_report(truth, predicted, labels=[0, 1], output_dict=True, zero_division=0)
     per_class = [
-        {
-            "class": label,
-            **{k: float(report[str(label)][k]) for k in ("precision", "recall", "f1-score")},
-            "support": int(report[str(label)]["support"]),
-        }
+        ClassScores(
+            label,
+            float(report[str(label)]["precision"]),
+            float(report[str(label)]["recall"]),
+            float(report[str(label)]["f1-score"]),
+            int(report[str(label)]["support"]),
+        )
         for label in (0, 1)
     ]
-    thresholds = _thresholds(truth, probability, costs)
+    best_f1, cheapest = _thresholds(truth, probability, costs)
     return Scores(
         metrics=values,
-        confusion={"tn": tn, "fp": fp, "fn": fn, "tp": tp},
+        confusion=Confusion(tn=tn, fp=fp, fn=fn, tp=tp),
         per_class=per_class,
         calibration=_calibration(truth, probability),
         roc=_roc(truth, probability) if both_classes else [],
         pr=_pr(truth, probability) if both_classes else [],
-        best_f1_threshold=thresholds["best_f1"],
-        cheapest_threshold=thresholds["cheapest"],
-        business=_business(
-            fn, fp, int(truth.sum()), int(len(truth) - truth.sum()), costs, thresholds["cheapest"]
-        ),
+        best_f1_threshold=best_f1,
+        cheapest_threshold=cheapest,
+        business=_business(fn, fp, int(truth.sum()), int(len(truth) - truth.sum()), costs, cheapest),
     )
 
 
@@ -116,7 +110,7 @@ def _pr(truth: np.ndarray, probability: np.ndarray) -> list[tuple[float, float, 
     return _thin([(float(r), float(p), float(c)) for r, p, c in zip(recall, precision, cuts, strict=True)])
 
 
-def _calibration(truth: np.ndarray, probability: np.ndarray) -> list[dict[str, float]]:
+def _calibration(truth: np.ndarray, probability: np.ndarray) -> list[CalibrationBin]:
     """Equal-width bins of predicted probability: mean prediction vs observed rate per bin."""
     import numpy as np
 
@@ -127,18 +121,20 @@ def _calibration(truth: np.ndarray, probability: np.ndarray) -> list[dict[str, f
         inside = bins == index
         count = int(inside.sum())
         table.append(
-            {
-                "low": float(edges[index]),
-                "high": float(edges[index + 1]),
-                "count": count,
-                "mean_predicted": float(probability[inside].mean()) if count else float("nan"),
-                "observed_rate": float(truth[inside].mean()) if count else float("nan"),
-            }
+            CalibrationBin(
+                low=float(edges[index]),
+                high=float(edges[index + 1]),
+                count=count,
+                mean_predicted=float(probability[inside].mean()) if count else float("nan"),
+                observed_rate=float(truth[inside].mean()) if count else float("nan"),
+            )
         )
     return table
 
 
-def _thresholds(truth: np.ndarray, probability: np.ndarray, costs: Costs) -> dict[str, dict[str, float]]:
+def _thresholds(
+    truth: np.ndarray, probability: np.ndarray, costs: Costs
+) -> tuple[BestF1Threshold, CheapestThreshold]:
     """The threshold that maximises f1 and the one that minimises the cost, over 0.01 … 0.99."""
     import numpy as np
 
@@ -151,28 +147,28 @@ def _thresholds(truth: np.ndarray, probability: np.ndarray, costs: Costs) -> dic
     f1 = np.where(2 * tp + fp + fn > 0, 2 * tp / np.maximum(2 * tp + fp + fn, 1), 0.0)
     cost = fn * costs.false_negative + fp * costs.false_positive
     best, cheapest = int(np.argmax(f1)), int(np.argmin(cost))
-    return {
-        "best_f1": {"threshold": float(cuts[best]), "f1": float(f1[best])},
-        "cheapest": {"threshold": float(cuts[cheapest]), "cost": float(cost[cheapest])},
-    }
+    return (
+        BestF1Threshold(threshold=float(cuts[best]), f1=float(f1[best])),
+        CheapestThreshold(threshold=float(cuts[cheapest]), cost=float(cost[cheapest])),
+    )
 
 
 def _business(
-    fn: int, fp: int, positives: int, negatives: int, costs: Costs, cheapest: dict[str, float]
-) -> dict[str, float]:
+    fn: int, fp: int, positives: int, negatives: int, costs: Costs, cheapest: CheapestThreshold
+) -> BusinessImpact:
     """The seed's ``calculate_business_impact`` made concrete: what the mistakes cost at 0.5 and at
     the cheapest threshold, against acting on nobody (every positive missed) or on everybody."""
     at_half = fn * costs.false_negative + fp * costs.false_positive
     nobody = positives * costs.false_negative
     everybody = negatives * costs.false_positive
     baseline = min(nobody, everybody)
-    return {
-        "cost_false_negative": costs.false_negative,
-        "cost_false_positive": costs.false_positive,
-        "cost_at_0_5": float(at_half),
-        "cost_at_cheapest": float(cheapest["cost"]),
-        "cost_acting_on_nobody": float(nobody),
-        "cost_acting_on_everybody": float(everybody),
-        "savings_vs_best_baseline": float(baseline - cheapest["cost"]),
-        "rows": float(positives + negatives),
-    }
+    return BusinessImpact(
+        cost_false_negative=costs.false_negative,
+        cost_false_positive=costs.false_positive,
+        cost_at_0_5=float(at_half),
+        cost_at_cheapest=float(cheapest.cost),
+        cost_acting_on_nobody=float(nobody),
+        cost_acting_on_everybody=float(everybody),
+        savings_vs_best_baseline=float(baseline - cheapest.cost),
+        rows=float(positives + negatives),
+    )

@@ -8,98 +8,13 @@ run cache: a step's stored output is reused by a later run whose step has the sa
 from __future__ import annotations
 
 import json
-from dataclasses import asdict, dataclass
-from datetime import datetime
 from typing import Any
 
 from engine.db import Database
 from engine.errors import InvalidInput
 from engine.pipelines.definition import Pipeline, Step
-
-# How a step's status reads in a table or on the DAG.
-STATUS_MARKS = {
-    "pending": "·",
-    "running": "…",
-    "succeeded": "✓",
-    "cached": "↺",
-    "failed": "✗",
-    "skipped": "⊘",
-}
-
-
-@dataclass(frozen=True)
-class Verdict:
-    """One check of a gate: what was required, what was found, and whether it held."""
-
-    check: str
-    passed: bool
-    detail: str
-    value: float | None = None
-
-    def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
-
-
-@dataclass(frozen=True)
-class StepRecord:
-    name: str
-    kind: str
-    needs: list[str]
-    status: str
-    cache_key: str | None
-    started_at: datetime | None
-    duration_seconds: float | None
-    output: dict[str, Any]
-    verdicts: list[Verdict]
-    reason: str | None
-
-    @property
-    def summary(self) -> str:
-        """One line on what the step did or why it stopped."""
-        return self.reason or str(self.output.get("summary", ""))
-
-    def to_dict(self) -> dict[str, Any]:
-        return {**asdict(self), "verdicts": [v.to_dict() for v in self.verdicts]}
-
-
-@dataclass(frozen=True)
-class PipelineRunRecord:
-    id: int
-    pipeline: str
-    path: str
-    forced: bool
-    status: str
-    reason: str | None
-    started_at: datetime
-    finished_at: datetime | None
-    steps: list[StepRecord]
-
-    @property
-    def duration_seconds(self) -> float | None:
-        return (self.finished_at - self.started_at).total_seconds() if self.finished_at else None
-
-    @property
-    def cache_hits(self) -> int:
-        return sum(step.status == "cached" for step in self.steps)
-
-    @property
-    def ran(self) -> int:
-        return sum(step.status in ("succeeded", "failed") for step in self.steps)
-
-    def to_dict(self) -> dict[str, Any]:
-        return {
-            "id": self.id,
-            "pipeline": self.pipeline,
-            "path": self.path,
-            "forced": self.forced,
-            "status": self.status,
-            "reason": self.reason,
-            "started_at": self.started_at.isoformat(),
-            "finished_at": self.finished_at.isoformat() if self.finished_at else None,
-            "duration_seconds": self.duration_seconds,
-            "cache_hits": self.cache_hits,
-            "steps": [step.to_dict() for step in self.steps],
-        }
+from engine.types.pipelines import PipelineRunRecord, StepRecord
+from engine.types.registry import Verdict
 
 
 class PipelineRecords:

@@ -19,9 +19,11 @@ from engine.errors import MlopsError
 from engine.events import EventLog
 from engine.pipelines.definition import Pipeline, Step, load_pipeline
 from engine.pipelines.fingerprint import cache_key
-from engine.pipelines.records import PipelineRecords, PipelineRunRecord, Verdict
+from engine.pipelines.records import PipelineRecords
 from engine.pipelines.steps import KIND_ACTIONS, StepContext, StepFailed
-from engine.progress import Progress, no_progress
+from engine.types.pipelines import PipelineRunRecord
+from engine.types.progress import Progress, no_progress
+from engine.types.registry import Verdict
 
 # Builds what a run's steps use: the pipeline, the run's number and its progress callback,
 # with the engine's services.
@@ -32,7 +34,7 @@ class Pipelines:
     """Pipeline runs of one workspace."""
 
     def __init__(self, records: PipelineRecords, events: EventLog, make_context: ContextFactory) -> None:
-        self.records = records
+        self._records = records
         self._events = events
         self._make_context = make_context
 
@@ -41,7 +43,7 @@ class Pipelines:
     ) -> PipelineRunRecord:
         """Run the pipeline in ``path``; ``force`` ignores the cache (``dvc repro --force``)."""
         pipeline = load_pipeline(path)
-        run_id = self.records.start(pipeline, force)
+        run_id = self._records.start(pipeline, force)
         outputs: dict[str, dict[str, Any]] = {}
         status, reason = "succeeded", None
         try:
@@ -51,17 +53,17 @@ class Pipelines:
                 step_progress("starting", 0.0)
                 context = self._make_context(pipeline, run_id, step_progress)
                 failure = self._run_step(run_id, step, outputs, context, force)
-                finished = self.records.step(run_id, step.name)
+                finished = self._records.step(run_id, step.name)
                 step_progress(f"{finished.status}: {finished.summary}", 1.0)
                 if failure is not None:
                     status, reason = "failed", f"step {step.name}: {failure}"
-                    self.records.skip_rest(run_id, f"not run: step {step.name} failed")
+                    self._records.skip_rest(run_id, f"not run: step {step.name} failed")
                     break
         except BaseException:
-            self.records.interrupt(run_id)
+            self._records.interrupt(run_id)
             raise
-        self.records.finish(run_id, status, reason)
-        record = self.records.get(run_id)
+        self._records.finish(run_id, status, reason)
+        record = self._records.get(run_id)
         verdict = f"failed at {reason}" if reason else "succeeded"
         self._events.record(
             "pipeline",
@@ -71,13 +73,23 @@ class Pipelines:
         progress(f"pipeline {pipeline.name} {status}", 1.0)
         return record
 
+    def runs(
+        self, limit: int = 50, pipeline: str | None = None, contains: str = ""
+    ) -> list[PipelineRunRecord]:
+        """The newest runs, of one pipeline if named, whose pipeline or status holds ``contains``."""
+        return self._records.runs(limit, pipeline, contains)
+
+    def get(self, run_id: int) -> PipelineRunRecord:
+        """One recorded run with its steps, as it is now (a run in progress included)."""
+        return self._records.get(run_id)
+
     def _run_step(
         self, run_id: int, step: Step, outputs: dict[str, dict[str, Any]], context: StepContext, force: bool
     ) -> str | None:
         """Run or serve one step; returns why it failed, or None."""
         kind = KIND_ACTIONS[step.kind]
         upstream = outputs.get(step.source, {})
-        self.records.step_started(run_id, step)
+        self._records.step_started(run_id, step)
         started = time.perf_counter()
         key = None
         try:
@@ -85,16 +97,16 @@ class Pipelines:
             key = (
                 cache_key({"kind": step.kind, "settings": step.settings, "inputs": parts}) if parts else None
             )
-            cached = self.records.cached_output(step.kind, key) if key and not force else None
+            cached = self._records.cached_output(step.kind, key) if key and not force else None
             if cached is not None and kind.still_valid(cached, context):
                 outputs[step.name] = cached
                 duration = time.perf_counter() - started
-                self.records.step_finished(run_id, step, "cached", duration, key, cached, _verdicts(cached))
+                self._records.step_finished(run_id, step, "cached", duration, key, cached, _verdicts(cached))
                 return None
             output = kind.run(step, upstream, context)
         except MlopsError as error:
             verdicts = error.verdicts if isinstance(error, StepFailed) else []
-            self.records.step_finished(
+            self._records.step_finished(
                 run_id,
                 step,
                 "failed",
@@ -106,7 +118,7 @@ class Pipelines:
             return str(error)
         outputs[step.name] = output
         duration = time.perf_counter() - started
-        self.records.step_finished(run_id, step, "succeeded", duration, key, output, _verdicts(output))
+        self._records.step_finished(run_id, step, "succeeded", duration, key, output, _verdicts(output))
         return None
 
 

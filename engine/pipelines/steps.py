@@ -24,17 +24,18 @@ from engine.data.quality import DataQuality
 from engine.data.suite_store import Suites
 from engine.db import Database
 from engine.errors import InvalidInput, MlopsError
-from engine.pipelines import champion
-from engine.pipelines.champion import CHAMPION_ALIAS
 from engine.pipelines.definition import Pipeline, Step, parse_condition
 from engine.pipelines.fingerprint import files_digest, training_code_version
-from engine.pipelines.records import Verdict
-from engine.progress import Progress
+from engine.registry.gates import ChampionScorer
+from engine.registry.lookup import RegistryLookup
 from engine.registry.registry import Registry
 from engine.training import tracking
 from engine.training.catalogue import model_spec
 from engine.training.runs import Runs
-from engine.training.trainer import Trainer, TrainRequest
+from engine.training.trainer import Trainer
+from engine.types.progress import Progress
+from engine.types.registry import CHAMPION, Verdict
+from engine.types.training import TrainRequest
 
 # Scores a run: metric name -> value, on the run's held-out rows.
 Evaluator = Callable[[str], dict[str, float]]
@@ -60,6 +61,8 @@ class StepContext:
     trainer: Trainer
     runs: Runs
     registry: Registry
+    lookup: RegistryLookup
+    champion: ChampionScorer
     tracking_uri: str
     evaluate: Evaluator
     evaluation_settings: dict[str, Any]  # the cost matrix and fairness bounds evaluate applies
@@ -233,7 +236,7 @@ def _train(step: Step, upstream: dict[str, Any], context: StepContext) -> dict[s
 
 def _run_exists(output: dict[str, Any], context: StepContext) -> bool:
     try:
-        return bool(context.runs.get(output["run_id"]).attributes["status"] == "FINISHED")
+        return bool(context.runs.get(output["run_id"]).status == "FINISHED")
     except InvalidInput:
         return False
 
@@ -276,7 +279,17 @@ def _gate(step: Step, upstream: dict[str, Any], context: StepContext) -> dict[st
                 Verdict(str(condition), condition.holds(value), f"{value:.4f} {sign} {condition}", value)
             )
     if "beats_champion" in step.settings:
-        verdicts.append(champion.verdict(step.settings["beats_champion"], upstream, context))
+        settings = step.settings["beats_champion"]
+        metric = settings.get("metric", "f1")
+        verdicts.append(
+            context.champion.verdict(
+                settings["model_name"],
+                upstream["run_id"],
+                metrics.get(metric),
+                metric,
+                float(settings.get("margin", 0.0)),
+            )
+        )
     failed = [verdict for verdict in verdicts if not verdict.passed]
     if failed:
         raise StepFailed(f"gate refused: {'; '.join(v.detail for v in failed)}", verdicts)
@@ -306,7 +319,7 @@ def _register(step: Step, upstream: dict[str, Any], context: StepContext) -> dic
 
 
 def _version_exists(output: dict[str, Any], context: StepContext) -> bool:
-    return context.registry.lookup.version_exists(output["model_name"], int(output["version"]))
+    return context.lookup.version_exists(output["model_name"], int(output["version"]))
 
 
 def _gate_fingerprint(step: Step, upstream: dict[str, Any], context: StepContext) -> dict[str, Any]:
@@ -315,7 +328,7 @@ def _gate_fingerprint(step: Step, upstream: dict[str, Any], context: StepContext
     parts: dict[str, Any] = {"run_id": upstream["run_id"], "metrics": upstream["metrics"]}
     if "beats_champion" in step.settings:
         model_name = step.settings["beats_champion"]["model_name"]
-        parts["champion"] = context.registry.lookup.alias(model_name, CHAMPION_ALIAS)
+        parts["champion"] = context.lookup.alias(model_name, CHAMPION)
     return parts
 
 

@@ -9,33 +9,9 @@ Rollback reads the history as a stack: a promotion pushes a version, a rollback 
 from __future__ import annotations
 
 import json
-from dataclasses import asdict, dataclass
-from datetime import datetime
-from typing import Any
 
 from engine.db import Database
-from engine.pipelines.records import Verdict
-
-
-@dataclass(frozen=True)
-class AliasMove:
-    id: int
-    model: str
-    alias: str
-    from_version: int | None
-    to_version: int
-    action: str  # promote, forced promote, rollback
-    user: str
-    reason: str | None
-    verdicts: list[Verdict]
-    moved_at: datetime
-
-    def to_dict(self) -> dict[str, Any]:
-        return {
-            **asdict(self),
-            "verdicts": [v.to_dict() for v in self.verdicts],
-            "moved_at": self.moved_at.isoformat(),
-        }
+from engine.types.registry import AliasMove, Verdict
 
 
 class AliasHistory:

@@ -9,19 +9,13 @@ server is asked through the client.
 from __future__ import annotations
 
 import sqlite3
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from engine.types.registry import VersionRef
+
 # MLflow keeps a deleted version's row with this stage.
 DELETED_STAGE = "Deleted_Internal"
-
-
-@dataclass(frozen=True)
-class VersionRef:
-    name: str
-    version: int
-    run_id: str
 
 
 class RegistryLookup:
@@ -48,6 +42,19 @@ class RegistryLookup:
         except MlflowException:
             return None
         return VersionRef(name, int(found.version), str(found.run_id))
+
+    def model_exists(self, name: str) -> bool:
+        if self._local_store is not None:
+            return self._query("SELECT 1 FROM registered_models WHERE name = ?", [name]) is not None
+        from mlflow.exceptions import MlflowException
+
+        from engine.training.tracking import client
+
+        try:
+            client(self._tracking_uri).get_registered_model(name)
+        except MlflowException:
+            return False
+        return True
 
     def version_exists(self, name: str, version: int) -> bool:
         if self._local_store is not None:

@@ -18,17 +18,24 @@ The graph has one input per column, shape ``(n, 1)``, as skl2onnx converts a
 - other columns are ``tensor(string)``. A missing category is fed as ``str()`` of the
   missing value ("None", "nan"), the same spelling skl2onnx gave a missing value learned as
   a category, so both sides treat it alike (as that category, or as unknown).
+
+ONNX input names are identifiers: skl2onnx turns ``plan type`` into ``plan_type``, ``1st`` into
+``_1st`` and a second ``a_b`` into ``a_b1``, in the order the columns are given. The graph
+therefore carries its columns, in input order, as the metadata property ``mlops.columns``;
+whoever feeds it (the parity check here, serving later) maps columns to inputs by it.
 """
 
 from __future__ import annotations
 
 import hashlib
+import json
 import re
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from engine.errors import InvalidInput, MlopsError
 from engine.registry.onnx_shims import patch_skl2onnx
+from engine.types.registry import OnnxExportRecord, OnnxInput
 
 if TYPE_CHECKING:
     import numpy as np
@@ -38,6 +45,7 @@ if TYPE_CHECKING:
 
 FLOAT = "tensor(float)"
 STRING = "tensor(string)"
+COLUMNS_PROPERTY = "mlops.columns"
 
 
 class ParityError(MlopsError):
@@ -53,18 +61,19 @@ class OnnxExport:
     max_abs_difference: float  # largest probability difference over the rows checked
     labels_identical: bool
     rows_checked: int
-    inputs: list[tuple[str, str]]  # (column, ONNX Runtime type), in the graph's order
+    inputs: list[OnnxInput]  # in the graph's order
 
-    def to_dict(self) -> dict[str, Any]:
-        """Everything but the bytes: what a registry record or ``--json`` output keeps."""
-        return {
-            "sha256": self.sha256,
-            "size_bytes": len(self.onnx_bytes),
-            "max_abs_difference": self.max_abs_difference,
-            "labels_identical": self.labels_identical,
-            "rows_checked": self.rows_checked,
-            "inputs": [list(pair) for pair in self.inputs],
-        }
+    def record(self, path: str) -> OnnxExportRecord:
+        """Everything but the bytes, for the file written at ``path``."""
+        return OnnxExportRecord(
+            path=path,
+            sha256=self.sha256,
+            size_bytes=len(self.onnx_bytes),
+            max_abs_difference=self.max_abs_difference,
+            labels_identical=self.labels_identical,
+            rows_checked=self.rows_checked,
+            inputs=self.inputs,
+        )
 
 
 def export_onnx(pipeline: Pipeline, rows: pd.DataFrame, tolerance: float = 1e-5) -> OnnxExport:
@@ -82,8 +91,8 @@ def export_onnx(pipeline: Pipeline, rows: pd.DataFrame, tolerance: float = 1e-5)
     if rows.empty:
         raise InvalidInput("no rows to check ONNX parity on; expected the held-out rows")
     frame = rows[columns]
-    inputs = [(c, FLOAT if frame[c].dtype.kind in "biuf" else STRING) for c in columns]
-    onnx_bytes = _convert(pipeline, inputs)
+    types = [(c, FLOAT if frame[c].dtype.kind in "biuf" else STRING) for c in columns]
+    onnx_bytes, names = _convert(pipeline, types)
 
     labels, probabilities = predict_onnx(onnx_bytes, frame)
     difference = float(np.abs(probabilities - pipeline.predict_proba(frame)).max())
@@ -100,7 +109,7 @@ def export_onnx(pipeline: Pipeline, rows: pd.DataFrame, tolerance: float = 1e-5)
         difference,
         labels_identical=True,
         rows_checked=len(frame),
-        inputs=inputs,
+        inputs=[OnnxInput(column, name, kind) for (column, kind), name in zip(types, names, strict=True)],
     )
 
 
@@ -108,27 +117,37 @@ def predict_onnx(model: bytes | InferenceSession, frame: pd.DataFrame) -> tuple[
     """Predicted labels and class probabilities of an exported graph for the rows of ``frame``.
 
     Takes the graph's bytes, or a session already loaded (serving loads once, runs often).
-    Each input gets its column as an ``(n, 1)`` array of the type the graph declares.
+    Each input gets its column (``input_columns``) as an ``(n, 1)`` array of the type the graph
+    declares.
     """
     import numpy as np
 
     session = _session(model) if isinstance(model, bytes) else model
+    specs = session.get_inputs()
+    columns = input_columns(session)
     feed: dict[str, np.ndarray] = {}
-    for spec in session.get_inputs():
-        if spec.name not in frame.columns:
-            expected = ", ".join(i.name for i in session.get_inputs())
-            raise InvalidInput(f"column {spec.name!r} is missing; the model takes {expected}")
-        values = frame[spec.name]
+    for spec, column in zip(specs, columns, strict=True):
+        if column not in frame.columns:
+            expected = ", ".join(repr(name) for name in columns)
+            raise InvalidInput(f"column {column!r} is missing; the model takes {expected}")
+        values = frame[column]
         if spec.type == STRING:
             array = values.astype(str).to_numpy(dtype=object)
         else:
             try:
                 array = values.to_numpy(dtype=np.float32, na_value=np.nan)
             except (TypeError, ValueError):
-                raise InvalidInput(f"column {spec.name!r}: expected numbers, got {values.dtype}") from None
+                raise InvalidInput(f"column {column!r}: expected numbers, got {values.dtype}") from None
         feed[spec.name] = array.reshape(-1, 1)
     labels, probabilities = session.run(["label", "probabilities"], feed)
     return labels, probabilities
+
+
+def input_columns(session: InferenceSession) -> list[str]:
+    """The column each graph input reads, in input order (from ``mlops.columns``; a graph made
+    elsewhere, without it, is read by its input names)."""
+    recorded = session.get_modelmeta().custom_metadata_map.get(COLUMNS_PROPERTY)
+    return list(json.loads(recorded)) if recorded else [spec.name for spec in session.get_inputs()]
 
 
 def predict_proba_onnx(model: bytes | InferenceSession, frame: pd.DataFrame) -> np.ndarray:
@@ -142,8 +161,9 @@ def _session(onnx_bytes: bytes) -> InferenceSession:
     return onnxruntime.InferenceSession(onnx_bytes, providers=["CPUExecutionProvider"])
 
 
-def _convert(pipeline: Pipeline, inputs: list[tuple[str, str]]) -> bytes:
-    """The serialised graph, with plain probability arrays rather than ZipMap's list of dicts.
+def _convert(pipeline: Pipeline, inputs: list[tuple[str, str]]) -> tuple[bytes, list[str]]:
+    """The serialised graph, with plain probability arrays rather than ZipMap's list of dicts,
+    and the graph's input names (one per column, in order).
 
     The graph is named after the model: skl2onnx would name it with a random uuid, giving the
     same pipeline a different sha256 on every export.
@@ -170,4 +190,8 @@ def _convert(pipeline: Pipeline, inputs: list[tuple[str, str]]) -> bytes:
             f"skl2onnx {skl2onnx.__version__} cannot convert {step}: it has no ONNX converter; "
             "export a model of the catalogue instead"
         ) from None
-    return bytes(graph.SerializeToString())
+    names = [item.name for item in graph.graph.input]
+    if len(names) != len(inputs):
+        raise MlopsError(f"the ONNX graph has {len(names)} inputs for {len(inputs)} columns")
+    graph.metadata_props.add(key=COLUMNS_PROPERTY, value=json.dumps([column for column, _ in inputs]))
+    return bytes(graph.SerializeToString()), names

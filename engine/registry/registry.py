@@ -13,82 +13,41 @@ from __future__ import annotations
 
 import getpass
 import json
-from dataclasses import dataclass, field
+import re
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from engine.config import Config
 from engine.data.datasets import Datasets
 from engine.db import Database
 from engine.errors import InvalidInput
-from engine.evaluation.evaluator import Evaluation, Evaluator
+from engine.evaluation.evaluator import Evaluator
 from engine.events import EventLog
-from engine.pipelines.champion import champion_score
-from engine.pipelines.records import Verdict
-from engine.progress import Progress, no_progress
-from engine.registry.history import AliasHistory, AliasMove
+from engine.registry import gates
+from engine.registry.history import AliasHistory
 from engine.registry.lookup import RegistryLookup
 from engine.training import tracking
 from engine.training.reproduce import request_from_run
-from engine.training.run_filter import Run
 from engine.training.runs import Runs
 from engine.training.trainer import Trainer
+from engine.types.evaluation import Evaluation
+from engine.types.progress import Progress, no_progress
+from engine.types.registry import (
+    CHAMPION,
+    AliasMove,
+    ModelSummary,
+    OnnxExportRecord,
+    Promotion,
+    Verdict,
+    VersionRef,
+    VersionSummary,
+)
+from engine.types.training import Run
 
 if TYPE_CHECKING:
     from mlflow.entities.model_registry import ModelVersion
 
-CHAMPION = "champion"
-
-
-@dataclass(frozen=True)
-class VersionSummary:
-    model: str
-    version: int
-    run_id: str
-    run_name: str
-    dataset: str
-    metrics: dict[str, float]
-    aliases: list[str]
-    onnx_sha256: str | None
-    created_at: int  # ms since the epoch, as MLflow keeps it
-
-    def to_dict(self) -> dict[str, Any]:
-        return self.__dict__.copy()
-
-
-@dataclass(frozen=True)
-class ModelSummary:
-    name: str
-    versions: list[VersionSummary]
-    aliases: dict[str, int]
-
-    def to_dict(self) -> dict[str, Any]:
-        return {"name": self.name, "aliases": self.aliases, "versions": [v.to_dict() for v in self.versions]}
-
-
-@dataclass(frozen=True)
-class Promotion:
-    model: str
-    version: int
-    alias: str
-    promoted: bool
-    verdicts: list[Verdict]
-    move: AliasMove | None = None
-    export: dict[str, Any] | None = None
-    evaluation_id: int | None = None
-    notes: list[str] = field(default_factory=list)
-
-    def to_dict(self) -> dict[str, Any]:
-        return {
-            "model": self.model,
-            "version": self.version,
-            "alias": self.alias,
-            "promoted": self.promoted,
-            "verdicts": [v.to_dict() for v in self.verdicts],
-            "move": self.move.to_dict() if self.move else None,
-            "export": self.export,
-            "evaluation_id": self.evaluation_id,
-        }
+VERSION_REFERENCE = re.compile(r"^(?P<name>[^@]+)@v(?P<version>\d+)$")
 
 
 class Registry:
@@ -112,10 +71,11 @@ class Registry:
         self._trainer = trainer
         self._runs = runs
         self._evaluator = evaluator
-        self.lookup = lookup
-        self.history = AliasHistory(db)
+        self._lookup = lookup
+        self._history = AliasHistory(db)
         self._tracking_uri = tracking_uri
         self._config = config
+        self._champion = gates.ChampionScorer(runs, datasets, trainer, lookup, tracking_uri)
 
     # -- versions ---------------------------------------------------------------------------
 
@@ -124,11 +84,11 @@ class Registry:
         from mlflow.exceptions import MlflowException
 
         run = self._runs.get(run_reference)
-        run_id = run.attributes["run_id"]
+        run_id = run.run_id
         store = tracking.client(self._tracking_uri)
         if "mlops.model" not in run.tags or not any(a.path == "model" for a in store.list_artifacts(run_id)):
             raise InvalidInput(
-                f"run {run.attributes['run_name']} has no logged model to register "
+                f"run {run.run_name} has no logged model to register "
                 "(a sweep logs the model of its best trial only)"
             )
         _check_model_name(name)
@@ -140,11 +100,9 @@ class Registry:
             name,
             source=f"{store.get_run(run_id).info.artifact_uri}/model",
             run_id=run_id,
-            tags={"mlops.dataset": _dataset(run), **(tags or {})},
+            tags={"mlops.dataset": run.dataset, **(tags or {})},
         )
-        self._events.record(
-            "registry", name, f"version {version.version} registered from run {run.attributes['run_name']}"
-        )
+        self._events.record("registry", name, f"version {version.version} registered from run {run.run_name}")
         return self._summary(version, {})
 
     def models(self) -> list[ModelSummary]:
@@ -163,7 +121,7 @@ class Registry:
             raise InvalidInput(f"no registered model {name!r}{listed}") from None
         aliases = {alias: int(version) for alias, version in registered.aliases.items()}
         versions = store.search_model_versions(f"name = '{name}'")
-        runs = {run.attributes["run_id"]: run for run in self._runs.search(limit=None)}
+        runs = {run.run_id: run for run in self._runs.search(limit=None)}
         summaries = [self._summary(v, aliases, runs) for v in versions if str(v.run_id) in runs]
         return ModelSummary(name, sorted(summaries, key=lambda s: s.version, reverse=True), aliases)
 
@@ -175,6 +133,26 @@ class Registry:
             raise InvalidInput(f"{name} has no version {version}; its versions are {numbers or 'none'}")
         return found[0]
 
+    def resolve(self, reference: str) -> VersionRef:
+        """``NAME@vN`` or ``NAME@ALIAS`` (e.g. ``churn@champion``) as the version it names."""
+        name, at, target = reference.partition("@")
+        if not name or not at or not target:
+            raise InvalidInput(f"{reference!r}: expected NAME@ALIAS or NAME@vN, e.g. churn@champion")
+        numbered = VERSION_REFERENCE.match(reference)
+        if numbered:
+            summary = self.version(name, int(numbered["version"]))
+            return VersionRef(name, summary.version, summary.run_id)
+        found = self._lookup.alias(name, target)
+        if found is None:
+            raise InvalidInput(f"{name}@{target} is not set; see `mlops models show {name}`")
+        return found
+
+    def moves(self, name: str, alias: str | None = None) -> list[AliasMove]:
+        """Every move of ``name``'s aliases (of one alias if named), oldest first."""
+        if not self._lookup.model_exists(name):
+            self.model(name)  # the error that lists the registered models
+        return self._history.moves(name, alias)
+
     def _summary(
         self, version: ModelVersion, aliases: dict[str, int], runs: dict[str, Run] | None = None
     ) -> VersionSummary:
@@ -183,9 +161,9 @@ class Registry:
         return VersionSummary(
             model=str(version.name),
             version=number,
-            run_id=run.attributes["run_id"],
-            run_name=run.attributes["run_name"],
-            dataset=_dataset(run),
+            run_id=run.run_id,
+            run_name=run.run_name,
+            dataset=run.dataset,
             metrics={
                 k: v for k, v in run.metrics.items() if k in ("f1", "roc_auc", "accuracy", "eval.brier")
             },
@@ -213,76 +191,16 @@ class Registry:
         progress("evaluating on the held-out rows", 0.1)
         evaluation = self._evaluator.evaluate(summary.run_id)
         progress("checking the gates", 0.6)
+        settings = self._config.gates
         verdicts = [
-            self._data_verdict(run),
-            self._metric_verdict(evaluation),
-            self._fairness_verdict(evaluation),
-            self._champion_verdict(name, summary, evaluation),
+            gates.data_verdict(run, self._datasets),
+            gates.metric_verdict(evaluation, "f1", settings.min_f1),
+            gates.fairness_verdict(evaluation),
+            self._champion.verdict(
+                name, summary.run_id, evaluation.scores.metrics["f1"], "f1", settings.champion_margin
+            ),
         ]
         return verdicts, evaluation
-
-    def _data_verdict(self, run: Run) -> Verdict:
-        ref = _dataset(run)
-        check = "training data passed validation"
-        status = self._datasets.resolve(ref).status
-        if status == "passed":
-            return Verdict(check, True, f"{ref} passed its suite")
-        if status == "unvalidated":
-            return Verdict(
-                check, False, f"{ref} was never validated; run `mlops data validate {ref} --suite NAME`"
-            )
-        return Verdict(check, False, f"{ref} is {status}")
-
-    def _metric_verdict(self, evaluation: Evaluation) -> Verdict:
-        threshold = self._config.gates.min_f1
-        f1 = evaluation.scores.metrics["f1"]
-        relation = "≥" if f1 >= threshold else "<"
-        return Verdict(
-            f"f1 >= {threshold:g}", f1 >= threshold, f"held-out f1 {f1:.4f} {relation} {threshold:g}", f1
-        )
-
-    def _fairness_verdict(self, evaluation: Evaluation) -> Verdict:
-        check = "fairness within bounds"
-        judged = [item.attribute for item in evaluation.fairness if item.judged]
-        if not judged:
-            return Verdict(check, True, "no sensitive attribute with two groups large enough to judge")
-        violations = evaluation.violations
-        if violations:
-            more = f" and {len(violations) - 2} more" if len(violations) > 2 else ""
-            return Verdict(check, False, "; ".join(violations[:2]) + more)
-        return Verdict(check, True, f"no violation across {', '.join(judged)}")
-
-    def _champion_verdict(self, name: str, summary: VersionSummary, evaluation: Evaluation) -> Verdict:
-        margin = self._config.gates.champion_margin
-        check = f"beats {name}@{CHAMPION}" + (f" by {margin:g}" if margin else "")
-        champion = self.lookup.alias(name, CHAMPION)
-        f1 = evaluation.scores.metrics["f1"]
-        if champion is None:
-            return Verdict(check, True, f"{name} has no {CHAMPION} yet", f1)
-        if champion.version == summary.version:
-            return Verdict(check, True, f"v{summary.version} is the {CHAMPION} itself", f1)
-        try:
-            score = champion_score(
-                champion.run_id,
-                summary.run_id,
-                "f1",
-                self._runs,
-                self._datasets,
-                self._trainer,
-                self._tracking_uri,
-            )
-        except InvalidInput as error:
-            return Verdict(check, False, f"v{champion.version} cannot be scored on the same rows: {error}")
-        passed = f1 >= score + margin
-        relation = "beats" if passed else "does not beat"
-        return Verdict(
-            check,
-            passed,
-            f"f1 {f1:.4f} {relation} v{champion.version}'s {score:.4f}"
-            + (f" + {margin:g}" if margin else "")
-            + " on the same held-out rows",
-            f1,
-        )
 
     def promote(
         self,
@@ -297,7 +215,7 @@ class Registry:
         _check_alias(alias)
         if force and not (reason and reason.strip()):
             raise InvalidInput('--force needs --reason "why the gates may be overridden"')
-        current = self.lookup.alias(name, alias)
+        current = self._lookup.alias(name, alias)
         summary = self.version(name, version)
         if current is not None and current.version == version:
             raise InvalidInput(f"{name}@{alias} is already version {version}")
@@ -315,7 +233,7 @@ class Registry:
         progress(f"moving {name}@{alias}", 0.95)
         tracking.client(self._tracking_uri).set_registered_model_alias(name, alias, str(version))
         action = "forced promote" if refused else "promote"
-        move = self.history.record(
+        move = self._history.record(
             name,
             alias,
             current.version if current else None,
@@ -332,8 +250,8 @@ class Registry:
     def rollback(self, name: str, alias: str = CHAMPION, reason: str | None = None) -> AliasMove:
         """Move ``alias`` back to the version it pointed at before its latest promotion."""
         _check_alias(alias)
-        stack = self.history.stack(name, alias)
-        current = self.lookup.alias(name, alias)
+        stack = self._history.stack(name, alias)
+        current = self._lookup.alias(name, alias)
         if current is None or len(stack) < 2 or stack[-1] != current.version:
             where = f"at v{current.version}" if current else "not set"
             raise InvalidInput(
@@ -342,7 +260,7 @@ class Registry:
         previous = stack[-2]
         self.version(name, previous)  # still registered
         tracking.client(self._tracking_uri).set_registered_model_alias(name, alias, str(previous))
-        move = self.history.record(
+        move = self._history.record(
             name, alias, current.version, previous, "rollback", getpass.getuser(), reason, []
         )
         self._events.record("registry", name, f"@{alias} rolled back from v{current.version} to v{previous}")
@@ -350,7 +268,7 @@ class Registry:
 
     # -- exports --------------------------------------------------------------------------
 
-    def export_onnx(self, name: str, version: int, summary: VersionSummary | None = None) -> dict[str, Any]:
+    def export_onnx(self, name: str, version: int, summary: VersionSummary | None = None) -> OnnxExportRecord:
         """Convert the version's model to ONNX, check parity on its held-out rows, store the file
         and its sha256 with the version; a parity failure raises with the figures."""
         from engine.registry.onnx_export import export_onnx
@@ -364,17 +282,17 @@ class Registry:
         folder.mkdir(parents=True, exist_ok=True)
         path = folder / "model.onnx"
         path.write_bytes(result.onnx_bytes)
-        parity = result.to_dict()
+        record = result.record(str(path))
         with self._db.cursor() as cursor:
             cursor.execute(
                 "INSERT OR REPLACE INTO model_exports (model, version, format, path, sha256, parity_json)"
                 " VALUES (?, ?, 'onnx', ?, ?, ?)",
-                [name, version, str(path), result.sha256, json.dumps(parity)],
+                [name, version, str(path), result.sha256, json.dumps(record.to_dict())],
             )
         tracking.client(self._tracking_uri).set_model_version_tag(
             name, str(version), "mlops.onnx_sha256", result.sha256
         )
-        return {"path": str(path), **parity}
+        return record
 
     def kserve_manifest(self, name: str, version: int, storage_uri: str | None = None) -> str:
         """A KServe InferenceService for the version's ONNX file (exported first if need be)."""
@@ -387,24 +305,33 @@ class Registry:
                     "SELECT path FROM model_exports WHERE model = ? AND version = ? AND format = 'onnx'",
                     [name, version],
                 ).fetchone()
-            path = str(row[0]) if row else self.export_onnx(name, version)["path"]
+            path = str(row[0]) if row else self.export_onnx(name, version).path
             storage_uri = Path(path).parent.as_uri()
         settings = self._config.kserve
         return inference_service_manifest(
             name, version, storage_uri, settings, settings.canary_percent or None
         )
 
-    def write_kserve_manifest(self, name: str, version: int) -> Path:
-        """The manifest written next to the version's ONNX file, for a team to apply or adapt."""
-        manifest = self.kserve_manifest(name, version)
-        path = self._models_dir / name / f"v{version}" / "inferenceservice.yaml"
+    def write_kserve_manifest(
+        self,
+        name: str,
+        version: int,
+        destination: str | Path | None = None,
+        storage_uri: str | None = None,
+    ) -> Path:
+        """The manifest written to ``destination`` (default: next to the version's ONNX file), for
+        a team to apply or adapt."""
+        manifest = self.kserve_manifest(name, version, storage_uri)
+        path = (
+            Path(destination).expanduser().resolve()
+            if destination is not None
+            else self._models_dir / name / f"v{version}" / "inferenceservice.yaml"
+        )
+        if not path.parent.is_dir():
+            raise InvalidInput(f"--output folder {path.parent} does not exist")
         path.write_text(manifest)
         self._events.record("registry", name, f"KServe manifest of v{version} written to {path}")
         return path
-
-
-def _dataset(run: Run) -> str:
-    return f"{run.tags.get('mlops.dataset', '?')}@v{run.tags.get('mlops.dataset_version', '?')}"
 
 
 def _check_alias(alias: str) -> None:

@@ -17,12 +17,10 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from engine.errors import InvalidInput
+from engine.types.training import SearchSpace
 
 if TYPE_CHECKING:
     from sklearn.pipeline import Pipeline
-
-# A parameter's search space: a list of choices, or (low, high, "int" | "float" | "log").
-SearchSpace = dict[str, list[Any] | tuple[float, float, str]]
 
 
 @dataclass(frozen=True)

@@ -8,56 +8,19 @@ or whose content no longer hashes the same is reported, not silently replaced.
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
-from typing import Any
 
 from engine.data.datasets import Datasets
 from engine.errors import InvalidInput
-from engine.progress import Progress, no_progress
-from engine.training.run_filter import Run
-from engine.training.trainer import RunResult, Trainer, TrainRequest
-
-
-@dataclass(frozen=True)
-class MetricCheck:
-    name: str
-    original: float
-    reproduced: float
-
-    @property
-    def matches(self) -> bool:
-        return self.original == self.reproduced
-
-
-@dataclass(frozen=True)
-class Reproduction:
-    original_run_id: str
-    run: RunResult
-    checks: list[MetricCheck]
-
-    @property
-    def exact(self) -> bool:
-        return all(check.matches for check in self.checks)
-
-    def to_dict(self) -> dict[str, Any]:
-        return {
-            "original_run_id": self.original_run_id,
-            "run": self.run.to_dict(),
-            "exact": self.exact,
-            "metrics": [
-                {"name": c.name, "original": c.original, "reproduced": c.reproduced, "matches": c.matches}
-                for c in self.checks
-            ],
-        }
+from engine.training.trainer import Trainer
+from engine.types.progress import Progress, no_progress
+from engine.types.training import MetricCheck, Reproduction, Run, TrainRequest
 
 
 def request_from_run(run: Run, datasets: Datasets) -> TrainRequest:
     """The request that produced ``run``, checked against the data it used."""
     tags = run.tags
     if "mlops.model" not in tags:
-        raise InvalidInput(
-            f"run {run.attributes['run_id']} was not made by `mlops train`; nothing to reproduce from"
-        )
+        raise InvalidInput(f"run {run.run_id} was not made by `mlops train`; nothing to reproduce from")
     ref = f"{tags['mlops.dataset']}@v{tags['mlops.dataset_version']}"
     version = datasets.resolve(ref)
     if version.content_hash != tags["mlops.content_hash"]:
@@ -71,8 +34,8 @@ def request_from_run(run: Run, datasets: Datasets) -> TrainRequest:
         features=[f for f in features if not views or f in _dataset_columns(version.schema)],
         feature_views=views,
         params={name: value for name, value in run.params.items()},
-        experiment=run.attributes["experiment"],
-        run_name=f"{run.attributes['run_name']}-reproduced",
+        experiment=run.experiment,
+        run_name=f"{run.run_name}-reproduced",
         split=tags["mlops.split"],
         test_size=float(tags["mlops.test_size"]),
         seed=int(tags["mlops.seed"]),
@@ -88,7 +51,7 @@ def reproduce(
         for name, value in sorted(run.metrics.items())
         if name in result.metrics
     ]
-    return Reproduction(run.attributes["run_id"], result, checks)
+    return Reproduction(run.run_id, result, checks)
 
 
 def _dataset_columns(schema: list[tuple[str, str]]) -> set[str]:

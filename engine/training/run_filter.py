@@ -15,10 +15,10 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
-from dataclasses import dataclass
 from typing import Any
 
 from engine.errors import InvalidInput
+from engine.types.training import RUN_ATTRIBUTES, Run
 
 KINDS = {
     **dict.fromkeys(("metric", "metrics"), "metrics"),
@@ -26,7 +26,7 @@ KINDS = {
     **dict.fromkeys(("tag", "tags"), "tags"),
     **dict.fromkeys(("attribute", "attributes", "attr", "run"), "attributes"),
 }
-ATTRIBUTES = {"run_id", "run_name", "status", "start_time", "end_time", "experiment", "experiment_id"}
+ATTRIBUTES = frozenset(RUN_ATTRIBUTES)
 TOKEN = re.compile(
     r"""\s*(?:
         (?P<number>-?\d+(?:\.\d*)?(?:[eE][-+]?\d+)?)
@@ -38,19 +38,6 @@ TOKEN = re.compile(
     )""",
     re.VERBOSE,
 )
-
-
-@dataclass(frozen=True)
-class Run:
-    """What a filter and an ordering can see of one run."""
-
-    attributes: dict[str, Any]
-    metrics: dict[str, float]
-    params: dict[str, str]
-    tags: dict[str, str]
-
-    def value(self, kind: str, name: str) -> Any:
-        return getattr(self, kind).get(name)
 
 
 Predicate = Callable[[Run], bool]

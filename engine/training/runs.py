@@ -11,23 +11,12 @@ from __future__ import annotations
 
 import sqlite3
 from collections import defaultdict
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from engine.errors import InvalidInput
-from engine.training.run_filter import Run, parse_filter, parse_key
-
-LOWER_IS_BETTER = {"log_loss", "brier", "brier_score", "loss", "rmse", "mae", "mse"}
-
-
-@dataclass(frozen=True)
-class Comparison:
-    runs: list[Run]
-    params: dict[str, list[str | None]]  # name -> value per run
-    differing_params: set[str]
-    metrics: dict[str, list[float | None]]
-    best: dict[str, int]  # metric -> index of the best run
+from engine.training.run_filter import parse_filter, parse_key
+from engine.types.training import Comparison, Run, best_index
 
 
 class Runs:
@@ -46,7 +35,7 @@ class Runs:
         predicate = parse_filter(filter_text)
         orderings = _parse_order(order_by)
         runs = [run for run in self._load(experiment) if predicate(run)]
-        runs.sort(key=lambda run: -(run.attributes["start_time"] or 0))
+        runs.sort(key=lambda run: -(run.start_time or 0))
         for kind, name, descending in reversed(orderings):
             present = [run for run in runs if run.value(kind, name) is not None]
             missing = [run for run in runs if run.value(kind, name) is None]
@@ -56,14 +45,21 @@ class Runs:
             raise InvalidInput(f"--limit {limit}: expected at least 1")
         return runs[:limit] if limit else runs
 
+    @staticmethod
+    def check_filter(text: str) -> None:
+        """Raise ``InvalidInput`` naming the problem if ``text`` is not a valid filter; the console
+        checks what is typed into its filter box with it, the CLI gets the same error from
+        ``search``."""
+        parse_filter(text)
+
     def get(self, reference: str) -> Run:
         """A run by id, unique id prefix (6+ characters) or unique run name."""
         runs = self._load(None)
-        matches = [r for r in runs if r.attributes["run_id"] == reference]
+        matches = [r for r in runs if r.run_id == reference]
         if not matches and len(reference) >= 6:
-            matches = [r for r in runs if r.attributes["run_id"].startswith(reference)]
+            matches = [r for r in runs if r.run_id.startswith(reference)]
         if not matches:
-            matches = [r for r in runs if r.attributes["run_name"] == reference]
+            matches = [r for r in runs if r.run_name == reference]
         if len(matches) != 1:
             what = "no run" if not matches else f"{len(matches)} runs"
             raise InvalidInput(
@@ -79,11 +75,9 @@ class Runs:
         params = {name: [run.params.get(name) for run in runs] for name in param_names}
         metric_names = sorted({name for run in runs for name in run.metrics})
         metrics = {name: [run.metrics.get(name) for run in runs] for name in metric_names}
-        best = {}
-        for name, values in metrics.items():
-            scored = [(value, index) for index, value in enumerate(values) if value is not None]
-            if scored:
-                best[name] = (min(scored) if name in LOWER_IS_BETTER else max(scored))[1]
+        best = {
+            name: index for name, values in metrics.items() if (index := best_index(name, values)) is not None
+        }
         differing = {name for name, values in params.items() if len(set(values)) > 1}
         return Comparison(runs, params, differing, metrics, best)
 
@@ -103,16 +97,20 @@ class Runs:
             page = store.search_runs(ids, max_results=1000, page_token=token)
             for item in page:
                 info, data = item.info, item.data
-                attributes = {
-                    "run_id": info.run_id,
-                    "run_name": info.run_name,
-                    "status": info.status,
-                    "start_time": info.start_time,
-                    "end_time": info.end_time,
-                    "experiment_id": info.experiment_id,
-                    "experiment": experiments[info.experiment_id],
-                }
-                runs.append(Run(attributes, dict(data.metrics), dict(data.params), dict(data.tags)))
+                runs.append(
+                    Run(
+                        run_id=info.run_id,
+                        run_name=info.run_name,
+                        status=info.status,
+                        start_time=info.start_time,
+                        end_time=info.end_time,
+                        experiment_id=info.experiment_id,
+                        experiment=experiments[info.experiment_id],
+                        metrics=dict(data.metrics),
+                        params=dict(data.params),
+                        tags=dict(data.tags),
+                    )
+                )
             token = page.token
             if not token:
                 break
@@ -138,18 +136,16 @@ def _load_local(database: Path, experiment: str | None) -> list[Run]:
         connection.close()
     return [
         Run(
-            {
-                "run_id": run_id,
-                "run_name": name,
-                "status": status,
-                "start_time": start,
-                "end_time": end,
-                "experiment_id": str(experiment_id),
-                "experiment": experiment_name,
-            },
-            values["metrics"].get(run_id, {}),
-            values["params"].get(run_id, {}),
-            values["tags"].get(run_id, {}),
+            run_id=run_id,
+            run_name=name,
+            status=status,
+            start_time=start,
+            end_time=end,
+            experiment_id=str(experiment_id),
+            experiment=experiment_name,
+            metrics=values["metrics"].get(run_id, {}),
+            params=values["params"].get(run_id, {}),
+            tags=values["tags"].get(run_id, {}),
         )
         for run_id, name, status, start, end, experiment_id, experiment_name in rows
     ]

@@ -19,49 +19,17 @@ import sys
 from collections.abc import Iterator
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from contextlib import contextmanager
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from typing import Any
 
 from engine.errors import InvalidInput
-from engine.progress import Progress, no_progress
 from engine.training import tracking, warm
 from engine.training.catalogue import ModelSpec, model_spec
-from engine.training.trainer import FittedModel, Trainer, TrainRequest, fit_and_score
+from engine.training.trainer import FittedModel, Trainer, fit_and_score
+from engine.types.progress import Progress, no_progress
+from engine.types.training import RUN_METRICS, SweepRequest, SweepResult, Trial, best_index
 
 WORKER_NICENESS = 10  # CPU weight ~1/10 of the owner's when they compete for a core
-
-
-@dataclass(frozen=True)
-class Trial:
-    run_id: str
-    run_name: str
-    params: dict[str, Any]
-    metrics: dict[str, float]
-    fit_seconds: float
-
-
-@dataclass(frozen=True)
-class SweepResult:
-    parent_run_id: str
-    parent_run_name: str
-    metric: str
-    trials: list[Trial]
-    interrupted: bool
-
-    @property
-    def best(self) -> Trial | None:
-        return max(self.trials, key=lambda trial: trial.metrics[self.metric], default=None)
-
-    def to_dict(self) -> dict[str, Any]:
-        best = self.best
-        return {
-            "parent_run_id": self.parent_run_id,
-            "parent_run_name": self.parent_run_name,
-            "metric": self.metric,
-            "interrupted": self.interrupted,
-            "best": None if best is None else best.__dict__,
-            "trials": [trial.__dict__ for trial in self.trials],
-        }
 
 
 def grid_candidates(spec: ModelSpec, grid: dict[str, list[str]]) -> list[dict[str, Any]]:
@@ -96,32 +64,19 @@ def random_candidates(spec: ModelSpec, trials: int, seed: int) -> list[dict[str,
     return drawn
 
 
-def parse_grid(items: list[str]) -> dict[str, list[str]]:
-    """``--grid name=v1,v2`` items."""
-    grid: dict[str, list[str]] = {}
-    for item in items:
-        name, separator, values = item.partition("=")
-        choices = [value.strip() for value in values.split(",") if value.strip()]
-        if not separator or not name.strip() or not choices:
-            raise InvalidInput(f"--grid {item!r}: expected NAME=V1,V2,... e.g. max_depth=5,10")
-        grid[name.strip()] = choices
-    return grid
-
-
-def run_sweep(
-    trainer: Trainer,
-    base: TrainRequest,
-    candidates: list[dict[str, Any]],
-    workers: int,
-    metric: str = "f1",
-    progress: Progress = no_progress,
-) -> SweepResult:
+def run_sweep(trainer: Trainer, request: SweepRequest, progress: Progress = no_progress) -> SweepResult:
+    """Every candidate fitted in worker processes, each logged as a child run as it finishes; the
+    best by ``request.metric`` (in its own direction) gets its model logged."""
+    base, metric = request.base, request.metric
+    if metric not in RUN_METRICS:
+        raise InvalidInput(f"--metric {metric!r}: expected one of {', '.join(RUN_METRICS)}")
+    candidates = candidates_for(request)
+    if request.workers < 1:
+        raise InvalidInput(f"--workers {request.workers}: expected at least 1")
     warm.import_training_libraries()  # before any of them is imported: see warm.py
     from mlflow.entities import Metric, RunTag
 
-    if not candidates:
-        raise InvalidInput("the sweep has no trials; give --grid values or --trials N")
-    workers = max(1, min(workers, os.cpu_count() or 1, len(candidates)))
+    workers = min(request.workers, os.cpu_count() or 1, len(candidates))
     data = trainer.prepare(base, progress)
     store = tracking.client(trainer.tracking_uri)
     parent = store.create_run(
@@ -162,7 +117,8 @@ def run_sweep(
                 )
                 trial = Trial(run_id, run_name, fitted.params, fitted.metrics, fitted.fit_seconds)
                 trials.append(trial)
-                if best_fit is None or trial.metrics[metric] > best_fit[0].metrics[metric]:
+                incumbent = best_fit[0].metrics[metric] if best_fit else None
+                if best_index(metric, (incumbent, trial.metrics[metric])) == 1:
                     best_fit = (trial, fitted)
                 progress(
                     f"trial {len(trials)}/{len(candidates)}: {metric} {trial.metrics[metric]:.4f}",
@@ -185,7 +141,8 @@ def run_sweep(
         trainer.record_lineage(data.version, best.run_id)
     store.set_terminated(parent_id, "KILLED" if interrupted else "FINISHED")
     progress("sweep interrupted; finished trials kept" if interrupted else "sweep finished", 1.0)
-    return SweepResult(parent_id, parent.info.run_name, metric, trials, interrupted)
+    searched = list(request.grid) or list(model_spec(base.model).search_space)
+    return SweepResult(parent_id, parent.info.run_name, metric, searched, trials, interrupted)
 
 
 @contextmanager
@@ -207,10 +164,13 @@ def _real_stderr() -> Iterator[None]:
         sys.stderr = captured
 
 
-def candidates_for(
-    base: TrainRequest, grid: dict[str, list[str]], trials: int | None
-) -> list[dict[str, Any]]:
-    spec = model_spec(base.model)
-    if grid and trials:
+def candidates_for(request: SweepRequest) -> list[dict[str, Any]]:
+    """The parameter sets to try: the grid's combinations, or ``trials`` random draws."""
+    spec = model_spec(request.base.model)
+    if request.grid and request.trials:
         raise InvalidInput("give either --grid (grid search) or --trials (random search), not both")
-    return grid_candidates(spec, grid) if grid else random_candidates(spec, trials or 0, base.seed)
+    if not request.grid and not request.trials:
+        raise InvalidInput("the sweep has no trials; give --grid values or --trials N")
+    if request.grid:
+        return grid_candidates(spec, request.grid)
+    return random_candidates(spec, request.trials or 0, request.base.seed)

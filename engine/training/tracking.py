@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     from mlflow.tracking import MlflowClient
 
-    from engine.workspace import Workspace
+    from engine.types.workspace import Workspace
 
 TRACKED_PACKAGES = ("scikit-learn", "pandas", "numpy", "mlflow", "duckdb", "skl2onnx", "onnxruntime")
 

@@ -12,63 +12,31 @@ from __future__ import annotations
 import json
 import tempfile
 import time
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from engine.data.datasets import Datasets, DatasetVersion
+from engine.data.datasets import Datasets
 from engine.data.feature_store import FeatureStore
 from engine.data.hashing import quote
 from engine.data.quality import DataQuality
 from engine.db import Database
 from engine.errors import InvalidInput
 from engine.events import EventLog
-from engine.progress import Progress, no_progress
 from engine.training import figures, tracking, warm
 from engine.training.catalogue import model_spec
 from engine.training.metrics import classification_metrics
 from engine.training.split import split_rows
-from engine.workspace import Workspace
+from engine.types.data import DatasetVersion
+from engine.types.progress import Progress, no_progress
+from engine.types.training import RunResult, TrainRequest
+from engine.types.workspace import Workspace
 
 if TYPE_CHECKING:
     import numpy as np
     import pandas as pd
 
 ROW_ID = "__row_id"
-DEFAULT_EXPERIMENT = "default"
-
-
-@dataclass(frozen=True)
-class TrainRequest:
-    dataset: str
-    target: str
-    model: str = "random_forest"
-    features: list[str] | None = None  # None: every column but the target, timestamps and identifiers
-    feature_views: list[str] = field(default_factory=list)  # "view:feature", joined point in time
-    params: dict[str, str] = field(default_factory=dict)  # as typed on the command line
-    experiment: str = DEFAULT_EXPERIMENT
-    run_name: str | None = None
-    split: str = "random"
-    test_size: float = 0.2
-    seed: int = 42
-
-
-@dataclass(frozen=True)
-class RunResult:
-    run_id: str
-    run_name: str
-    experiment: str
-    model: str
-    dataset: str  # NAME@vN
-    content_hash: str
-    features: list[str]
-    params: dict[str, Any]
-    metrics: dict[str, float]
-    fit_seconds: float
-    total_seconds: float
-
-    def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
 
 
 @dataclass(frozen=True)

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import inspect
 import io
 import time
 from collections.abc import Callable, Iterator
@@ -7,20 +8,44 @@ from pathlib import Path
 
 import pytest
 from rich.console import Console
+from textual.notifications import SeverityLevel
 from textual.pilot import Pilot
 from textual.widgets import DataTable, Static
 
 from console.app import MlopsApp
-from engine.facade import Engine
+from engine.facade import Claim, Engine
+
+
+class RecordingApp(MlopsApp):
+    """The real console, keeping the title and message of every notification it shows (tests run
+    the app headless, where Textual shows no toasts)."""
+
+    CSS_PATH = str(
+        Path(inspect.getfile(MlopsApp)).with_name("app.tcss")
+    )  # relative paths follow the subclass
+
+    def __init__(self, claim: Claim) -> None:
+        super().__init__(claim)
+        self.notifications: list[str] = []
+
+    def notify(
+        self,
+        message: str,
+        *,
+        title: str = "",
+        severity: SeverityLevel = "information",
+        timeout: float | None = None,
+        markup: bool = False,
+    ) -> None:
+        self.notifications.append(f"{title}\n{message}")
+        super().notify(message, title=title, severity=severity, timeout=timeout, markup=markup)
 
 
 @pytest.fixture
-def console_app(workspace: Path) -> Iterator[MlopsApp]:
+def console_app(workspace: Path) -> Iterator[RecordingApp]:
     """The real console on a fresh workspace, refreshing fast so tests need not wait long."""
     (workspace / ".mlops" / "config.toml").write_text("[console]\nrefresh_seconds = 0.1\n")
-    app = MlopsApp(Engine.claim(workspace, command="mlops console"))
-    # Notifications stay until the test looks: on a loaded machine 5 s can pass first.
-    app.NOTIFICATION_TIMEOUT = 600  # type: ignore[misc]
+    app = RecordingApp(Engine.claim(workspace, command="mlops console"))
     yield app
     app.close_engine()
 
@@ -42,10 +67,14 @@ def rows_of(app: MlopsApp, selector: str) -> list[list[str]]:
     return [[str(value) for value in table.get_row(row.key)] for row in table.ordered_rows]
 
 
-def tables_settled(app: MlopsApp) -> bool:
-    """Every DataTable on screen has sized its columns for its rows (Textual does it when idle);
-    snapshots wait for this so column widths never depend on timing."""
-    return all(not table._require_update_dimensions for table in app.screen.query(DataTable))
+def notifications(app: MlopsApp) -> list[str]:
+    """Every notification the app showed so far, as "title\nmessage"."""
+    assert isinstance(app, RecordingApp)
+    return app.notifications
+
+
+def notified(app: MlopsApp, text: str) -> bool:
+    return any(text in shown for shown in notifications(app))
 
 
 def plain_text(widget: Static, width: int = 160) -> str:

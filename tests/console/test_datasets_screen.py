@@ -7,11 +7,11 @@ from pathlib import Path
 from textual.widgets import DataTable, Input, Static
 
 from console.app import MlopsApp
-from console.screens.dataset_diff import DiffScreen
 from console.screens.datasets import DatasetsScreen
+from console.screens.datasets.diff import DiffScreen
 from console.widgets.dialogs import FormDialog
 from tests.conftest import REPO_ROOT
-from tests.console.conftest import rows_of, until
+from tests.console.conftest import notified, rows_of, until
 
 SIZE = (140, 40)
 SAMPLE = REPO_ROOT / "sample_data"
@@ -40,7 +40,7 @@ async def test_ingest_from_the_form_shows_the_new_version_and_its_profile(consol
         profile = {row[0]: row for row in rows_of(console_app, "#profile")}
         assert profile["age"][4:6] == ["18", "90"]
         assert "churn@v1" in str(console_app.screen.query_one("#version-title", Static).render())
-        await until(pilot, lambda: any("created churn@v1" in n.message for n in console_app._notifications))
+        await until(pilot, lambda: notified(console_app, "created churn@v1"))
         assert (
             console_app.engine is not None
             and console_app.engine.datasets.resolve("churn").row_count == 20_000
@@ -94,7 +94,7 @@ async def test_a_bad_file_is_an_error_notification_and_nothing_is_stored(
         await pilot.click("#submit")
         await until(
             pilot,
-            lambda: any("does not exist" in n.message for n in console_app._notifications),
+            lambda: notified(console_app, "does not exist"),
             what="the error notification",
         )
         assert console_app.engine is not None and console_app.engine.datasets.summaries() == []

@@ -7,9 +7,9 @@ from textual.widgets import Input, Static
 from console.app import MlopsApp
 from console.screens.evaluation import EvaluationScreen
 from console.widgets.dialogs import FormDialog
-from engine.training.trainer import TrainRequest
+from engine.types.training import TrainRequest
 from tests.conftest import REPO_ROOT
-from tests.console.conftest import plain_text, rows_of, until
+from tests.console.conftest import notified, plain_text, rows_of, until
 
 SAMPLE = REPO_ROOT / "sample_data"
 
@@ -52,7 +52,7 @@ async def test_evaluate_a_run_and_read_its_report(console_app: MlopsApp) -> None
         fairness = plain_text(screen.query_one("#report-fairness", Static))
         assert "age_group" in fairness and "✗ demographic parity ratio" in fairness
         # The list can show the stored evaluation while the worker still logs it to MLflow.
-        await until(pilot, lambda: any(n.title == "Evaluated" for n in console_app._notifications))
+        await until(pilot, lambda: notified(console_app, "Evaluated"))
 
         await pilot.press("e")
         form = console_app.screen
@@ -61,9 +61,7 @@ async def test_evaluate_a_run_and_read_its_report(console_app: MlopsApp) -> None
         await pilot.click("#submit")
         await until(
             pilot,
-            lambda: any(
-                "no model version behind 'churn@champion'" in n.message for n in console_app._notifications
-            ),
+            lambda: notified(console_app, "no model version behind 'churn@champion'"),
             what="the error notification",
         )
         assert len(rows_of(console_app, "#evaluations DataTable")) == 1

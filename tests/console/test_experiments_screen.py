@@ -4,16 +4,17 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from textual.widgets import Input, Static
+from textual.widgets import DataTable, Input, Static
 
 from console.app import MlopsApp
 from console.screens.experiments import ExperimentsScreen
-from console.screens.run_compare import CompareScreen
+from console.screens.experiments.compare import CompareScreen
 from console.widgets.dialogs import FormDialog
 from console.widgets.pipeline_dag import PipelineDag
-from engine.training.trainer import TrainRequest
+from console.widgets.work_panel import WorkPanel
+from engine.types.training import TrainRequest
 from tests.conftest import REPO_ROOT
-from tests.console.conftest import plain_text, rows_of, until
+from tests.console.conftest import notifications, notified, plain_text, rows_of, until
 
 SIZE = (150, 40)
 SAMPLE = REPO_ROOT / "sample_data"
@@ -44,7 +45,7 @@ async def test_a_run_started_from_the_form_appears_with_its_metrics(console_app:
         row = rows_of(console_app, RUNS)[0]
         assert row[2:5] == ["logistic_regression", "churn@v1", "finished"]
         assert float(row[5]) > 0.8  # f1
-        await until(pilot, lambda: any("Run finished" in n.title for n in console_app._notifications))
+        await until(pilot, lambda: notified(console_app, "Run finished"))
         run = console_app.engine.runs.search()[0]
         assert run.params["C"] == "0.5"
 
@@ -72,8 +73,11 @@ async def test_filter_sort_and_compare(console_app: MlopsApp) -> None:
         )
         await pilot.press("escape")
         await until(pilot, lambda: len(rows_of(console_app, RUNS)) == 2)
+        # The cursor stayed on the run it was on while the filter hid the other one.
+        table = console_app.screen.query_one(RUNS, DataTable)
+        assert rows_of(console_app, RUNS)[table.cursor_row][2] == "random_forest"
 
-        await pilot.press("space", "down", "space", "c")
+        await pilot.press("space", "up", "space", "c")
         await until(pilot, lambda: isinstance(console_app.screen, CompareScreen), what="the compare view")
         params = rows_of(console_app, "#compare-params")
         assert any(row[0] == "≠ n_estimators" for row in params)
@@ -98,12 +102,12 @@ async def test_a_sweep_launched_from_the_form_shows_its_trials(console_app: Mlop
         await pilot.click("#submit")
         await until(
             pilot,
-            lambda: any("Sweep finished" in n.title for n in console_app._notifications),
+            lambda: notified(console_app, "Sweep finished"),
             timeout=120,
             what="the sweep to finish",
         )
         await until(pilot, lambda: len(rows_of(console_app, RUNS)) == 3, what="the parent and two trials")
-        log = "\n".join(str(line.text) for line in console_app.screen.query_one("#train-log").lines)
+        log = "\n".join(console_app.screen.query_one("#training", WorkPanel).lines)
         assert "trial 1/2" in log and "trial 2/2" in log
 
 
@@ -116,9 +120,7 @@ async def test_a_bad_sweep_form_is_refused_with_a_notification(console_app: Mlop
         form.query_one("#field-target", Input).value = "churned"
         form.query_one("#field-grid", Input).value = "depth=1,2"
         await pilot.click("#submit")
-        await until(
-            pilot, lambda: any("has no parameter 'depth'" in n.message for n in console_app._notifications)
-        )
+        await until(pilot, lambda: notified(console_app, "has no parameter 'depth'"))
 
 
 def fast_pipeline(folder: Path, require: str) -> Path:
@@ -154,7 +156,7 @@ async def test_a_pipeline_run_from_the_console_shows_its_dag(console_app: MlopsA
             timeout=90,
             what="the pipeline run, stopped by its gate",
         )
-        await until(pilot, lambda: any("Pipeline failed" in n.title for n in console_app._notifications))
+        await until(pilot, lambda: notified(console_app, "Pipeline failed"))
         steps = rows_of(console_app, "#pipeline-steps")
         assert [row[2] for row in steps if row[0]] == [
             "✓ succeeded",
@@ -166,8 +168,8 @@ async def test_a_pipeline_run_from_the_console_shows_its_dag(console_app: MlopsA
         ]
         verdicts = [row[4] for row in steps if row[2].strip() == "✗ fail"]
         assert len(verdicts) == 1 and verdicts[0].startswith("f1 >= 0.99: 0.")
-        failure = next(n for n in console_app._notifications if n.title == "Pipeline failed")
-        assert "gate refused" in failure.message
+        failure = next(n for n in notifications(console_app) if n.startswith("Pipeline failed"))
+        assert "gate refused" in failure
 
         await pilot.press("x")
         form = console_app.screen

@@ -10,7 +10,7 @@ from console.app import MlopsApp
 from console.screens.features import FeaturesScreen
 from console.widgets.dialogs import FormDialog
 from tests.conftest import REPO_ROOT
-from tests.console.conftest import rows_of, until
+from tests.console.conftest import notified, rows_of, until
 
 SIZE = (140, 40)
 SAMPLE = REPO_ROOT / "sample_data"
@@ -67,6 +67,4 @@ async def test_a_bad_entity_is_an_error_notification(console_app: MlopsApp) -> N
         await until(pilot, lambda: len(rows_of(console_app, "#views DataTable")) == 4)
         await pilot.press("l")
         await pilot.press(*"customer_id", "enter")
-        await until(
-            pilot, lambda: any("expected JOIN_KEY=VALUE" in n.message for n in console_app._notifications)
-        )
+        await until(pilot, lambda: notified(console_app, "expected JOIN_KEY=VALUE"))

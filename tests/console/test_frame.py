@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from pathlib import Path
 
 from textual.command import CommandList, CommandPalette
 from textual.widgets import DataTable, Input, Static
@@ -14,7 +15,7 @@ from console.widgets.filter_table import FilterableTable, FilterInput
 from console.widgets.header import WorkspaceHeader
 from engine.errors import MlopsError
 from engine.lock import read_owner
-from tests.console.conftest import until
+from tests.console.conftest import notified, until
 
 SIZE = (120, 36)
 
@@ -36,7 +37,7 @@ async def test_home_shows_the_workspace_its_owner_and_counts(console_app: MlopsA
         assert f"pid {os.getpid()} (mlops console)" in header
         assert "datasets 0" in header and "alerts 0" in header
         details = str(console_app.screen.query_one("#status-details", Static).render())
-        assert str(console_app.workspace.mlops_dir) in details
+        assert console_app.workspace_label in details
         assert event_messages(console_app) == ["workspace created"]
 
 
@@ -139,7 +140,7 @@ async def test_a_failing_engine_call_becomes_a_notification_not_a_crash(console_
         console_app.engine.status = broken_status  # type: ignore[method-assign]
         await until(
             pilot,
-            lambda: any("the catalogue is unreadable" in n.message for n in console_app._notifications),
+            lambda: notified(console_app, "the catalogue is unreadable"),
             what="the error notification",
         )
         assert console_app.is_running
@@ -150,7 +151,7 @@ async def test_q_quits_and_the_workspace_is_released(console_app: MlopsApp) -> N
         await until(pilot, lambda: console_app.engine is not None)
         await pilot.press("q")
     console_app.close_engine()
-    assert read_owner(console_app.workspace.mlops_dir) is None
+    assert read_owner(Path(console_app.workspace_label)) is None
 
 
 def test_the_console_loads_nothing_heavy_before_its_first_paint() -> None:

@@ -3,6 +3,7 @@ a reason, see aliases and history move, roll back after confirming."""
 
 from __future__ import annotations
 
+import getpass
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -13,32 +14,16 @@ from console.app import MlopsApp
 from console.screens.models import ModelsScreen
 from console.widgets.dialogs import ConfirmDialog, FormDialog
 from engine.facade import Engine
-from engine.training.trainer import TrainRequest
-from tests.conftest import REPO_ROOT
-from tests.console.conftest import plain_text, rows_of, until
-
-SAMPLE = REPO_ROOT / "sample_data"
-# Loose fairness and f1 bounds: the sample's planted disparity would refuse every promotion.
-CONFIG = (
-    "[console]\nrefresh_seconds = 0.1\n[gates]\nmin_f1 = 0.5\n"
-    "[fairness]\nmin_ratio = 0.5\nmax_difference = 0.5\n"
-)
+from tests.conftest import LOOSE_GATES
+from tests.console.conftest import RecordingApp, notifications, notified, plain_text, rows_of, until
 
 
 @pytest.fixture
-def registry_app(workspace: Path) -> Iterator[MlopsApp]:
-    (workspace / ".mlops" / "config.toml").write_text(CONFIG)
-    with Engine.open(workspace, command="pytest setup") as engine:
-        engine.datasets.ingest(SAMPLE / "churn_reference.csv", "churn")
-        engine.suites.add(SAMPLE / "churn_suite.json", "churn_suite")
-        engine.quality.validate("churn", "churn_suite")
-        for trees, depth in (("10", "3"), ("30", "10")):
-            run = engine.training.train(
-                TrainRequest("churn", "churned", params={"n_estimators": trees, "max_depth": depth})
-            )
-            engine.registry.register(run.run_id, "churn")
-    app = MlopsApp(Engine.claim(workspace, command="mlops console"))
-    app.NOTIFICATION_TIMEOUT = 600  # type: ignore[misc]
+def registry_app(registry_workspace: Path) -> Iterator[MlopsApp]:
+    (registry_workspace / ".mlops" / "config.toml").write_text(
+        f"[console]\nrefresh_seconds = 0.1\n{LOOSE_GATES}"
+    )
+    app = RecordingApp(Engine.claim(registry_workspace, command="mlops console"))
     yield app
     app.close_engine()
 
@@ -68,8 +53,10 @@ async def test_promote_force_and_roll_back(registry_app: MlopsApp) -> None:
         await until(pilot, lambda: len(rows_of(app, "#history")) == 1)
         assert rows_of(app, "#versions")[0][6] != ""  # the ONNX sha256, exported on promotion
         await pilot.press("k")
-        await until(pilot, lambda: any(n.title == "KServe manifest written" for n in app._notifications))
-        manifest = next(n.message for n in app._notifications if n.title == "KServe manifest written")
+        await until(pilot, lambda: notified(app, "KServe manifest written"))
+        manifest = next(n for n in notifications(app) if n.startswith("KServe manifest written")).split("\n")[
+            1
+        ]
         assert manifest.endswith("models/churn/v2/inferenceservice.yaml")
         assert "kind: InferenceService" in Path(manifest).read_text()
 
@@ -77,7 +64,7 @@ async def test_promote_force_and_roll_back(registry_app: MlopsApp) -> None:
         await pilot.press("p", "enter")
         await until(pilot, lambda: isinstance(app.screen, ConfirmDialog), timeout=60, what="the gates")
         body = plain_text(app.screen.query_one("#confirm-body", Static))
-        assert "✗ beats churn@champion" in body and "does not beat v2's" in body
+        assert "✗ beats churn@champion on f1" in body and "does not beat churn v2's" in body
         await pilot.click("#confirm")
         assert "is required" in plain_text(app.screen.query_one("#dialog-error", Static))
         app.screen.query_one("#field-reason", Input).value = "canary comparison"
@@ -85,7 +72,7 @@ async def test_promote_force_and_roll_back(registry_app: MlopsApp) -> None:
         await until(pilot, lambda: rows_of(app, "#versions")[1][1] == "@champion", timeout=60)
         await until(pilot, lambda: len(rows_of(app, "#history")) == 2)
         latest = rows_of(app, "#history")[0]
-        assert latest[2:7] == ["v2", "v1", "forced promote", latest[5], "canary comparison"]
+        assert latest[2:7] == ["v2", "v1", "forced promote", getpass.getuser(), "canary comparison"]
 
         await pilot.press("b")
         assert isinstance(app.screen, FormDialog)
@@ -95,4 +82,4 @@ async def test_promote_force_and_roll_back(registry_app: MlopsApp) -> None:
         await until(pilot, lambda: rows_of(app, "#versions")[0][1] == "@champion", timeout=30)
         await until(pilot, lambda: rows_of(app, "#history")[0][4] == "rollback")
         assert app.engine is not None
-        assert app.engine.registry.lookup.alias("churn", "champion").version == 2  # type: ignore[union-attr]
+        assert app.engine.registry.resolve("churn@champion").version == 2

@@ -1,7 +1,8 @@
 """One SVG snapshot per screen at a fixed terminal size (update with --snapshot-update).
 
-Everything that varies between runs is pinned: the workspace path, the owner's pid and
-start time, and the times in the activity log.
+Everything that varies between runs is pinned: the workspace path (each test builds its
+workspace in a folder of its own, so test runs never share one, and the path shown is
+pinned), the owner's pid and start time, and the times in the activity log.
 """
 
 from __future__ import annotations
@@ -9,6 +10,7 @@ from __future__ import annotations
 import os
 import shutil
 from collections.abc import Callable
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -19,20 +21,30 @@ from textual.widgets import DataTable, Static
 
 from console.app import MlopsApp
 from engine.facade import Engine
-from engine.lock import OwnerInfo
-from engine.training.trainer import TrainRequest
-from tests.console.conftest import plain_text, tables_settled, until
+from engine.types.training import TrainRequest
+from engine.types.workspace import OwnerInfo
+from tests.conftest import copy_workspace
+from tests.console.conftest import plain_text, until
 
 SIZE = (120, 36)
 SAMPLE = Path(__file__).resolve().parents[2] / "sample_data"
-SNAPSHOT_WORKSPACE = Path("/tmp/mlops-console-snapshot/ws")
+PINNED_ROOT = "/tmp/mlops-console-snapshot/ws"  # the path the snapshots show; the workspace is elsewhere
 PINNED_OWNER = OwnerInfo(
     pid=4242, command="mlops console", started_at="2026-11-27T09:00:00+00:00", host="demo"
 )
 
 
+@pytest.fixture(autouse=True)
+def pinned_status_path(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The header and the Home screen show the pinned path, wherever the workspace really is."""
+    status = Engine.status
+    pinned = {"path": f"{PINNED_ROOT}/.mlops", "tracking_uri": f"sqlite:///{PINNED_ROOT}/.mlops/mlflow.db"}
+    monkeypatch.setattr(Engine, "status", lambda engine: replace(status(engine), **pinned))
+
+
 def pinned_app(
     template: Path,
+    root: Path,
     events: list[tuple[str, str, str]],
     datasets: tuple[str, ...] = (),
     features: bool = False,
@@ -41,13 +53,11 @@ def pinned_app(
     registry: bool = False,
     evaluate: bool = False,
 ) -> MlopsApp:
-    forget_mlflow_stores()
-    shutil.rmtree(SNAPSHOT_WORKSPACE, ignore_errors=True)
-    shutil.copytree(template, SNAPSHOT_WORKSPACE)
+    copy_workspace(template, root)
     if datasets:
-        with Engine.open(SNAPSHOT_WORKSPACE) as engine:
+        with Engine.open(root) as engine:
             for file_name in datasets:
-                local_copy = shutil.copy(SAMPLE / file_name, SNAPSHOT_WORKSPACE / file_name)
+                local_copy = shutil.copy(SAMPLE / file_name, root / file_name)
                 engine.datasets.ingest(local_copy, "churn")
             if features:
                 engine.features.apply(SAMPLE / "features.toml")
@@ -56,7 +66,7 @@ def pinned_app(
                     engine.training.train(TrainRequest("churn", "churned", model, run_name=name))
             if registry:
                 for run in engine.runs.search(order_by="attributes.run_name ASC"):
-                    engine.registry.register(run.attributes["run_id"], "churn")
+                    engine.registry.register(run.run_id, "churn")
                 for version, reason in ((1, "first model"), (2, "boosted trees")):
                     engine.registry.promote("churn", version, "challenger", force=True, reason=reason)
             if evaluate:
@@ -65,14 +75,17 @@ def pinned_app(
                 engine.suites.add(SAMPLE / "churn_suite.json", "churn_suite")
                 for _ in range(2):  # the second run is served from cache
                     engine.pipelines.run(pipeline)
-    with duckdb.connect(str(SNAPSHOT_WORKSPACE / ".mlops" / "workspace.duckdb")) as con:
+    with duckdb.connect(str(root / ".mlops" / "workspace.duckdb")) as con:
         con.execute(
             "UPDATE dataset_versions"
             " SET created_at = TIMESTAMPTZ '2026-11-27 08:00:00+00' + version * INTERVAL 1 HOUR"
         )
         if events:
             con.executemany("INSERT INTO events (kind, subject, message) VALUES (?, ?, ?)", events)
-        con.execute("UPDATE events SET subject = ? WHERE kind = 'workspace'", [str(SNAPSHOT_WORKSPACE)])
+        con.execute("UPDATE events SET subject = ? WHERE kind = 'workspace'", [PINNED_ROOT])
+        con.execute(
+            "UPDATE dataset_versions SET source_path = replace(source_path, ?, ?)", [str(root), PINNED_ROOT]
+        )
         con.execute(
             "UPDATE pipeline_runs"
             " SET started_at = TIMESTAMPTZ '2026-11-27 10:00:00+00' + id * INTERVAL 1 MINUTE,"
@@ -87,26 +100,19 @@ def pinned_app(
         con.execute(
             "UPDATE events SET occurred_at = TIMESTAMPTZ '2026-11-27 09:00:00+00' + id * INTERVAL 1 MINUTE"
         )
-    claim = Engine.claim(SNAPSHOT_WORKSPACE, command="mlops console")
+    claim = Engine.claim(root, command="mlops console")
     claim.lock.owner = PINNED_OWNER
-    return MlopsApp(claim)
+    app = MlopsApp(claim)
+    app.workspace_label = f"{PINNED_ROOT}/.mlops"
+    return app
 
 
-def forget_mlflow_stores() -> None:
-    """MLflow caches one store (and its open SQLite connections) per URI for the process; the
-    pinned workspace is deleted and copied afresh for each snapshot, so those would point at the
-    deleted file ("attempt to write a readonly database")."""
-    from mlflow.store.model_registry.sqlalchemy_store import SqlAlchemyStore as RegistryStore
-    from mlflow.store.tracking.sqlalchemy_store import SqlAlchemyStore
-    from mlflow.tracking._model_registry.registry import ModelRegistryStoreRegistry
-    from mlflow.tracking._tracking_service.registry import TrackingStoreRegistry
-
-    TrackingStoreRegistry._get_store_with_resolved_uri.cache_clear()
-    ModelRegistryStoreRegistry._get_store_with_resolved_uri.cache_clear()
-    for store in (SqlAlchemyStore, RegistryStore):
-        for engine in store._engine_map.values():
-            engine.dispose()
-        store._engine_map.clear()
+async def settled(pilot: Pilot[Any]) -> None:
+    """Let every pending message and idle-time layout (DataTable column widths) run, so the
+    picture never depends on timing."""
+    await pilot.pause()
+    await pilot.wait_for_scheduled_animations()
+    await pilot.pause()
 
 
 async def shown(pilot: Pilot[Any]) -> None:
@@ -116,13 +122,13 @@ async def shown(pilot: Pilot[Any]) -> None:
         lambda: "owner" in str(app.screen.query_one("#status-details", Static).render()),
         what="the home screen's data",
     )
-    await until(pilot, lambda: tables_settled(app), what="the tables' layout")
-    await pilot.pause()
+    await settled(pilot)
 
 
-def test_home_screen(snap_compare: Callable[..., bool], workspace_template: Path) -> None:
+def test_home_screen(snap_compare: Callable[..., bool], workspace_template: Path, tmp_path: Path) -> None:
     app = pinned_app(
         workspace_template,
+        tmp_path / "ws",
         [
             ("data", "churn@v1", "ingested 20,000 rows from sample_data/churn_reference.csv"),
             ("model", "churn", "registered version 1 from run 3f2a"),
@@ -141,12 +147,13 @@ async def datasets_shown(pilot: Pilot[Any]) -> None:
     await until(
         pilot, lambda: len(app.screen.query_one("#profile", DataTable).rows) == 12, what="the profile"
     )
-    await until(pilot, lambda: tables_settled(app), what="the tables' layout")
-    await pilot.pause()
+    await settled(pilot)
 
 
-def test_datasets_screen(snap_compare: Callable[..., bool], workspace_template: Path) -> None:
-    app = pinned_app(workspace_template, [], datasets=("churn_reference.csv", "churn_week_3.csv"))
+def test_datasets_screen(snap_compare: Callable[..., bool], workspace_template: Path, tmp_path: Path) -> None:
+    app = pinned_app(
+        workspace_template, tmp_path / "ws", [], datasets=("churn_reference.csv", "churn_week_3.csv")
+    )
     try:
         assert snap_compare(app, terminal_size=(140, 40), run_before=datasets_shown)
     finally:
@@ -160,12 +167,13 @@ async def features_shown(pilot: Pilot[Any]) -> None:
     await until(
         pilot, lambda: len(app.screen.query_one("#view-features", DataTable).rows) > 0, what="the views"
     )
-    await until(pilot, lambda: tables_settled(app), what="the tables' layout")
-    await pilot.pause()
+    await settled(pilot)
 
 
-def test_features_screen(snap_compare: Callable[..., bool], workspace_template: Path) -> None:
-    app = pinned_app(workspace_template, [], datasets=("churn_reference.csv",), features=True)
+def test_features_screen(snap_compare: Callable[..., bool], workspace_template: Path, tmp_path: Path) -> None:
+    app = pinned_app(
+        workspace_template, tmp_path / "ws", [], datasets=("churn_reference.csv",), features=True
+    )
     try:
         assert snap_compare(app, terminal_size=(140, 40), run_before=features_shown)
     finally:
@@ -179,12 +187,13 @@ async def experiments_shown(pilot: Pilot[Any]) -> None:
     await until(
         pilot, lambda: len(app.screen.query_one("#runs DataTable", DataTable).rows) == 2, what="the runs"
     )
-    await until(pilot, lambda: tables_settled(app), what="the tables' layout")
-    await pilot.pause()
+    await settled(pilot)
 
 
-def test_experiments_screen(snap_compare: Callable[..., bool], workspace_template: Path) -> None:
-    app = pinned_app(workspace_template, [], datasets=("churn_reference.csv",), runs=True)
+def test_experiments_screen(
+    snap_compare: Callable[..., bool], workspace_template: Path, tmp_path: Path
+) -> None:
+    app = pinned_app(workspace_template, tmp_path / "ws", [], datasets=("churn_reference.csv",), runs=True)
     try:
         assert snap_compare(app, terminal_size=(150, 40), run_before=experiments_shown)
     finally:
@@ -200,8 +209,7 @@ async def pipelines_shown(pilot: Pilot[Any]) -> None:
         lambda: len(app.screen.query_one("#pipeline-steps", DataTable).rows) >= 6,
         what="the pipeline run's steps",
     )
-    await until(pilot, lambda: tables_settled(app), what="the tables' layout")
-    await pilot.pause()
+    await settled(pilot)
 
 
 def test_experiments_pipelines_view(
@@ -211,7 +219,9 @@ def test_experiments_pipelines_view(
     pipeline.write_text(
         (SAMPLE / "churn_pipeline.toml").read_text().replace("n_estimators = 200", "n_estimators = 20")
     )
-    app = pinned_app(workspace_template, [], datasets=("churn_reference.csv",), pipeline=pipeline)
+    app = pinned_app(
+        workspace_template, tmp_path / "ws", [], datasets=("churn_reference.csv",), pipeline=pipeline
+    )
     try:
         assert snap_compare(app, terminal_size=(150, 45), run_before=pipelines_shown)
     finally:
@@ -223,12 +233,13 @@ async def compare_shown(pilot: Pilot[Any]) -> None:
     await pilot.press("space", "down", "space", "c")
     app = pilot.app
     await until(pilot, lambda: app.screen.query("#compare-metrics"), what="the compare view")
-    await until(pilot, lambda: tables_settled(app), what="the tables' layout")
-    await pilot.pause()
+    await settled(pilot)
 
 
-def test_experiments_compare_view(snap_compare: Callable[..., bool], workspace_template: Path) -> None:
-    app = pinned_app(workspace_template, [], datasets=("churn_reference.csv",), runs=True)
+def test_experiments_compare_view(
+    snap_compare: Callable[..., bool], workspace_template: Path, tmp_path: Path
+) -> None:
+    app = pinned_app(workspace_template, tmp_path / "ws", [], datasets=("churn_reference.csv",), runs=True)
     try:
         assert snap_compare(app, terminal_size=(150, 40), run_before=compare_shown)
     finally:
@@ -241,13 +252,15 @@ def form_shown(key: str) -> Callable[[Pilot[Any]], Any]:
         await until(pilot, lambda: app.engine is not None)
         await pilot.press("4", key)
         await until(pilot, lambda: app.screen.query("#submit"), what="the form")
-        await pilot.pause()
+        await settled(pilot)
 
     return run_before
 
 
-def test_experiments_new_run_form(snap_compare: Callable[..., bool], workspace_template: Path) -> None:
-    app = pinned_app(workspace_template, [])
+def test_experiments_new_run_form(
+    snap_compare: Callable[..., bool], workspace_template: Path, tmp_path: Path
+) -> None:
+    app = pinned_app(workspace_template, tmp_path / "ws", [])
     try:
         assert snap_compare(app, terminal_size=(150, 40), run_before=form_shown("n"))
     finally:
@@ -255,10 +268,13 @@ def test_experiments_new_run_form(snap_compare: Callable[..., bool], workspace_t
 
 
 def test_experiments_sweep_launcher(
-    snap_compare: Callable[..., bool], workspace_template: Path, monkeypatch: pytest.MonkeyPatch
+    snap_compare: Callable[..., bool],
+    workspace_template: Path,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     monkeypatch.setattr(os, "cpu_count", lambda: 2)  # the default worker count shown
-    app = pinned_app(workspace_template, [])
+    app = pinned_app(workspace_template, tmp_path / "ws", [])
     try:
         assert snap_compare(app, terminal_size=(150, 40), run_before=form_shown("w"))
     finally:
@@ -272,12 +288,13 @@ async def models_shown(pilot: Pilot[Any]) -> None:
     await until(
         pilot, lambda: len(app.screen.query_one("#history", DataTable).rows) == 2, what="the alias history"
     )
-    await until(pilot, lambda: tables_settled(app), what="the tables' layout")
-    await pilot.pause()
+    await settled(pilot)
 
 
-def test_models_screen(snap_compare: Callable[..., bool], workspace_template: Path) -> None:
-    app = pinned_app(workspace_template, [], datasets=("churn_reference.csv",), runs=True, registry=True)
+def test_models_screen(snap_compare: Callable[..., bool], workspace_template: Path, tmp_path: Path) -> None:
+    app = pinned_app(
+        workspace_template, tmp_path / "ws", [], datasets=("churn_reference.csv",), runs=True, registry=True
+    )
     try:
         assert snap_compare(app, terminal_size=(150, 40), run_before=models_shown)
     finally:
@@ -298,13 +315,15 @@ async def evaluation_shown(pilot: Pilot[Any]) -> None:
         lambda: "held-out rows" in plain_text(app.screen.query_one("#report-title", Static)),
         what="the report",
     )
-    await until(pilot, lambda: tables_settled(app), what="the tables' layout")
-    await pilot.pause()
-    await pilot.pause()
+    await settled(pilot)
 
 
-def test_evaluation_screen(snap_compare: Callable[..., bool], workspace_template: Path) -> None:
-    app = pinned_app(workspace_template, [], datasets=("churn_reference.csv",), runs=True, evaluate=True)
+def test_evaluation_screen(
+    snap_compare: Callable[..., bool], workspace_template: Path, tmp_path: Path
+) -> None:
+    app = pinned_app(
+        workspace_template, tmp_path / "ws", [], datasets=("churn_reference.csv",), runs=True, evaluate=True
+    )
     try:
         # Tall enough for the whole report: no scrollbar whose timing could differ between runs.
         assert snap_compare(app, terminal_size=(150, 80), run_before=evaluation_shown)

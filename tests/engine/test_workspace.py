@@ -6,7 +6,8 @@ from pathlib import Path
 import pytest
 
 from engine.errors import InvalidInput, WorkspaceNotFound
-from engine.workspace import MLOPS_DIR_NAME, WORKSPACE_ENV_VAR, create_workspace_files, find_workspace
+from engine.types.workspace import MLOPS_DIR_NAME
+from engine.workspace import WORKSPACE_ENV_VAR, create_workspace_files, find_workspace
 
 
 def test_creates_the_documented_layout(tmp_path: Path) -> None:

@@ -16,9 +16,10 @@ from typing import Any, cast
 import duckdb
 import pytest
 
-from engine.data.suites import Suite, check_columns, infer_suite, parse_suite
-from engine.data.validation import ExpectationResult, ValidationReport, validate
+from engine.data.suites import check_columns, infer_suite, parse_suite
+from engine.data.validation import validate
 from engine.errors import InvalidInput
+from engine.types.data import ExpectationResult, Suite, ValidationReport
 
 SAMPLE = Path(__file__).resolve().parents[3] / "sample_data"
 REFERENCE = 'data."churn@v1"'

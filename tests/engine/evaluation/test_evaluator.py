@@ -10,7 +10,7 @@ from mlflow.tracking import MlflowClient
 
 from engine.errors import InvalidInput
 from engine.facade import Engine
-from engine.training.trainer import TrainRequest
+from engine.types.training import TrainRequest
 from tests.conftest import REPO_ROOT
 
 SAMPLE = REPO_ROOT / "sample_data"

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import json
+
 import numpy as np
 import pytest
 from sklearn import metrics
 
 from engine.evaluation.fairness import FairnessBounds, attribute_fairness
 from engine.evaluation.scores import CURVE_POINTS, Costs, score
+from engine.types.evaluation import CheapestThreshold, Confusion, Scores
 
 COSTS = Costs(false_negative=200.0, false_positive=20.0)
 
@@ -16,21 +19,23 @@ def test_metrics_confusion_and_business_on_a_hand_checked_case() -> None:
     truth = np.array([1, 1, 1, 0, 0, 0, 0, 0])
     probability = np.array([0.9, 0.6, 0.3, 0.7, 0.2, 0.1, 0.4, 0.05])
     result = score(truth, probability, COSTS)
-    assert result.confusion == {"tn": 4, "fp": 1, "fn": 1, "tp": 2}
+    assert result.confusion == Confusion(tn=4, fp=1, fn=1, tp=2)
     assert result.metrics["precision"] == pytest.approx(2 / 3) and result.metrics["recall"] == pytest.approx(
         2 / 3
     )
     assert result.metrics["brier"] == pytest.approx(np.mean((probability - truth) ** 2))
     business = result.business
-    assert business["cost_at_0_5"] == 1 * 200 + 1 * 20
-    assert (business["cost_acting_on_nobody"], business["cost_acting_on_everybody"]) == (600, 100)
+    assert business.cost_at_0_5 == 1 * 200 + 1 * 20
+    assert (business.cost_acting_on_nobody, business.cost_acting_on_everybody) == (600, 100)
     # A threshold at or below 0.3 catches every churner for two false alarms: 40.
-    assert result.cheapest_threshold == {"threshold": pytest.approx(0.21), "cost": 40.0}
-    assert business["savings_vs_best_baseline"] == 100 - 40
-    assert result.best_f1_threshold["f1"] == pytest.approx(
+    assert result.cheapest_threshold == CheapestThreshold(threshold=pytest.approx(0.21), cost=40.0)
+    assert business.savings_vs_best_baseline == 100 - 40
+    assert result.best_f1_threshold.f1 == pytest.approx(
         max(metrics.f1_score(truth, probability >= cut) for cut in np.arange(0.01, 1.0, 0.01))
     )
-    assert [row["support"] for row in result.per_class] == [5, 3]
+    assert [row.support for row in result.per_class] == [5, 3]
+    stored = json.dumps(result.to_dict())  # NaN in empty calibration bins: compare as stored
+    assert json.dumps(Scores.from_dict(json.loads(stored)).to_dict()) == stored
 
 
 def test_larger_samples_agree_with_scikit_learn() -> None:
@@ -43,7 +48,7 @@ def test_larger_samples_agree_with_scikit_learn() -> None:
     assert result.metrics["f1"] == pytest.approx(metrics.f1_score(truth, probability >= 0.5))
     assert len(result.roc) <= CURVE_POINTS and len(result.pr) <= CURVE_POINTS
     assert result.roc[0][:2] == (0.0, 0.0) and result.roc[-1][:2] == (1.0, 1.0)
-    assert sum(row["count"] for row in result.calibration) == 5000
+    assert sum(row.count for row in result.calibration) == 5000
     with pytest.raises(ValueError, match="0/1 labels"):
         score(np.array([0, 2]), np.array([0.1, 0.9]), COSTS)
 

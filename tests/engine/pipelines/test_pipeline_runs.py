@@ -11,8 +11,8 @@ from mlflow.exceptions import MlflowException
 from mlflow.tracking import MlflowClient
 
 from engine.facade import Engine
-from engine.pipelines.records import PipelineRunRecord
 from engine.pipelines.steps import StepContext
+from engine.types.pipelines import PipelineRunRecord
 from tests.conftest import REPO_ROOT
 
 SAMPLE = REPO_ROOT / "sample_data"
@@ -115,7 +115,7 @@ def test_unchanged_steps_come_from_cache_and_a_changed_param_retrains(churn: Eng
     forced = churn.pipelines.run(path, force=True)
     assert forced.forced and set(statuses(forced).values()) == {"succeeded"}
     assert mlflow_runs(churn) == 3
-    assert [record.id for record in churn.pipelines.records.runs()] == [4, 3, 2, 1]
+    assert [record.id for record in churn.pipelines.runs()] == [4, 3, 2, 1]
 
 
 def test_a_refusing_gate_stops_the_pipeline_and_registers_nothing(churn: Engine, tmp_path: Path) -> None:
@@ -215,7 +215,7 @@ def test_an_interrupted_run_is_recorded_as_such(churn: Engine, tmp_path: Path) -
 
     with pytest.raises(KeyboardInterrupt):
         churn.pipelines.run(pipeline_file(tmp_path), progress=interrupt)
-    record = churn.pipelines.records.get(1)
+    record = churn.pipelines.get(1)
     assert record.status == "interrupted"
     assert statuses(record)["load"] == "succeeded" and statuses(record)["train"] == "failed"
     assert statuses(record)["register"] == "skipped"

@@ -5,7 +5,8 @@ from __future__ import annotations
 from mlflow.tracking import MlflowClient
 
 from engine.facade import Engine
-from engine.registry.lookup import RegistryLookup, VersionRef
+from engine.registry.lookup import RegistryLookup
+from engine.types.registry import VersionRef
 
 
 def test_aliases_and_deleted_versions_read_as_mlflow_wrote_them(engine: Engine) -> None:

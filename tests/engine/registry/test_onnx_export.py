@@ -24,6 +24,7 @@ from engine.registry.onnx_export import (
 )
 from engine.registry.onnx_shims import patch_skl2onnx
 from engine.training.catalogue import ModelSpec, model_spec
+from engine.types.registry import OnnxInput
 
 SAMPLE = Path(__file__).parents[3] / "sample_data" / "churn_reference.csv"
 TARGET = "churned"
@@ -78,8 +79,10 @@ def test_each_catalogue_model_answers_like_sklearn_on_rows_with_missing_values(
     assert export.max_abs_difference <= 1e-5 and export.labels_identical
     assert export.rows_checked == len(held_out)
     assert export.sha256 == hashlib.sha256(export.onnx_bytes).hexdigest()
-    assert export.inputs == [(c, FLOAT) for c in numeric] + [(c, STRING) for c in categorical]
-    summary = export.to_dict()
+    assert export.inputs == [OnnxInput(c, c, FLOAT) for c in numeric] + [
+        OnnxInput(c, c, STRING) for c in categorical
+    ]
+    summary = export.record("model.onnx").to_dict()
     assert "onnx_bytes" not in summary and summary["size_bytes"] == len(export.onnx_bytes)
     json.dumps(summary)
     # The helper serving reuses: columns in any order, extra columns ignored.
@@ -88,6 +91,39 @@ def test_each_catalogue_model_answers_like_sklearn_on_rows_with_missing_values(
         np.abs(predict_proba_onnx(export.onnx_bytes, shuffled) - pipeline.predict_proba(held_out)).max()
         <= 1e-5
     )
+
+
+def test_column_names_that_are_not_identifiers_map_to_the_graphs_inputs(data: Sample) -> None:
+    """ONNX input names are identifiers: the graph records which column each input reads."""
+    hostile = {
+        "age": "customer age",
+        "tenure_days": "tenure.days",
+        "total_orders": "1st-orders",
+        "support_tickets": "tickets_ü",
+        "country": "country of residence",
+        "gender": "customer_age",  # what "customer age" would be sanitised to: a clash to avoid
+    }
+    renamed = Sample(
+        data.train.rename(columns=hostile),
+        data.held_out.rename(columns=hostile),
+        [hostile.get(c, c) for c in data.numeric],
+        [hostile.get(c, c) for c in data.categorical],
+    )
+    pipeline = fit(model_spec("random_forest"), QUICK["random_forest"], renamed)
+    export = export_onnx(pipeline, renamed.held_out)
+    by_column = {item.column: item.name for item in export.inputs}
+    assert [item.column for item in export.inputs] == renamed.numeric + renamed.categorical
+    assert len(set(by_column.values())) == len(by_column)  # one input per column, no clash
+    assert all(name.isidentifier() for name in by_column.values())
+    shuffled = renamed.held_out[list(reversed(renamed.numeric + renamed.categorical))]
+    assert (
+        np.abs(
+            predict_proba_onnx(export.onnx_bytes, shuffled) - pipeline.predict_proba(renamed.held_out)
+        ).max()
+        <= 1e-5
+    )
+    with pytest.raises(InvalidInput, match=r"column 'tenure\.days' is missing"):
+        predict_onnx(export.onnx_bytes, renamed.held_out.drop(columns="tenure.days"))
 
 
 def test_the_same_pipeline_exports_the_same_bytes(data: Sample) -> None:
@@ -141,7 +177,7 @@ def test_rows_missing_an_input_column_are_named(data: Sample) -> None:
     with pytest.raises(InvalidInput, match="lack the model's input column 'age'"):
         export_onnx(pipeline, data.held_out.drop(columns="age"))
     export = export_onnx(pipeline, data.held_out)
-    with pytest.raises(InvalidInput, match="column 'region' is missing; the model takes age, "):
+    with pytest.raises(InvalidInput, match="column 'region' is missing; the model takes 'age', "):
         predict_onnx(export.onnx_bytes, data.held_out.drop(columns="region"))
 
 

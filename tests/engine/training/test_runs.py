@@ -9,7 +9,8 @@ from mlflow.tracking import MlflowClient
 
 from engine.errors import InvalidInput
 from engine.facade import Engine
-from engine.training.run_filter import Run, parse_filter
+from engine.training.run_filter import parse_filter
+from engine.types.training import Run
 
 RUNS = [  # name, model, max_depth, f1, log_loss
     ("rf-shallow", "random_forest", "5", 0.80, 0.40),
@@ -39,7 +40,7 @@ def filled(engine: Engine) -> Engine:
 
 
 def names(runs: list[Run]) -> list[str]:
-    return [run.attributes["run_name"] for run in runs]
+    return [run.run_name for run in runs]
 
 
 @pytest.mark.parametrize(
@@ -82,8 +83,8 @@ def test_ordering_and_limit(filled: Engine) -> None:
 
 def test_lookup_by_name_prefix_and_id(filled: Engine) -> None:
     run = filled.runs.get("gb")
-    assert filled.runs.get(run.attributes["run_id"]) == run
-    assert filled.runs.get(run.attributes["run_id"][:8]) == run
+    assert filled.runs.get(run.run_id) == run
+    assert filled.runs.get(run.run_id[:8]) == run
     with pytest.raises(InvalidInput, match="no run matches 'nope'"):
         filled.runs.get("nope")
 

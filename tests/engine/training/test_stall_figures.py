@@ -61,7 +61,7 @@ def test_training_never_imports_matplotlib_into_the_owner(workspace: Path) -> No
         f"""
         import json, sys
         from engine.facade import Engine
-        from engine.training.trainer import TrainRequest
+        from engine.types.training import TrainRequest
         with Engine.open({str(workspace)!r}) as engine:
             result = engine.training.train(
                 TrainRequest("churn", "churned", params={{"n_estimators": "10"}})

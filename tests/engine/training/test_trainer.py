@@ -11,7 +11,7 @@ from mlflow.tracking import MlflowClient
 
 from engine.errors import InvalidInput
 from engine.facade import Engine
-from engine.training.trainer import TrainRequest
+from engine.types.training import TrainRequest
 from tests.conftest import REPO_ROOT
 
 SAMPLE = REPO_ROOT / "sample_data"
@@ -140,16 +140,14 @@ def test_training_on_point_in_time_features(engine: Engine, tmp_path: Path) -> N
 
 
 def test_reproduce_matches_exactly_and_reports_a_run_that_cannot(engine: Engine) -> None:
-    from engine.training.reproduce import reproduce
-
     engine.datasets.ingest(SAMPLE / "churn_reference.csv", "churn")
     seeded = engine.training.train(TrainRequest(dataset="churn", target="churned", params=FAST_FOREST))
-    again = reproduce(engine.runs.get(seeded.run_id), engine.datasets, engine.training)
+    again = engine.training.reproduce(seeded.run_id)
     assert again.exact and {c.name for c in again.checks} == set(seeded.metrics)
     assert again.run.run_name == f"{seeded.run_name}-reproduced"
 
     unseeded = engine.training.train(
         TrainRequest(dataset="churn", target="churned", params={**FAST_FOREST, "random_state": "None"})
     )
-    drifted = reproduce(engine.runs.get(unseeded.run_id), engine.datasets, engine.training)
+    drifted = engine.training.reproduce(unseeded.run_name)
     assert not drifted.exact and any(not check.matches for check in drifted.checks)

@@ -11,12 +11,12 @@ from textual.containers import Vertical
 from textual.screen import ModalScreen
 from textual.widgets import DataTable, Static
 
-from engine.data.diff import VersionDiff
 from engine.formatting import number
+from engine.types.data import VersionDiff
 
 
 class DiffScreen(ModalScreen[None]):
-    CSS_PATH = "dataset_diff.tcss"
+    CSS_PATH = "diff.tcss"
     BINDINGS: ClassVar[list[Binding | tuple[str, str] | tuple[str, str, str]]] = [
         Binding("escape,q", "dismiss", "Close"),
     ]
@@ -41,15 +41,16 @@ class DiffScreen(ModalScreen[None]):
             summary.append(f"\n~ column {name}: {before} → {after}", style="yellow")
         with Vertical(id="diff-dialog"):
             yield Static(summary, id="diff-summary")
-            table: DataTable[str] = DataTable(zebra_stripes=True)
+            table: DataTable[Text] = DataTable(zebra_stripes=True)
             table.add_columns("column", "statistic", "before", "after", "change")
             for delta in diff.column_deltas:
-                table.add_row(
+                cells = (
                     delta.column,
                     delta.statistic,
                     number(delta.before),
                     number(delta.after),
                     "" if delta.change is None else number(delta.change, signed=True),
                 )
+                table.add_row(*(Text(cell) for cell in cells))
             yield table
             yield Static("esc closes", id="diff-help")

@@ -13,13 +13,13 @@ from textual.screen import ModalScreen
 from textual.widgets import DataTable, Static
 
 from engine.formatting import number
-from engine.training.runs import Comparison
+from engine.types.training import Comparison
 
 BAR_WIDTH = 30
 
 
 class CompareScreen(ModalScreen[None]):
-    CSS_PATH = "run_compare.tcss"
+    CSS_PATH = "compare.tcss"
     BINDINGS: ClassVar[list[Binding | tuple[str, str] | tuple[str, str, str]]] = [
         Binding("escape,q", "dismiss", "Close"),
     ]
@@ -30,11 +30,11 @@ class CompareScreen(ModalScreen[None]):
 
     def compose(self) -> ComposeResult:
         comparison = self.comparison
-        names = [run.attributes["run_name"] for run in comparison.runs]
+        names = [run.run_name for run in comparison.runs]
         with Vertical(id="compare-dialog"):
             yield Static(Text("Compare runs  ", style="bold").append("≠ differs  ★ best", style="dim"))
             params: DataTable[str | Text] = DataTable(id="compare-params", zebra_stripes=True)
-            params.add_columns("param", *names)
+            params.add_columns("param", *(Text(name) for name in names))
             for name, values in comparison.params.items():
                 differs = name in comparison.differing_params
                 params.add_row(
@@ -43,7 +43,7 @@ class CompareScreen(ModalScreen[None]):
                 )
             yield params
             metrics: DataTable[str | Text] = DataTable(id="compare-metrics", zebra_stripes=True)
-            metrics.add_columns("metric", *names)
+            metrics.add_columns("metric", *(Text(name) for name in names))
             for name, scores in comparison.metrics.items():
                 best = comparison.best.get(name)
                 metrics.add_row(

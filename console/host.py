@@ -1,0 +1,28 @@
+"""What a screen needs from the app that hosts it, as a protocol: screens depend on this, not on
+``MlopsApp``, so the app can import its screens without an import circle back."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Protocol, runtime_checkable
+
+if TYPE_CHECKING:
+    from engine.facade import Engine
+
+
+@dataclass(frozen=True)
+class NavTarget:
+    """A screen the navigation bar offers: its number key, its mode and its name."""
+
+    key: str
+    mode: str
+    title: str
+
+
+@runtime_checkable
+class ConsoleHost(Protocol):
+    engine: Engine | None  # None until the workspace's database has opened
+    workspace_label: str  # the workspace's .mlops folder, shown until the first status arrives
+    refresh_seconds: float
+    navigation: Sequence[NavTarget]

@@ -1,0 +1,79 @@
+"""The Experiments screen's forms and what their answers become: a training request, a sweep
+request, a pipeline to run. Text is read by the engine's own parsers (engine/types/training.py),
+so a form and the matching ``mlops`` options accept the same input and refuse it alike."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from console.widgets.dialogs import Field
+from engine.errors import InvalidInput
+from engine.types.training import SweepRequest, TrainRequest, parse_columns, parse_grid, parse_params
+
+SAMPLE_PIPELINE = Path("sample_data") / "churn_pipeline.toml"
+
+
+def new_run_fields(models: list[str]) -> list[Field]:
+    return [
+        Field("dataset", "Dataset (NAME or NAME@vN)", placeholder="churn"),
+        Field("target", "Target column", placeholder="churned"),
+        Field("model", "Model", value="random_forest", placeholder=", ".join(models)),
+        Field("features", "Features (optional, comma-separated)", required=False),
+        Field("params", "Parameters (optional)", placeholder="n_estimators=200,max_depth=10", required=False),
+    ]
+
+
+def train_request(values: dict[str, str]) -> TrainRequest:
+    return TrainRequest(
+        values["dataset"],
+        values["target"],
+        values["model"],
+        features=parse_columns(values["features"]),
+        params=parse_params(values["params"].split(","), option="parameters"),
+    )
+
+
+def sweep_fields(workers: int) -> list[Field]:
+    return [
+        Field("dataset", "Dataset (NAME or NAME@vN)", placeholder="churn"),
+        Field("target", "Target column", placeholder="churned"),
+        Field("model", "Model", value="random_forest"),
+        Field(
+            "grid", "Grid (grid search)", placeholder="max_depth=5,10; n_estimators=100,200", required=False
+        ),
+        Field("trials", "Trials (random search, instead of a grid)", required=False),
+        Field("workers", "Worker processes", value=str(workers)),
+    ]
+
+
+def sweep_request(values: dict[str, str]) -> SweepRequest:
+    """The form's answers as a sweep; its grid is ``NAME=V1,V2`` items separated by ``;``."""
+    return SweepRequest(
+        TrainRequest(values["dataset"], values["target"], values["model"]),
+        grid=parse_grid(values["grid"].split(";"), option="grid"),
+        trials=_whole_number(values["trials"], "trials") if values["trials"] else None,
+        workers=_whole_number(values["workers"], "worker processes"),
+    )
+
+
+def pipeline_fields(last_path: str | None) -> list[Field]:
+    sample = str(SAMPLE_PIPELINE) if SAMPLE_PIPELINE.is_file() else ""
+    return [
+        Field("path", "Pipeline file", value=last_path or sample, placeholder="path/to/pipeline.toml"),
+        Field("force", "Ignore the cache and run every step? (yes/no)", value="no"),
+    ]
+
+
+def pipeline_choice(values: dict[str, str]) -> tuple[str, bool]:
+    """The pipeline file and whether to ignore the cache."""
+    force = values["force"].strip().lower()
+    if force not in ("yes", "no", "y", "n"):
+        raise InvalidInput(f"force {force!r}: expected yes or no")
+    return values["path"], force.startswith("y")
+
+
+def _whole_number(text: str, field: str) -> int:
+    try:
+        return int(text)
+    except ValueError:
+        raise InvalidInput(f"{field} {text!r}: expected a whole number") from None

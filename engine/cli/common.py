@@ -1,0 +1,130 @@
+"""What every command module shares: the engine for one command, and tables that stay readable.
+
+Cells are text as given: a value from the data (``[bold]`` in a CSV cell, a path with brackets)
+is shown literally, never read as Rich markup. A cell that should be styled is a Rich ``Text``
+(``styled`` builds one from markup the command itself wrote).
+
+A table wider than the terminal is not squeezed into a grid of empty cells: it is shown as one
+block per row (``overflow="records"``, like ``psql``'s expanded display) or with the columns
+that fit and a note naming the rest (``overflow="columns"``).
+"""
+
+from __future__ import annotations
+
+import argparse
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
+from typing import TYPE_CHECKING, Any, Literal
+
+if TYPE_CHECKING:
+    from rich.console import Console
+    from rich.text import Text
+
+    from engine.facade import Engine
+
+Overflow = Literal["records", "columns"]
+SQUEEZED_WIDTH = 10
+"""A column may be wrapped down to this many characters (or its own width, if narrower)."""
+
+
+@contextmanager
+def opened(args: argparse.Namespace, command: str) -> Iterator[Engine]:
+    """The workspace's engine for one command; ``command`` names this process as its owner."""
+    from engine.facade import Engine
+
+    with Engine.open(args.workspace, command=f"mlops {command}") as engine:
+        yield engine
+
+
+def styled(markup: str) -> Text:
+    """A cell styled with Rich markup written by the command (never with data in it unescaped)."""
+    from rich.text import Text
+
+    return Text.from_markup(markup)
+
+
+def table(
+    console: Console,
+    headers: Sequence[str],
+    rows: Sequence[Sequence[object]],
+    empty: str = "no rows",
+    overflow: Overflow = "records",
+) -> None:
+    """Rows under headers, fitted to the terminal's width (see the module's docstring). A cell
+    that is not a Rich ``Text`` is shown as ``str()`` of it, literally."""
+    from rich.text import Text
+
+    if not rows:
+        console.print(empty, markup=False, highlight=False)
+        return
+    cells = [[cell if isinstance(cell, Text) else Text(str(cell)) for cell in row] for row in rows]
+    widths = [
+        max([line_width(Text(header)), *(line_width(row[index]) for row in cells)])
+        for index, header in enumerate(headers)
+    ]
+    if _table_width(min(width, SQUEEZED_WIDTH) for width in widths) <= console.width:
+        _print_table(console, headers, cells)
+        return
+    if overflow == "columns":
+        shown = _columns_that_fit(widths, console.width)
+        if shown >= 2:
+            _print_table(console, headers[:shown], [row[:shown] for row in cells])
+            hidden = ", ".join(headers[shown:])
+            console.print(
+                f"({len(headers) - shown} more columns not shown: {hidden}; "
+                "widen the terminal or add --json)",
+                style="dim",
+                markup=False,
+                highlight=False,
+            )
+            return
+    _print_records(console, headers, cells)
+
+
+def line_width(cell: Text) -> int:
+    from rich.cells import cell_len
+
+    return max((cell_len(line) for line in cell.plain.splitlines()), default=0)
+
+
+def _table_width(widths: Iterable[int]) -> int:
+    """Rich's default box: a border, then each column's content with padding and a separator."""
+    return 1 + sum(width + 3 for width in widths)
+
+
+def _columns_that_fit(widths: list[int], available: int) -> int:
+    shown = 0
+    while (
+        shown < len(widths)
+        and _table_width([min(width, SQUEEZED_WIDTH) for width in widths[: shown + 1]]) <= available
+    ):
+        shown += 1
+    return shown
+
+
+def _print_table(console: Console, headers: Sequence[str], rows: list[list[Text]]) -> None:
+    from rich.table import Table
+
+    shown = Table(*headers, header_style="bold")
+    for row in rows:
+        shown.add_row(*row)
+    console.print(shown)
+
+
+def _print_records(console: Console, headers: Sequence[str], rows: list[list[Text]]) -> None:
+    """One block per row: a rule with the row's number, then each column's name and value."""
+    from rich.table import Table
+
+    for number, row in enumerate(rows, start=1):
+        console.rule(f"row {number}", align="left", style="dim")
+        block = Table.grid(padding=(0, 2))
+        block.add_column(style="bold", no_wrap=True)
+        block.add_column(overflow="fold")
+        for header, cell in zip(headers, row, strict=True):
+            block.add_row(header, cell)
+        console.print(block)
+
+
+def jsonable(value: Any) -> Any:
+    """A value of a result row as JSON prints it: times as ISO text, the rest as it is."""
+    return value.isoformat() if hasattr(value, "isoformat") else value
