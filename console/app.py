@@ -74,11 +74,9 @@ class MlopsApp(NotifiesWorkerErrors, App[None]):
 
     @blocking_work("warm up")
     def _warm_up(self) -> None:
-        """Import the training libraries now, quietly (engine/training/warm.py), so the first
-        run or sweep does not stall the event loop importing them."""
-        from engine.training.warm import import_training_libraries
-
-        import_training_libraries()
+        """Import the training libraries now (``Engine.warm_up``), so the first run or sweep does
+        not stall the event loop importing them."""
+        Engine.warm_up()
 
     def notify(
         self,

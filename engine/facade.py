@@ -153,6 +153,15 @@ class Engine:
         """The models training can fit, with defaults and search spaces; needs no workspace."""
         return Training.catalogue()
 
+    @staticmethod
+    def warm_up() -> None:
+        """Import the training libraries now, quietly and with the collector paused
+        (engine/training/warm.py), so the first run in a long-lived process (the console) does
+        not stall it importing them."""
+        from engine.training.warm import import_training_libraries
+
+        import_training_libraries()
+
     @classmethod
     def _open(cls, workspace: Workspace, command: str | None) -> Engine:
         return cls.claim(workspace.root, command=command).open()

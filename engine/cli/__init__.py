@@ -11,7 +11,6 @@ import argparse
 import sys
 from collections.abc import Callable, Sequence
 
-from engine import __version__
 from engine.cli import (
     data_commands,
     eval_commands,
@@ -25,6 +24,7 @@ from engine.cli import (
 )
 from engine.cli.output import Output
 from engine.errors import MlopsError
+from engine.version import __version__
 
 COMMAND_MODULES = (
     workspace_commands,

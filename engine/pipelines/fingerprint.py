@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from engine.errors import InvalidInput
+from engine.version import __version__
 
 # The engine's own training code: an edit here must not be served a stale model.
 TRAINING_SOURCES = ("catalogue.py", "trainer.py", "split.py", "metrics.py")
@@ -34,7 +35,6 @@ def training_code_version() -> dict[str, str]:
 
     Cached per process: neither changes while it runs.
     """
-    import engine
     from engine.training import catalogue
     from engine.training.tracking import package_versions
 
@@ -43,7 +43,7 @@ def training_code_version() -> dict[str, str]:
     for name in TRAINING_SOURCES:
         sources.update((folder / name).read_bytes())
     return {
-        "engine": engine.__version__,
+        "engine": __version__,
         "training_sources": sources.hexdigest(),
         **package_versions(TRAINING_PACKAGES),
     }

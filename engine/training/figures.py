@@ -64,9 +64,7 @@ class FigureDrawing:
     """
 
     def __init__(self, data: FigureData, folder: Path) -> None:
-        import engine
-
-        source = str(Path(engine.__file__).resolve().parents[1])  # importable from any cwd
+        source = str(Path(__file__).resolve().parents[2])  # the engine importable from any cwd
         path = os.pathsep.join(filter(None, [source, os.environ.get("PYTHONPATH")]))
         self._process = subprocess.Popen(
             [sys.executable, "-m", "engine.training.figures", str(folder)],
