@@ -6,7 +6,7 @@ import argparse
 import json
 from typing import TYPE_CHECKING
 
-from engine.cli.common import opened, table
+from engine.cli.common import opened, styled, table
 from engine.cli.output import Output
 
 if TYPE_CHECKING:
@@ -134,7 +134,7 @@ def render_report(console: Console, ref: str, report: ValidationReport) -> None:
     console.print(f"{ref} against suite [bold]{report.suite_name}[/]: {verdict}")
     rows = []
     for result in report.results:
-        mark = "[green]✓[/]" if result.success else "[red]✗[/]"
+        mark = styled("[green]✓[/]" if result.success else "[red]✗[/]")
         unexpected = (
             ""
             if result.unexpected_count is None

@@ -27,6 +27,7 @@ from engine.data.feature_definitions import FEATURE_TYPES, Resolver
 from engine.data.feature_on_demand import add_on_demand_columns
 from engine.data.feature_plan import FeaturePlan, plan_request, working_name
 from engine.data.feature_registry import online_table, read_definitions
+from engine.data.hashing import quote
 from engine.errors import InvalidInput
 from engine.types.features import FeatureRef, FeatureView, Materialization
 
@@ -74,15 +75,17 @@ def _materialize_view(
     start_ns = watermark[1] if watermark is not None and incremental else None
     if not incremental:
         _create_table(cursor, view, relation)
-    keys = ", ".join(f'"{key}"' for key in view.join_keys)
+    keys = ", ".join(quote(key) for key in view.join_keys)
     features = ", ".join(
-        f'CAST("{feature.name}" AS {FEATURE_TYPES[feature.dtype]}) AS "{feature.name}"'
+        f"CAST({quote(feature.name)} AS {FEATURE_TYPES[feature.dtype]}) AS {quote(feature.name)}"
         for feature in view.features
     )
-    timestamp = f'epoch_ns("{view.timestamp_column}")'
+    timestamp = f"epoch_ns({quote(view.timestamp_column)})"
     window = f"{timestamp} <= {end_ns}" + ("" if start_ns is None else f" AND {timestamp} > {start_ns}")
-    not_null = " AND ".join(f'"{key}" IS NOT NULL' for key in view.join_keys)
-    updates = ", ".join(f'"{name}" = excluded."{name}"' for name in (_AT, *(f.name for f in view.features)))
+    not_null = " AND ".join(f"{quote(key)} IS NOT NULL" for key in view.join_keys)
+    updates = ", ".join(
+        f"{quote(name)} = excluded.{quote(name)}" for name in (_AT, *(f.name for f in view.features))
+    )
     [(written,)] = cursor.execute(
         f"INSERT INTO {online_table(view.name)} SELECT {keys}, {timestamp} AS {_AT}, {features} "
         f"FROM {relation} WHERE {window} AND {not_null} "
@@ -99,12 +102,12 @@ def _materialize_view(
 
 
 def _create_table(cursor: duckdb.DuckDBPyConnection, view: FeatureView, relation: str) -> None:
-    keys = ", ".join(f'"{key}"' for key in view.join_keys)
+    keys = ", ".join(quote(key) for key in view.join_keys)
     described = cursor.execute(f"DESCRIBE SELECT {keys} FROM {relation}").fetchall()
     key_types = {row[0]: row[1] for row in described}
-    columns = [f'"{key}" {key_types[key]} NOT NULL' for key in view.join_keys]
+    columns = [f"{quote(key)} {key_types[key]} NOT NULL" for key in view.join_keys]
     columns.append(f"{_AT} BIGINT NOT NULL")
-    columns.extend(f'"{feature.name}" {FEATURE_TYPES[feature.dtype]}' for feature in view.features)
+    columns.extend(f"{quote(feature.name)} {FEATURE_TYPES[feature.dtype]}" for feature in view.features)
     cursor.execute(
         f"CREATE OR REPLACE TABLE {online_table(view.name)} ({', '.join(columns)}, PRIMARY KEY ({keys}))"
     )
@@ -170,7 +173,7 @@ class OnlineIndex:
         tables = []
         for query in lookup.queries:
             keys = len(query.view.join_keys)
-            columns = ", ".join([*(f'"{key}"' for key in query.view.join_keys), _AT, *query.columns])
+            columns = ", ".join([*(quote(key) for key in query.view.join_keys), _AT, *query.columns])
             try:
                 fetched = cursor.execute(f"SELECT {columns} FROM {online_table(query.view.name)}").fetchall()
             except duckdb.CatalogException as error:
@@ -209,8 +212,8 @@ def prepare_online_lookup(
             raise InvalidInput(
                 f"feature view {view.name!r} is not online; set online = true and materialize it"
             )
-        feature_columns = tuple(f'"{name}"' for name in read.features)
-        where = " AND ".join(f'"{key}" = ?' for key in view.join_keys)
+        feature_columns = tuple(quote(name) for name in read.features)
+        where = " AND ".join(f"{quote(key)} = ?" for key in view.join_keys)
         sql = f"SELECT {', '.join([_AT, *feature_columns])} FROM {online_table(view.name)} WHERE {where}"
         names = tuple(working_name(FeatureRef(view.name, name)) for name in read.features)
         queries.append(_ViewQuery(view, sql, feature_columns, names))

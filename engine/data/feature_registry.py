@@ -13,6 +13,7 @@ from dataclasses import asdict
 from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
+from engine.data.hashing import quote
 from engine.errors import InvalidInput
 from engine.types.features import (
     ApplyResult,
@@ -36,7 +37,7 @@ _KINDS = ("entity", "feature_view", "on_demand_view")
 
 def online_table(view: str) -> str:
     """The quoted name of a feature view's online table."""
-    return f'{ONLINE_SCHEMA}."{view}"'
+    return f"{ONLINE_SCHEMA}.{quote(view)}"
 
 
 def apply(cursor: duckdb.DuckDBPyConnection, definitions: FeatureDefinitions) -> ApplyResult:

@@ -22,6 +22,7 @@ from engine.data.feature_definitions import FEATURE_TYPES, Resolver
 from engine.data.feature_on_demand import add_on_demand_columns
 from engine.data.feature_plan import FeaturePlan, ViewRead, plan_request, working_name
 from engine.data.feature_registry import read_definitions
+from engine.data.hashing import quote
 from engine.errors import InvalidInput
 from engine.types.features import FeatureRef
 
@@ -127,10 +128,10 @@ def _point_in_time_sql(relation: str, plan: FeaturePlan, resolver: Resolver) -> 
         selects.extend(_feature_columns(alias, read))
         joins.append(
             f"ASOF LEFT JOIN ({_view_sql(read, resolver)}) AS {alias} ON "
-            + " AND ".join([f'e."{key}" = {alias}."{key}"' for key in read.view.join_keys])
+            + " AND ".join([f"e.{quote(key)} = {alias}.{quote(key)}" for key in read.view.join_keys])
             + f" AND e.{_AT} >= {alias}.{_AT}"
         )
-    keys = ", ".join(f'"{key}"' for key in plan.join_keys)
+    keys = ", ".join(quote(key) for key in plan.join_keys)
     return (
         f"SELECT e.{_ROW}, {', '.join(selects)} "
         f"FROM (SELECT {keys}, row_number() OVER () AS {_ROW}, epoch_ns({ENTITY_TIMESTAMP}) AS {_AT} "
@@ -140,8 +141,9 @@ def _point_in_time_sql(relation: str, plan: FeaturePlan, resolver: Resolver) -> 
 
 def _view_sql(read: ViewRead, resolver: Resolver) -> str:
     view = read.view
-    columns = ", ".join(f'"{name}"' for name in dict.fromkeys((*view.join_keys, *read.features)))
-    return f'SELECT {columns}, epoch_ns("{view.timestamp_column}") AS {_AT} FROM {resolver(view.source)}'
+    columns = ", ".join(quote(name) for name in dict.fromkeys((*view.join_keys, *read.features)))
+    timestamp = quote(view.timestamp_column)
+    return f"SELECT {columns}, epoch_ns({timestamp}) AS {_AT} FROM {resolver(view.source)}"
 
 
 def _feature_columns(alias: str, read: ViewRead) -> list[str]:
@@ -150,8 +152,8 @@ def _feature_columns(alias: str, read: ViewRead) -> list[str]:
     types = {feature.name: feature.dtype for feature in read.view.features}
     columns = []
     for name in read.features:
-        value = f'CAST({alias}."{name}" AS {FEATURE_TYPES[types[name]]})'
+        value = f"CAST({alias}.{quote(name)} AS {FEATURE_TYPES[types[name]]})"
         if ttl_ns is not None:
             value = f"CASE WHEN e.{_AT} - {alias}.{_AT} <= {ttl_ns} THEN {value} END"
-        columns.append(f'{value} AS "{working_name(FeatureRef(read.view.name, name))}"')
+        columns.append(f"{value} AS {quote(working_name(FeatureRef(read.view.name, name)))}")
     return columns

@@ -184,3 +184,19 @@ async def test_a_million_row_version_is_shown_a_page_at_a_time(console_app: Mlop
         assert "rows 101 to 150 of 1,000,000" in str(
             console_app.screen.query_one("#page-info", Static).render()
         )
+
+
+async def test_cells_holding_markup_are_shown_as_written(console_app: MlopsApp, tmp_path: Path) -> None:
+    odd = tmp_path / "odd.csv"
+    odd.write_text("id,note\n1,[bold]loud[/bold]\n2,[/oops]\n")
+    async with console_app.run_test(size=SIZE) as pilot:
+        await open_datasets(console_app, pilot)
+        assert console_app.engine is not None
+        console_app.engine.datasets.ingest(odd, "odd")
+        await until(pilot, lambda: len(rows_of(console_app, "#rows")) == 2, what="the rows")
+        await pilot.click("#version-tabs Tab#--content-tab-rows-tab")
+        await pilot.pause()
+        screen = console_app.export_screenshot().replace("&#160;", " ")
+        assert "rows 1 to 2 of 2" in screen
+        assert "[bold]loud[/bold]" in screen and "[/oops]" in screen
+        assert console_app.is_running

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 
 from tests.conftest import REPO_ROOT, mlops_json, run_mlops
@@ -57,3 +58,36 @@ def test_human_output_and_errors(workspace: Path, tmp_path: Path) -> None:
     assert write.returncode == 2 and "only SELECT queries run here" in json.loads(write.stderr)["error"]
     unknown = run_mlops("data", "show", "week1@v9", "-w", str(workspace))
     assert unknown.stderr == "error: dataset 'week1' has no version 9; it has v1..v1\n"
+
+
+def test_wide_rows_stay_readable_and_cells_are_literal(workspace: Path, tmp_path: Path) -> None:
+    """31 columns in an 80-column terminal: one block per row, not a grid of empty cells; a cell
+    holding Rich markup is shown as written."""
+    header = [f"measurement_{number:02d}" for number in range(1, 32)]
+    rows = [[f"{row}.{column}" for column in range(1, 32)] for row in range(3)]
+    rows[0][1], rows[1][1] = "[bold]loud[/bold]", "[/oops]"
+    wide = tmp_path / "wide.csv"
+    wide.write_text("\n".join(",".join(line) for line in [header, *rows]) + "\n")
+    assert run_mlops("data", "ingest", str(wide), "--name", "wide", "-w", str(workspace)).returncode == 0
+
+    narrow = run_mlops("data", "head", "wide", "-w", str(workspace), env={**os.environ, "COLUMNS": "80"})
+    assert narrow.returncode == 0, narrow.stderr
+    lines = narrow.stdout.splitlines()
+    assert all(len(line) <= 80 for line in lines)
+    assert sum(line.startswith("row ") for line in lines) == 3
+    assert any(line.split() == ["measurement_31", "0.31"] for line in lines)
+    assert any(line.split() == ["measurement_02", "[bold]loud[/bold]"] for line in lines)
+    assert any(line.split() == ["measurement_02", "[/oops]"] for line in lines)
+
+    roomy = run_mlops(
+        "data", "head", "wide", "--limit", "1", "-w", str(workspace), env={**os.environ, "COLUMNS": "600"}
+    )
+    assert roomy.returncode == 0 and "row 1" not in roomy.stdout
+    assert "measurement_01" in roomy.stdout and "measurement_31" in roomy.stdout
+
+
+def test_a_validation_report_reads_as_marks_not_markup(workspace: Path) -> None:
+    run_mlops("suite", "add", str(SAMPLE / "churn_suite.json"), "-w", str(workspace))
+    run_mlops("data", "ingest", str(SAMPLE / "churn_week_1.csv"), "--name", "weekly", "-w", str(workspace))
+    report = run_mlops("data", "validate", "weekly", "--suite", "churn_suite", "-w", str(workspace))
+    assert report.returncode == 0 and "✓" in report.stdout and "[green]" not in report.stdout
