@@ -6,10 +6,14 @@ reports of the same stage only move the bar), and the outcome ends the log in gr
 
 from __future__ import annotations
 
+from collections import deque
+
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.containers import Vertical
 from textual.widgets import ProgressBar, RichLog, Static
+
+MAX_LINES = 300
 
 
 class WorkPanel(Vertical):
@@ -23,12 +27,13 @@ class WorkPanel(Vertical):
         super().__init__(id=id, classes=classes)
         self._title = title
         self._last_stage: str | None = None
+        self._lines: deque[str] = deque(maxlen=MAX_LINES)
 
     def compose(self) -> ComposeResult:
         if self._title:
             yield Static(self._title, classes="panel-title")
         yield ProgressBar(total=1.0, show_eta=False)
-        yield RichLog(max_lines=300, wrap=True)
+        yield RichLog(max_lines=MAX_LINES, wrap=True)
 
     def start(self, line: str) -> None:
         """New work began: show the panel, reset the bar, log what it is."""
@@ -53,8 +58,9 @@ class WorkPanel(Vertical):
     def log_line(self, line: str | Text) -> None:
         self.add_class("-active")
         self.query_one(RichLog).write(line)
+        self._lines.append(line.plain if isinstance(line, Text) else line)
 
     @property
     def lines(self) -> list[str]:
-        """What the log says, as plain text (for tests and screen readers)."""
-        return [strip.text for strip in self.query_one(RichLog).lines]
+        """The lines logged (the newest ``MAX_LINES``), as plain text (for tests and screen readers)."""
+        return list(self._lines)

@@ -51,9 +51,10 @@ def console_app(workspace: Path) -> Iterator[RecordingApp]:
 
 
 async def until(
-    pilot: Pilot[object], condition: Callable[[], bool], timeout: float = 20, what: str = "condition"
+    pilot: Pilot[object], condition: Callable[[], bool], timeout: float = 60, what: str = "condition"
 ) -> None:
-    """Let the app run until ``condition`` holds, failing after ``timeout`` seconds."""
+    """Let the app run until ``condition`` holds, failing after ``timeout`` seconds (generous: the
+    suite runs on both cores, so a busy machine must not fail a test that is only slow)."""
     deadline = time.monotonic() + timeout
     while not condition():
         if time.monotonic() > deadline:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
 from textual.widgets import DataTable, Input, Static
 
 from console.app import MlopsApp
@@ -87,6 +88,7 @@ async def test_filter_sort_and_compare(console_app: MlopsApp) -> None:
         assert isinstance(console_app.screen, ExperimentsScreen)
 
 
+@pytest.mark.slow
 async def test_a_sweep_launched_from_the_form_shows_its_trials(console_app: MlopsApp) -> None:
     async with console_app.run_test(size=SIZE) as pilot:
         await until(pilot, lambda: console_app.engine is not None)
@@ -132,6 +134,7 @@ def fast_pipeline(folder: Path, require: str) -> Path:
     return path
 
 
+@pytest.mark.slow
 async def test_a_pipeline_run_from_the_console_shows_its_dag(console_app: MlopsApp, tmp_path: Path) -> None:
     async with console_app.run_test(size=(160, 45)) as pilot:
         await until(pilot, lambda: console_app.engine is not None)

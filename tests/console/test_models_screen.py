@@ -28,6 +28,7 @@ def registry_app(registry_workspace: Path) -> Iterator[MlopsApp]:
     app.close_engine()
 
 
+@pytest.mark.slow
 async def test_promote_force_and_roll_back(registry_app: MlopsApp) -> None:
     app = registry_app
     async with app.run_test(size=(160, 45)) as pilot:

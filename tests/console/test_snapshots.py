@@ -42,39 +42,45 @@ def pinned_status_path(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(Engine, "status", lambda engine: replace(status(engine), **pinned))
 
 
+@pytest.fixture(scope="module")
+def runs_template(workspace_template: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The sample reference data as churn@v1 and two runs on it, "linear" and "boosted"; the
+    screens that show runs start from a copy, so each trains nothing."""
+    root = copy_workspace(workspace_template, tmp_path_factory.mktemp("snapshot-runs") / "ws")
+    with Engine.open(root) as engine:
+        engine.datasets.ingest(shutil.copy(SAMPLE / "churn_reference.csv", root), "churn")
+        for name, model in (("linear", "logistic_regression"), ("boosted", "hist_gradient_boosting")):
+            engine.training.train(TrainRequest("churn", "churned", model, run_name=name))
+    return root
+
+
 def pinned_app(
     template: Path,
     root: Path,
     events: list[tuple[str, str, str]],
     datasets: tuple[str, ...] = (),
     features: bool = False,
-    runs: bool = False,
     pipeline: Path | None = None,
     registry: bool = False,
     evaluate: bool = False,
 ) -> MlopsApp:
     copy_workspace(template, root)
-    if datasets:
-        with Engine.open(root) as engine:
-            for file_name in datasets:
-                local_copy = shutil.copy(SAMPLE / file_name, root / file_name)
-                engine.datasets.ingest(local_copy, "churn")
-            if features:
-                engine.features.apply(SAMPLE / "features.toml")
-            if runs:
-                for name, model in (("linear", "logistic_regression"), ("boosted", "hist_gradient_boosting")):
-                    engine.training.train(TrainRequest("churn", "churned", model, run_name=name))
-            if registry:
-                for run in engine.runs.search(order_by="attributes.run_name ASC"):
-                    engine.registry.register(run.run_id, "churn")
-                for version, reason in ((1, "first model"), (2, "boosted trees")):
-                    engine.registry.promote("churn", version, "challenger", force=True, reason=reason)
-            if evaluate:
-                engine.evaluation.evaluate("boosted", log=False)
-            if pipeline:
-                engine.suites.add(SAMPLE / "churn_suite.json", "churn_suite")
-                for _ in range(2):  # the second run is served from cache
-                    engine.pipelines.run(pipeline)
+    with Engine.open(root) as engine:
+        for file_name in datasets:
+            engine.datasets.ingest(shutil.copy(SAMPLE / file_name, root / file_name), "churn")
+        if features:
+            engine.features.apply(SAMPLE / "features.toml")
+        if registry:
+            for run in engine.runs.search(order_by="attributes.run_name ASC"):
+                engine.registry.register(run.run_id, "churn")
+            for version, reason in ((1, "first model"), (2, "boosted trees")):
+                engine.registry.promote("churn", version, "challenger", force=True, reason=reason)
+        if evaluate:
+            engine.evaluation.evaluate("boosted", log=False)
+        if pipeline:
+            engine.suites.add(SAMPLE / "churn_suite.json", "churn_suite")
+            for _ in range(2):  # the second run is served from cache
+                engine.pipelines.run(pipeline)
     with duckdb.connect(str(root / ".mlops" / "workspace.duckdb")) as con:
         con.execute(
             "UPDATE dataset_versions"
@@ -83,9 +89,11 @@ def pinned_app(
         if events:
             con.executemany("INSERT INTO events (kind, subject, message) VALUES (?, ?, ?)", events)
         con.execute("UPDATE events SET subject = ? WHERE kind = 'workspace'", [PINNED_ROOT])
-        con.execute(
-            "UPDATE dataset_versions SET source_path = replace(source_path, ?, ?)", [str(root), PINNED_ROOT]
-        )
+        for real in (template, root):
+            con.execute(
+                "UPDATE dataset_versions SET source_path = replace(source_path, ?, ?)",
+                [str(real), PINNED_ROOT],
+            )
         con.execute(
             "UPDATE pipeline_runs"
             " SET started_at = TIMESTAMPTZ '2026-11-27 10:00:00+00' + id * INTERVAL 1 MINUTE,"
@@ -190,10 +198,8 @@ async def experiments_shown(pilot: Pilot[Any]) -> None:
     await settled(pilot)
 
 
-def test_experiments_screen(
-    snap_compare: Callable[..., bool], workspace_template: Path, tmp_path: Path
-) -> None:
-    app = pinned_app(workspace_template, tmp_path / "ws", [], datasets=("churn_reference.csv",), runs=True)
+def test_experiments_screen(snap_compare: Callable[..., bool], runs_template: Path, tmp_path: Path) -> None:
+    app = pinned_app(runs_template, tmp_path / "ws", [])
     try:
         assert snap_compare(app, terminal_size=(150, 40), run_before=experiments_shown)
     finally:
@@ -237,9 +243,9 @@ async def compare_shown(pilot: Pilot[Any]) -> None:
 
 
 def test_experiments_compare_view(
-    snap_compare: Callable[..., bool], workspace_template: Path, tmp_path: Path
+    snap_compare: Callable[..., bool], runs_template: Path, tmp_path: Path
 ) -> None:
-    app = pinned_app(workspace_template, tmp_path / "ws", [], datasets=("churn_reference.csv",), runs=True)
+    app = pinned_app(runs_template, tmp_path / "ws", [])
     try:
         assert snap_compare(app, terminal_size=(150, 40), run_before=compare_shown)
     finally:
@@ -291,10 +297,8 @@ async def models_shown(pilot: Pilot[Any]) -> None:
     await settled(pilot)
 
 
-def test_models_screen(snap_compare: Callable[..., bool], workspace_template: Path, tmp_path: Path) -> None:
-    app = pinned_app(
-        workspace_template, tmp_path / "ws", [], datasets=("churn_reference.csv",), runs=True, registry=True
-    )
+def test_models_screen(snap_compare: Callable[..., bool], runs_template: Path, tmp_path: Path) -> None:
+    app = pinned_app(runs_template, tmp_path / "ws", [], registry=True)
     try:
         assert snap_compare(app, terminal_size=(150, 40), run_before=models_shown)
     finally:
@@ -318,12 +322,8 @@ async def evaluation_shown(pilot: Pilot[Any]) -> None:
     await settled(pilot)
 
 
-def test_evaluation_screen(
-    snap_compare: Callable[..., bool], workspace_template: Path, tmp_path: Path
-) -> None:
-    app = pinned_app(
-        workspace_template, tmp_path / "ws", [], datasets=("churn_reference.csv",), runs=True, evaluate=True
-    )
+def test_evaluation_screen(snap_compare: Callable[..., bool], runs_template: Path, tmp_path: Path) -> None:
+    app = pinned_app(runs_template, tmp_path / "ws", [], evaluate=True)
     try:
         # Tall enough for the whole report: no scrollbar whose timing could differ between runs.
         assert snap_compare(app, terminal_size=(150, 80), run_before=evaluation_shown)

@@ -4,19 +4,20 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
 import yaml
 
-from tests.conftest import REPO_ROOT, mlops_json, run_mlops
+from engine.facade import Engine
+from engine.types.training import TrainRequest
+from tests.conftest import SAMPLE, mlops_json, run_mlops
 
-SAMPLE = REPO_ROOT / "sample_data"
 
-
+@pytest.mark.slow
 def test_the_registry_from_the_command_line(workspace: Path, tmp_path: Path) -> None:
-    mlops_json(workspace, "data", "ingest", str(SAMPLE / "churn_reference.csv"), "--name", "churn")
-    run = mlops_json(
-        workspace, "train", "--dataset", "churn", "--target", "churned", "--param", "n_estimators=20"
-    )
-    version = mlops_json(workspace, "models", "register", run["run_id"], "--name", "churn")
+    with Engine.open(workspace) as engine:  # the data and the run (their commands are tested elsewhere)
+        engine.datasets.ingest(SAMPLE / "churn_reference.csv", "churn")
+        run_id = engine.training.train(TrainRequest("churn", "churned", params={"n_estimators": "20"})).run_id
+    version = mlops_json(workspace, "models", "register", run_id, "--name", "churn")
     assert version["version"] == 1 and version["dataset"] == "churn@v1"
 
     refused = run_mlops("models", "promote", "churn", "1", "-w", str(workspace))
