@@ -12,6 +12,7 @@ from benchmarks import (
     features,
     onnx_inference,
     runs,
+    runs_table,
     sweep,
     validation,
 )
@@ -24,6 +25,7 @@ BENCHMARKS = {
     "validation": validation.main,
     "features": features.main,
     "runs": runs.main,
+    "runs_table": runs_table.main,
     "sweep": sweep.main,
     "onnx_inference": onnx_inference.main,
 }

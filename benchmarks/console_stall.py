@@ -48,8 +48,7 @@ async def measure(workspace: Path, warm_up: bool) -> list[list[float]]:
     from console.app import MlopsApp
     from console.screens.experiments import ExperimentsScreen
     from engine.facade import Engine
-    from engine.training import sweep
-    from engine.types.training import TrainRequest
+    from engine.types.training import SweepRequest, TrainRequest, parse_grid
 
     app = MlopsApp(Engine.claim(workspace, command="benchmark"), warm_up=warm_up)
     ticks: list[float] = []
@@ -73,13 +72,14 @@ async def measure(workspace: Path, warm_up: bool) -> list[list[float]]:
             phases.append(stalls())
             screen = app.screen
             assert isinstance(screen, ExperimentsScreen)
-            base = TrainRequest("churn", "churned", "random_forest")
-            candidates = sweep.candidates_for(base, sweep.parse_grid(GRID), None)
+            request = SweepRequest(
+                TrainRequest("churn", "churned", "random_forest"), parse_grid(GRID), workers=2
+            )
             for _ in range(2 if warm_up else 1):
                 ticks.clear()
                 # Wait on the worker itself: the "Sweep finished" notification expires after
                 # 5 s, so counting notifications never sees a second sweep end.
-                worker = screen._sweep(base, candidates, 2)
+                worker = screen._sweep(request)
                 await worker.wait()  # raises WorkerFailed if the sweep failed
                 phases.append(stalls())
             # A refresh still reading the database would make closing it fail.

@@ -63,7 +63,7 @@ def main() -> None:
         rows = [frame.iloc[[i]][features] for i in range(200)]
         options = onnxruntime.SessionOptions()
         options.intra_op_num_threads = 1
-        session = onnxruntime.InferenceSession(Path(export["path"]).read_bytes(), options)
+        session = onnxruntime.InferenceSession(Path(export.path).read_bytes(), options)
         batch = frame[features]
         agreement = np.abs(
             predict_proba_onnx(session, batch)[:, 1] - pipeline.predict_proba(batch)[:, 1]
@@ -76,10 +76,10 @@ def main() -> None:
 
     print("### ONNX Runtime vs scikit-learn on the promoted sample model (random forest, defaults)\n")
     print(
-        f"Parity checked at promotion: max |Δp| {export['max_abs_difference']:.1e} on "
-        f"{export['rows_checked']:,} held-out rows, labels identical: {export['labels_identical']}; "
+        f"Parity checked at promotion: max |Δp| {export.max_abs_difference:.1e} on "
+        f"{export.rows_checked:,} held-out rows, labels identical: {export.labels_identical}; "
         f"on {BATCH_ROWS:,} reference rows here: max |Δp| {agreement:.1e}. ONNX file "
-        f"{export['size_bytes'] / 1e6:.1f} MB.\n"
+        f"{export.size_bytes / 1e6:.1f} MB.\n"
     )
     print("| | single row (median of 300) | 10k-row batch (median of 7) |")
     print("| --- | ---: | ---: |")

@@ -7,8 +7,7 @@ import time
 from pathlib import Path
 
 from engine.facade import Engine
-from engine.training import sweep
-from engine.types.training import TrainRequest
+from engine.types.training import SweepRequest, TrainRequest, parse_grid
 
 SAMPLE = Path(__file__).resolve().parents[1] / "sample_data"
 GRID = ["n_estimators=100,200", "max_depth=5,10", "min_samples_leaf=1,5"]
@@ -21,12 +20,11 @@ def main() -> None:
         with engine:
             engine.datasets.ingest(SAMPLE / "churn_reference.csv", "churn")
             base = TrainRequest("churn", "churned", "random_forest")
-            candidates = sweep.candidates_for(base, sweep.parse_grid(GRID), None)
             for workers in (1, 2):
                 started = time.perf_counter()
-                result = sweep.run_sweep(engine.training, base, candidates, workers)
+                result = engine.training.sweep(SweepRequest(base, parse_grid(GRID), workers=workers))
                 timings[workers] = (time.perf_counter() - started, sum(t.fit_seconds for t in result.trials))
-    print(f"### Sweep: {len(candidates)}-trial random forest grid on the 20k-row sample\n")
+    print(f"### Sweep: {len(result.trials)}-trial random forest grid on the 20k-row sample\n")
     print("| workers | wall time | sum of trial fit times |")
     print("| --- | ---: | ---: |")
     for workers, (wall, fits) in timings.items():
