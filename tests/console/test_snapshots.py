@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import time
 from collections.abc import Callable
 from dataclasses import replace
 from pathlib import Path
@@ -115,12 +116,21 @@ def pinned_app(
     return app
 
 
-async def settled(pilot: Pilot[Any]) -> None:
-    """Let every pending message and idle-time layout (DataTable column widths) run, so the
-    picture never depends on timing."""
-    await pilot.pause()
-    await pilot.wait_for_scheduled_animations()
-    await pilot.pause()
+async def settled(pilot: Pilot[Any], timeout: float = 60) -> None:
+    """Wait until the screen stops changing: two pictures in a row, each taken once every
+    pending message and idle-time layout (DataTable column widths, scrollbars) has run, are
+    the same. The snapshot then never depends on how busy the machine was."""
+    deadline = time.monotonic() + timeout
+    previous = None
+    while True:
+        await pilot.pause()
+        await pilot.wait_for_scheduled_animations()
+        picture = pilot.app.export_screenshot()
+        if picture == previous:
+            return
+        if time.monotonic() > deadline:
+            raise AssertionError("the screen kept changing")
+        previous = picture
 
 
 async def shown(pilot: Pilot[Any]) -> None:
