@@ -10,6 +10,8 @@ from textual.containers import Vertical
 from textual.screen import ModalScreen
 from textual.widgets import DataTable, Static
 
+from console.widgets.table_rows import show_rows
+
 HelpRow = tuple[str, str, str]
 
 
@@ -29,8 +31,7 @@ class HelpScreen(ModalScreen[None]):
             yield Static(f"Keys — {self._title}", id="help-title")
             table: DataTable[str] = DataTable(cursor_type="row", zebra_stripes=True)
             table.add_columns("key", "action", "from")
-            for row in self._rows:
-                table.add_row(*row)
+            show_rows(table, [(str(index), list(row)) for index, row in enumerate(self._rows)])
             yield table
             yield Static(
                 "Mouse: click a screen's name to switch, a footer key to run it, a row to select it. "

@@ -9,6 +9,11 @@ user's move does; a screen that selects a row itself should act on its selection
 
 Every text cell is shown literally: a ``str`` becomes a Rich ``Text``, so a value from the
 data such as ``[bold]`` or ``[/x]`` is never read as markup (DataTable would parse it).
+
+Columns are widened here, at once, for the text they now hold. DataTable measures new cells
+only when it is next idle, and a frame drawn before that caches each cell cut to the old
+width; the cache is not dropped when the width grows, so values stayed clipped ("churn@" for
+"churn@v2") until the row changed again.
 """
 
 from __future__ import annotations
@@ -16,6 +21,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
+from rich.cells import cell_len
 from rich.text import Text
 from textual.coordinate import Coordinate
 from textual.widgets import DataTable
@@ -33,6 +39,7 @@ def show_rows(table: DataTable[Any], rows: Sequence[Row], select: str | None = N
         raise ValueError("row keys must be unique")
     cursor_key = select if select in wanted else selected_key(table)
     columns = [column.key for column in table.ordered_columns]
+    shown_cells: list[list[Any]] = []
     for row in list(table.ordered_rows):
         if row.key.value not in wanted:
             table.remove_row(row.key)
@@ -41,18 +48,39 @@ def show_rows(table: DataTable[Any], rows: Sequence[Row], select: str | None = N
         if key not in shown:
             # The first cell is a copy made here, so the sort below can tell rows apart by it.
             table.add_row(_copy(cells[0]), *cells[1:], key=key)
+            shown_cells.append(cells)
             continue
-        for column, cell in zip(columns, cells, strict=True):
-            if not _same(table.get_cell(key, column), cell):
-                table.update_cell(
-                    key, column, _copy(cell) if column == columns[0] else cell, update_width=True
-                )
+        changed = [
+            (column, cell)
+            for column, cell in zip(columns, cells, strict=True)
+            if not _same(table.get_cell(key, column), cell)
+        ]
+        for column, cell in changed:
+            first = column == columns[0]
+            table.update_cell(key, column, _copy(cell) if first else cell, update_width=True)
+        if changed:
+            shown_cells.append(cells)
+    _widen(table, shown_cells)
     order = [key for key, _ in rows]
     if [row.key.value for row in table.ordered_rows] != order and columns:
         rank = {id(table.get_cell(key, columns[0])): position for position, key in enumerate(order)}
         table.sort(columns[0], key=lambda first_cell: rank[id(first_cell)])
     if cursor_key in wanted:
         table.move_cursor(row=order.index(cursor_key))
+
+
+def _widen(table: DataTable[Any], rows: list[list[Any]]) -> None:
+    """Each auto-width column as wide as the widest text it was just given (see the module)."""
+    for index, column in enumerate(table.ordered_columns):
+        widths = [_width(row[index]) for row in rows]
+        if column.auto_width and widths:
+            column.content_width = max(column.content_width, *widths)
+
+
+def _width(cell: Any) -> int:
+    return (
+        max((cell_len(line) for line in cell.plain.split("\n")), default=0) if isinstance(cell, Text) else 0
+    )
 
 
 def selected_key(table: DataTable[Any]) -> str | None:

@@ -87,3 +87,15 @@ async def test_the_work_panel_logs_each_stage_once_and_the_outcome() -> None:
             "hashing",
             "failed: the file is empty",
         ]
+
+
+async def test_columns_are_wide_enough_before_the_table_is_next_idle() -> None:
+    """DataTable measures new cells when idle; a frame drawn first would cache them clipped."""
+    app = TableApp()
+    async with app.run_test():
+        table = app.query_one(DataTable)
+        show_rows(table, [("a", ["a rather long name", "1"])])
+        name, score = table.ordered_columns
+        assert name.content_width == len("a rather long name") and score.content_width == len("score")
+        show_rows(table, [("a", ["a rather long name", "12345678"])])
+        assert table.ordered_columns[1].content_width == 8

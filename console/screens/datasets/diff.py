@@ -11,6 +11,7 @@ from textual.containers import Vertical
 from textual.screen import ModalScreen
 from textual.widgets import DataTable, Static
 
+from console.widgets.table_rows import show_rows
 from engine.formatting import number
 from engine.types.data import VersionDiff
 
@@ -43,14 +44,21 @@ class DiffScreen(ModalScreen[None]):
             yield Static(summary, id="diff-summary")
             table: DataTable[Text] = DataTable(zebra_stripes=True)
             table.add_columns("column", "statistic", "before", "after", "change")
-            for delta in diff.column_deltas:
-                cells = (
-                    delta.column,
-                    delta.statistic,
-                    number(delta.before),
-                    number(delta.after),
-                    "" if delta.change is None else number(delta.change, signed=True),
-                )
-                table.add_row(*(Text(cell) for cell in cells))
+            show_rows(
+                table,
+                [
+                    (
+                        f"{delta.column}/{delta.statistic}",
+                        [
+                            delta.column,
+                            delta.statistic,
+                            number(delta.before),
+                            number(delta.after),
+                            "" if delta.change is None else number(delta.change, signed=True),
+                        ],
+                    )
+                    for delta in diff.column_deltas
+                ],
+            )
             yield table
             yield Static("esc closes", id="diff-help")

@@ -10,6 +10,7 @@ from textual.app import ComposeResult
 from textual.containers import Vertical
 from textual.widgets import DataTable, Static, TabbedContent, TabPane
 
+from console.widgets.table_rows import show_rows
 from engine.formatting import cell, number, sparkline
 from engine.types.data import ColumnProfile, DatasetVersion, ExpectationResult, ValidationReport
 
@@ -45,10 +46,10 @@ class VersionDetails(Vertical):
         self, version: DatasetVersion, profiles: list[ColumnProfile], report: ValidationReport | None
     ) -> None:
         self.show_title(version)
-        table = self.query_one("#profile", DataTable)
-        table.clear()
-        for profile in profiles:
-            table.add_row(*_profile_row(profile))
+        show_rows(
+            self.query_one("#profile", DataTable),
+            [(profile.name, _profile_row(profile)) for profile in profiles],
+        )
         self.show_validation(report)
 
     def show_title(self, version: DatasetVersion) -> None:
@@ -64,8 +65,8 @@ class VersionDetails(Vertical):
     def show_validation(self, report: ValidationReport | None) -> None:
         summary = self.query_one("#validation-summary", Static)
         table = self.query_one("#validation", DataTable)
-        table.clear()
         if report is None:
+            show_rows(table, [])
             summary.update("not validated yet: press v")
             return
         verdict = Text("passed", style="bold green") if report.success else Text("failed", style="bold red")
@@ -76,15 +77,18 @@ class VersionDetails(Vertical):
                 f"  {len(report.failures)} of {len(report.results)} failed",
             )
         )
-        for result in report.results:
-            table.add_row(*_validation_row(result))
+        show_rows(
+            table, [(str(index), _validation_row(result)) for index, result in enumerate(report.results)]
+        )
 
     def show_page(self, offset: int, total: int, columns: list[str], rows: list[tuple[Any, ...]]) -> None:
         table = self.query_one("#rows", DataTable)
-        table.clear(columns=True)
-        table.add_columns(*(Text(name) for name in columns))
-        for row in rows:
-            table.add_row(*(Text(cell(value)) for value in row))
+        if [column.label.plain for column in table.ordered_columns] != columns:
+            table.clear(columns=True)
+            table.add_columns(*(Text(name) for name in columns))
+        show_rows(
+            table, [(str(offset + index), [cell(value) for value in row]) for index, row in enumerate(rows)]
+        )
         last = offset + len(rows)
         self.query_one("#page-info", Static).update(
             f"rows {offset + 1:,} to {last:,} of {total:,}   [ previous page   ] next page"

@@ -12,6 +12,7 @@ from textual.containers import Vertical
 from textual.screen import ModalScreen
 from textual.widgets import DataTable, Static
 
+from console.widgets.table_rows import show_rows
 from engine.formatting import number
 from engine.types.training import Comparison
 
@@ -35,26 +36,41 @@ class CompareScreen(ModalScreen[None]):
             yield Static(Text("Compare runs  ", style="bold").append("≠ differs  ★ best", style="dim"))
             params: DataTable[str | Text] = DataTable(id="compare-params", zebra_stripes=True)
             params.add_columns("param", *(Text(name) for name in names))
-            for name, values in comparison.params.items():
-                differs = name in comparison.differing_params
-                params.add_row(
-                    Text(f"≠ {name}" if differs else f"  {name}", style="yellow" if differs else ""),
-                    *(Text("" if v is None else v, style="yellow" if differs else "") for v in values),
-                )
+            show_rows(
+                params,
+                [(name, _param_row(name, values, comparison)) for name, values in comparison.params.items()],
+            )
             yield params
             metrics: DataTable[str | Text] = DataTable(id="compare-metrics", zebra_stripes=True)
             metrics.add_columns("metric", *(Text(name) for name in names))
-            for name, scores in comparison.metrics.items():
-                best = comparison.best.get(name)
-                metrics.add_row(
-                    name,
-                    *(
-                        Text(f"★ {number(v)}", style="bold green") if i == best else number(v)
-                        for i, v in enumerate(scores)
-                    ),
-                )
+            show_rows(
+                metrics,
+                [
+                    (
+                        name,
+                        [
+                            name,
+                            *(_metric_cell(v, i == comparison.best.get(name)) for i, v in enumerate(scores)),
+                        ],
+                    )
+                    for name, scores in comparison.metrics.items()
+                ],
+            )
             yield metrics
             yield Static(_f1_bars(comparison, names), id="compare-chart")
+
+
+def _param_row(name: str, values: list[str | None], comparison: Comparison) -> list[Text]:
+    style = "yellow" if name in comparison.differing_params else ""
+    label = f"≠ {name}" if style else f"  {name}"
+    return [
+        Text(label, style=style),
+        *(Text("" if value is None else value, style=style) for value in values),
+    ]
+
+
+def _metric_cell(value: float | None, best: bool) -> Text | str:
+    return Text(f"★ {number(value)}", style="bold green") if best else number(value)
 
 
 def _f1_bars(comparison: Comparison, names: list[str]) -> Text:
