@@ -34,7 +34,7 @@ the first cell is text (``str`` or ``Text``)."""
 def show_rows(table: DataTable[Any], rows: Sequence[Row], select: str | None = None) -> None:
     """Make ``table`` show exactly ``rows``, in order, changing as little as it can; the cursor
     ends on ``select`` if given and shown, else on the row it was on."""
-    wanted = {key: [_literal(cell) for cell in cells] for key, cells in rows}
+    wanted = dict(rows)
     if len(wanted) != len(rows):
         raise ValueError("row keys must be unique")
     cursor_key = select if select in wanted else selected_key(table)
@@ -44,22 +44,23 @@ def show_rows(table: DataTable[Any], rows: Sequence[Row], select: str | None = N
         if row.key.value not in wanted:
             table.remove_row(row.key)
     shown = {row.key.value for row in table.ordered_rows}
-    for key, cells in wanted.items():
+    for key, raw in wanted.items():
         if key not in shown:
+            cells = [_literal(cell) for cell in raw]
             # The first cell is a copy made here, so the sort below can tell rows apart by it.
             table.add_row(_copy(cells[0]), *cells[1:], key=key)
             shown_cells.append(cells)
             continue
         changed = [
-            (column, cell)
-            for column, cell in zip(columns, cells, strict=True)
+            (column, _literal(cell))
+            for column, cell in zip(columns, raw, strict=True)
             if not _same(table.get_cell(key, column), cell)
         ]
         for column, cell in changed:
             first = column == columns[0]
             table.update_cell(key, column, _copy(cell) if first else cell, update_width=True)
         if changed:
-            shown_cells.append(cells)
+            shown_cells.append([_literal(cell) for cell in raw])
     _widen(table, shown_cells)
     order = [key for key, _ in rows]
     if [row.key.value for row in table.ordered_rows] != order and columns:
@@ -102,7 +103,10 @@ def _copy(cell: Any) -> Any:
 
 
 def _same(shown: Any, wanted: Any) -> bool:
-    """Equal as shown: Rich's Text equality ignores the base style, so compare it too."""
+    """Equal as shown, without building a Text for every cell of every refresh: a ``str`` is the
+    same as a plain Text of it; Rich's Text equality ignores the base style, so that counts too."""
+    if isinstance(shown, Text) and isinstance(wanted, str):
+        return not shown.style and not shown.spans and shown.plain == wanted
     if isinstance(shown, Text) and isinstance(wanted, Text):
         return shown.plain == wanted.plain and shown.style == wanted.style and shown.spans == wanted.spans
     return bool(shown == wanted)
