@@ -4,15 +4,16 @@ Cells are text as given: a value from the data (``[bold]`` in a CSV cell, a path
 is shown literally, never read as Rich markup. A cell that should be styled is a Rich ``Text``
 (``styled`` builds one from markup the command itself wrote).
 
-A table wider than the terminal is not squeezed into a grid of empty cells: it is shown as one
-block per row (``overflow="records"``, like ``psql``'s expanded display) or with the columns
-that fit and a note naming the rest (``overflow="columns"``).
+A table wider than the terminal is not squeezed into a grid of empty cells: it is shown with
+the columns that fit and a note naming the rest (``overflow="columns"``, for listings), or as
+one block per row (``overflow="records"``, like ``psql``'s expanded display, for rows of data,
+where every column counts); a listing too narrow for two columns falls back to records.
 """
 
 from __future__ import annotations
 
 import argparse
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any, Literal
 
@@ -23,8 +24,6 @@ if TYPE_CHECKING:
     from engine.facade import Engine
 
 Overflow = Literal["records", "columns"]
-SQUEEZED_WIDTH = 10
-"""A column may be wrapped down to this many characters (or its own width, if narrower)."""
 
 
 @contextmanager
@@ -48,7 +47,7 @@ def table(
     headers: Sequence[str],
     rows: Sequence[Sequence[object]],
     empty: str = "no rows",
-    overflow: Overflow = "records",
+    overflow: Overflow = "columns",
 ) -> None:
     """Rows under headers, fitted to the terminal's width (see the module's docstring). A cell
     that is not a Rich ``Text`` is shown as ``str()`` of it, literally."""
@@ -58,46 +57,39 @@ def table(
         console.print(empty, markup=False, highlight=False)
         return
     cells = [[cell if isinstance(cell, Text) else Text(str(cell)) for cell in row] for row in rows]
+    # A column can narrow to its longest word: prose wraps, an identifier is never cut.
     widths = [
-        max([line_width(Text(header)), *(line_width(row[index]) for row in cells)])
+        max([longest_word(Text(header)), *(longest_word(row[index]) for row in cells)])
         for index, header in enumerate(headers)
     ]
-    if _table_width(min(width, SQUEEZED_WIDTH) for width in widths) <= console.width:
-        _print_table(console, headers, cells)
-        return
-    if overflow == "columns":
-        shown = _columns_that_fit(widths, console.width)
-        if shown >= 2:
-            _print_table(console, headers[:shown], [row[:shown] for row in cells])
-            hidden = ", ".join(headers[shown:])
+    shown = _columns_that_fit(widths, console.width)
+    if shown == len(headers) or (overflow == "columns" and shown >= 2):
+        _print_table(console, headers[:shown], [row[:shown] for row in cells])
+        hidden = headers[shown:]
+        if hidden:
             console.print(
-                f"({len(headers) - shown} more columns not shown: {hidden}; "
-                "widen the terminal or add --json)",
+                f"({len(hidden)} more {'column' if len(hidden) == 1 else 'columns'} not shown: "
+                f"{', '.join(hidden)}; widen the terminal or add --json)",
                 style="dim",
                 markup=False,
                 highlight=False,
             )
-            return
+        return
     _print_records(console, headers, cells)
 
 
-def line_width(cell: Text) -> int:
+def longest_word(cell: Text) -> int:
     from rich.cells import cell_len
 
-    return max((cell_len(line) for line in cell.plain.splitlines()), default=0)
-
-
-def _table_width(widths: Iterable[int]) -> int:
-    """Rich's default box: a border, then each column's content with padding and a separator."""
-    return 1 + sum(width + 3 for width in widths)
+    return max((cell_len(word) for word in cell.plain.split()), default=0)
 
 
 def _columns_that_fit(widths: list[int], available: int) -> int:
-    shown = 0
-    while (
-        shown < len(widths)
-        and _table_width([min(width, SQUEEZED_WIDTH) for width in widths[: shown + 1]]) <= available
-    ):
+    """How many leading columns fit at their narrowest: Rich's box draws a border, then each
+    column's content with its padding and a separator."""
+    shown, used = 0, 1
+    while shown < len(widths) and used + widths[shown] + 3 <= available:
+        used += widths[shown] + 3
         shown += 1
     return shown
 

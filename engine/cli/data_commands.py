@@ -109,7 +109,6 @@ def run_list(args: argparse.Namespace, out: Output) -> int:
             ["dataset", "versions", "latest", "rows", "columns", "status", "created"],
             rows,
             empty="no datasets yet; add one with `mlops data ingest PATH --name NAME`",
-            overflow="columns",
         )
 
     out.emit(document, render)
@@ -148,12 +147,7 @@ def run_show(args: argparse.Namespace, out: Output) -> int:
                     sparkline([count for _, _, count in p.histogram]),
                 ]
             )
-        table(
-            console,
-            ["column", "type", "nulls", "distinct", "min", "max", "summary", "histogram"],
-            rows,
-            overflow="columns",
-        )
+        table(console, ["column", "type", "nulls", "distinct", "min", "max", "summary", "histogram"], rows)
 
     out.emit(document, render)
     return 0
@@ -224,4 +218,7 @@ def run_export(args: argparse.Namespace, out: Output) -> int:
 
 def _emit_rows(out: Output, extra: dict[str, Any], columns: list[str], rows: list[tuple[Any, ...]]) -> None:
     document = {**extra, "columns": columns, "rows": [[jsonable(v) for v in row] for row in rows]}
-    out.emit(document, lambda console: table(console, columns, [[cell(v) for v in row] for row in rows]))
+    out.emit(
+        document,
+        lambda console: table(console, columns, [[cell(v) for v in row] for row in rows], overflow="records"),
+    )

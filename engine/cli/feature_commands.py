@@ -103,11 +103,7 @@ def run_list(args: argparse.Namespace, out: Output) -> int:
     out.emit(
         {"views": views},
         lambda console: table(
-            console,
-            headers,
-            rows,
-            empty="no feature views; run `mlops features apply FILE`",
-            overflow="columns",
+            console, headers, rows, empty="no feature views; run `mlops features apply FILE`"
         ),
     )
     return 0

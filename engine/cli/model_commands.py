@@ -148,7 +148,7 @@ def render_verdicts(console: Console, verdicts: list[Verdict]) -> None:
     rows = [
         [styled("[green]✓ pass[/]" if v.passed else "[red]✗ fail[/]"), v.check, v.detail] for v in verdicts
     ]
-    table(console, ["gate", "check", "detail"], rows, overflow="columns")
+    table(console, ["gate", "check", "detail"], rows)
 
 
 def parity_line(export: OnnxExportRecord) -> str:

@@ -44,21 +44,22 @@ def register(
 def run_list(args: argparse.Namespace, out: Output) -> int:
     with opened(args, "runs list") as engine:
         runs = engine.runs.search(args.experiment, args.filter, args.order_by, args.limit)
+    # The id last: a narrow terminal drops trailing columns, and the name already names the run.
     rows = [
         [
             run.run_name,
-            run.run_id[:8],
             run.model,
             run.dataset,
             run.status,
             *(number(run.metrics.get(m)) for m in LISTED_METRICS),
+            run.run_id[:8],
         ]
         for run in runs
     ]
-    headers = ["run", "id", "model", "data", "status", *LISTED_METRICS]
+    headers = ["run", "model", "data", "status", *LISTED_METRICS, "id"]
     out.emit(
         {"runs": [run.to_dict() for run in runs]},
-        lambda console: table(console, headers, rows, empty="no runs match", overflow="columns"),
+        lambda console: table(console, headers, rows, empty="no runs match"),
     )
     return 0
 

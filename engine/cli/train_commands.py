@@ -147,6 +147,6 @@ def run_catalogue(args: argparse.Namespace, out: Output) -> int:
     ]
     out.emit(
         {"models": [model.to_dict() for model in models]},
-        lambda console: table(console, ["model", "what", "defaults"], rows, overflow="columns"),
+        lambda console: table(console, ["model", "what", "defaults"], rows),
     )
     return 0
