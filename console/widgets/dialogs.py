@@ -1,20 +1,26 @@
 """Small modal forms shared by the screens.
 
 ``FormDialog`` asks for a few named text fields and returns them as a dict (or None when
-cancelled); ``ConfirmDialog`` asks before a change, with a reason when one is required.
+cancelled); given a ``check`` (the engine's parser for what the form asks), it keeps the form
+open and shows the problem until the answers parse. ``ConfirmDialog`` asks before a change,
+with a reason when one is required.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import ClassVar
 
 from rich.console import RenderableType
+from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.screen import ModalScreen
 from textual.widgets import Button, Input, Label, Static
+
+from engine.errors import InvalidInput
 
 
 @dataclass(frozen=True)
@@ -43,11 +49,18 @@ class FormDialog(ModalScreen[dict[str, str] | None]):
         Binding("escape", "cancel", "Cancel"),
     ]
 
-    def __init__(self, title: str, fields: list[Field], submit_label: str = "OK") -> None:
+    def __init__(
+        self,
+        title: str,
+        fields: list[Field],
+        submit_label: str = "OK",
+        check: Callable[[dict[str, str]], object] | None = None,
+    ) -> None:
         super().__init__()
         self._title = title
         self._fields = fields
         self._submit_label = submit_label
+        self._check = check
 
     def compose(self) -> ComposeResult:
         with Vertical():
@@ -78,9 +91,18 @@ class FormDialog(ModalScreen[dict[str, str] | None]):
         }
         missing = [field.label for field in self._fields if field.required and not values[field.name]]
         if missing:
-            self.query_one("#dialog-error", Static).update(f"{missing[0]} is required")
+            self._show_problem(f"{missing[0]} is required")
             return
+        if self._check is not None:
+            try:
+                self._check(values)
+            except InvalidInput as problem:
+                self._show_problem(str(problem))
+                return
         self.dismiss(values)
+
+    def _show_problem(self, problem: str) -> None:
+        self.query_one("#dialog-error", Static).update(Text(problem))
 
 
 class ConfirmDialog(ModalScreen[str | None]):

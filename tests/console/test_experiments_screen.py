@@ -197,3 +197,25 @@ async def test_a_pipeline_run_from_the_console_shows_its_dag(console_app: MlopsA
         await until(pilot, lambda: "✗ f1 >= 0.99" in plain_text(dag), what="the first run's DAG")
         await pilot.press("p")
         assert not screen.showing_pipelines
+
+
+async def test_a_form_the_engine_cannot_read_stays_open_and_says_why(console_app: MlopsApp) -> None:
+    async with console_app.run_test(size=SIZE) as pilot:
+        await until(pilot, lambda: console_app.engine is not None)
+        await pilot.press("4", "n")
+        form = console_app.screen
+        assert isinstance(form, FormDialog)
+        form.query_one("#field-dataset", Input).value = "churn"
+        form.query_one("#field-target", Input).value = "churned"
+        form.query_one("#field-params", Input).value = "n_estimators=20,max_depth"
+        await pilot.click("#submit")
+        assert console_app.screen is form  # still open, answers kept
+        problem = plain_text(form.query_one("#dialog-error", Static))
+        assert "parameters 'max_depth': expected NAME=VALUE" in problem
+        form.query_one("#field-params", Input).value = "n_estimators=20"
+        form.query_one("#field-dataset", Input).value = "missing"
+        await pilot.click("#submit")
+        await until(
+            pilot, lambda: notified(console_app, "no dataset named 'missing'"), what="the engine's error"
+        )
+        assert isinstance(console_app.screen, ExperimentsScreen)

@@ -169,18 +169,13 @@ class ExperimentsScreen(ConsoleScreen):
 
     def action_new_run(self) -> None:
         models = [model.name for model in Engine.catalogue()]
-        self.app.push_screen(
-            FormDialog("Train a new run", forms.new_run_fields(models), "Train"), self._start_run
-        )
+        dialog = FormDialog("Train a new run", forms.new_run_fields(models), "Train", forms.train_request)
+        self.app.push_screen(dialog, self._start_run)
 
     def _start_run(self, values: dict[str, str] | None) -> None:
         if values is None:
             return
-        try:
-            request = forms.train_request(values)
-        except InvalidInput as problem:
-            self.app.notify(str(problem), title="Run not started", severity="error")
-            return
+        request = forms.train_request(values)  # the dialog has checked it
         self.work_panel.start(f"training {request.model} on {request.dataset}")
         self._train(request)
 
@@ -199,18 +194,13 @@ class ExperimentsScreen(ConsoleScreen):
 
     def action_sweep(self) -> None:
         fields = forms.sweep_fields(os.cpu_count() or 1)
-        self.app.push_screen(
-            FormDialog("Sweep a model's parameters", fields, "Start sweep"), self._start_sweep
-        )
+        dialog = FormDialog("Sweep a model's parameters", fields, "Start sweep", forms.sweep_request)
+        self.app.push_screen(dialog, self._start_sweep)
 
     def _start_sweep(self, values: dict[str, str] | None) -> None:
         if values is None:
             return
-        try:
-            request = forms.sweep_request(values)
-        except InvalidInput as problem:
-            self.app.notify(str(problem), title="Sweep not started", severity="error")
-            return
+        request = forms.sweep_request(values)  # the dialog has checked it
         search = f"grid over {', '.join(request.grid)}" if request.grid else f"{request.trials} random trials"
         self.work_panel.start(f"sweep of {request.base.model} ({search}), {request.workers} workers")
         self._sweep(request)
@@ -238,16 +228,13 @@ class ExperimentsScreen(ConsoleScreen):
 
     def action_run_pipeline(self) -> None:
         fields = forms.pipeline_fields(self.pipelines_view.last_path)
-        self.app.push_screen(FormDialog("Run a pipeline", fields, "Run"), self._start_pipeline)
+        dialog = FormDialog("Run a pipeline", fields, "Run", forms.pipeline_choice)
+        self.app.push_screen(dialog, self._start_pipeline)
 
     def _start_pipeline(self, values: dict[str, str] | None) -> None:
         if values is None:
             return
-        try:
-            path, force = forms.pipeline_choice(values)
-        except InvalidInput as problem:
-            self.app.notify(str(problem), title="Pipeline not started", severity="error")
-            return
+        path, force = forms.pipeline_choice(values)  # the dialog has checked it
         if not self.showing_pipelines:
             self.action_toggle_view()
         self.work_panel.start(f"pipeline {path}")
