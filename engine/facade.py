@@ -106,6 +106,7 @@ class Engine:
         self._lock = lock
         self._db = db
         self._shutdown = ShutdownGuard(self.close)
+        self.quality.validate_pending()
 
     @classmethod
     def open(cls, path: str | os.PathLike[str] | None = None, *, command: str | None = None) -> Engine:

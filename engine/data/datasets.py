@@ -5,12 +5,19 @@ hashed, and either renamed to ``data."<name>@v<N>"`` with its catalogue row, or 
 because an existing version of the dataset has the same content. A failure anywhere rolls
 the whole ingest back, so nothing half-written stays. ``data."<name>"`` is a view of the
 latest version.
+
+Ingests into one dataset take turns (a lock per name): the next version number is read, then
+written, so two at once would collide. A dataset that requires a suite gets its new version
+committed as ``pending``, which training refuses, and validated right after; a version left
+pending by a process that died in between is validated when the workspace next opens.
 """
 
 from __future__ import annotations
 
 import json
+import threading
 import uuid
+from collections import defaultdict
 from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -55,6 +62,8 @@ class Datasets:
         self._events = events
         # Set by the engine: validates a new version against its dataset's required suite.
         self.after_ingest: Callable[[DatasetVersion], ValidationReport | None] = lambda version: None
+        self._ingest_locks: defaultdict[str, threading.Lock] = defaultdict(threading.Lock)
+        self._locks_lock = threading.Lock()
 
     def ingest(
         self, path: str | Path, name: str, schema: str | None = None, progress: Progress | None = None
@@ -119,6 +128,30 @@ class Datasets:
         report: Progress,
     ) -> IngestResult:
         """One transaction: ``read`` fills a staging table, which becomes a version or is dropped."""
+        with self._locks_lock:
+            lock = self._ingest_locks[name]
+        with lock:
+            version, created, rows = self._commit_version(read, name, source, empty, report)
+        if created:
+            self._events.record("data", version.ref, f"ingested {rows:,} rows from {source}")
+        validation = None
+        if version.status == "pending":
+            report(f"validating {version.ref}", 0.97)
+            validation = self.after_ingest(version)
+            version = self.resolve(version.ref)
+        report(f"stored {version.ref}" if created else f"identical to {version.ref}", 1.0)
+        return IngestResult(version, created=created, validation=validation)
+
+    def _commit_version(
+        self,
+        read: Callable[[duckdb.DuckDBPyConnection, str, Progress], None],
+        name: str,
+        source: str,
+        empty: str,
+        report: Progress,
+    ) -> tuple[DatasetVersion, bool, int]:
+        """The version holding what ``read`` produced (an existing one if its content is the
+        same), whether it is new, and its rows."""
         staging = f'data."staging-{uuid.uuid4().hex}"'
         with self._db.transaction() as cursor:
             read(cursor, staging, report)
@@ -131,15 +164,10 @@ class Datasets:
             existing = self._find_by_hash(cursor, name, digest)
             if existing is not None:
                 cursor.execute(f"DROP TABLE {staging}")
-                report(f"identical to {existing.ref}", 1.0)
-                return IngestResult(existing, created=False)
+                return existing, False, rows
             report("storing the version", 0.95)
             version = self._store(cursor, name, staging, digest, rows, columns, source)
-        self._events.record("data", version.ref, f"ingested {rows:,} rows from {source}")
-        report(f"validating {version.ref}", 0.97)
-        validation = self.after_ingest(version)
-        report(f"stored {version.ref}", 1.0)
-        return IngestResult(self.resolve(version.ref), created=True, validation=validation)
+        return version, True, rows
 
     def _store(
         self,
@@ -159,10 +187,12 @@ class Datasets:
         cursor.execute(
             f"CREATE OR REPLACE VIEW {latest_view(name)} AS SELECT * FROM {version_table(name, number)}"
         )
+        required = cursor.execute("SELECT required_suite FROM datasets WHERE name = ?", [name]).fetchone()
+        status = "pending" if required and required[0] else "unvalidated"
         cursor.execute(
             "INSERT INTO dataset_versions (name, version, content_hash, row_count, column_count, schema_json,"
-            " source_path, parent_version) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-            [name, number, digest, rows, len(columns), json.dumps(columns), source, parent],
+            " source_path, parent_version, status) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            [name, number, digest, rows, len(columns), json.dumps(columns), source, parent, status],
         )
         return self._fetch_version(cursor, name, number)
 

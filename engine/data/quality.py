@@ -1,9 +1,11 @@
 """Validation gates on dataset versions: validate, require a suite, quarantine, refuse to train.
 
 A version's ``status`` is ``unvalidated`` until validated; then ``passed`` or ``failed``.
-A dataset can require a suite: every new version is validated as it is ingested and, if it
-fails, marked ``quarantined``. Training asks ``check_trainable`` first, which refuses a
-failed or quarantined version and lists the failing expectations.
+A dataset can require a suite: every new version is committed ``pending``, validated as it is
+ingested and, if it fails, marked ``quarantined``. A version still pending when the workspace
+opens (its ingest died between the commit and the validation) is validated then. Training
+asks ``check_trainable`` first, which refuses a pending, failed or quarantined version and
+lists the failing expectations.
 """
 
 from __future__ import annotations
@@ -16,11 +18,11 @@ from engine.data.suite_store import Suites
 from engine.data.suites import check_columns, infer_suite, parse_suite
 from engine.data.validation import validate
 from engine.db import Database
-from engine.errors import InvalidInput
+from engine.errors import InvalidInput, MlopsError
 from engine.events import EventLog
 from engine.types.data import DatasetVersion, ValidationReport
 
-BLOCKED_STATUSES = ("failed", "quarantined")
+BLOCKED_STATUSES = ("pending", "failed", "quarantined")
 
 
 class DataQuality:
@@ -62,7 +64,30 @@ class DataQuality:
     def validate_if_required(self, version: DatasetVersion) -> ValidationReport | None:
         """The ingest hook: validate a new version against its dataset's required suite, if any."""
         suite_name = self.required_suite(version.name)
-        return self.validate(version.ref, suite_name, on_ingest=True) if suite_name else None
+        if suite_name:
+            return self.validate(version.ref, suite_name, on_ingest=True)
+        with self._db.cursor() as cursor:
+            cursor.execute(
+                "UPDATE dataset_versions SET status = 'unvalidated'"
+                " WHERE name = ? AND version = ? AND status = 'pending'",
+                [version.name, version.version],
+            )
+        return None
+
+    def validate_pending(self) -> None:
+        """Validate the versions a process left pending: it died after committing them and
+        before validating them. A suite that cannot run leaves them pending (training refuses
+        them) and says so in the activity log."""
+        with self._db.cursor() as cursor:
+            pending = cursor.execute(
+                "SELECT name, version FROM dataset_versions WHERE status = 'pending' ORDER BY name, version"
+            ).fetchall()
+        for name, number in pending:
+            version = self._datasets.resolve(f"{name}@v{number}")
+            try:
+                self.validate_if_required(version)
+            except MlopsError as error:
+                self._events.record("validation", version.ref, f"still pending: {error}")
 
     def required_suite(self, dataset: str) -> str | None:
         with self._db.cursor() as cursor:
@@ -93,6 +118,12 @@ class DataQuality:
         version = self._datasets.resolve(ref)
         if version.status not in BLOCKED_STATUSES:
             return version
+        if version.status == "pending":
+            suite = self.required_suite(version.name)
+            raise InvalidInput(
+                f"{version.ref} has not been validated against its required suite {suite} yet and cannot"
+                f" be used for training; run `mlops data validate {version.ref} --suite {suite}`"
+            )
         latest = self.latest_report(version.ref)
         failures = [
             f"{result.type}{f' on {result.column}' if result.column else ''}"

@@ -30,6 +30,8 @@ def data_verdict(run: Run, datasets: Datasets) -> Verdict:
     status = datasets.resolve(run.dataset).status
     if status == "passed":
         return Verdict(check, True, f"{run.dataset} passed its suite")
+    if status == "pending":
+        return Verdict(check, False, f"{run.dataset} is still waiting for its required suite to run")
     if status == "unvalidated":
         return Verdict(
             check,

@@ -14,7 +14,7 @@ from console.widgets.table_rows import show_rows
 from engine.formatting import cell, number, sparkline
 from engine.types.data import ColumnProfile, DatasetVersion, ExpectationResult, ValidationReport
 
-STATUS_STYLES = {"passed": "green", "failed": "red", "quarantined": "bold red"}
+STATUS_STYLES = {"passed": "green", "failed": "red", "quarantined": "bold red", "pending": "yellow"}
 
 
 def status_text(status: str) -> Text:

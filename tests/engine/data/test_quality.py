@@ -3,8 +3,13 @@
 from __future__ import annotations
 
 import json
+import signal
+import subprocess
+import sys
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
+import duckdb
 import pytest
 
 from engine.errors import InvalidInput
@@ -81,3 +86,61 @@ def test_inferred_suites_pass_their_own_data_and_can_be_saved(engine: Engine) ->
     assert engine.quality.validate("weekly@v1", "weekly_inferred").success
     engine.datasets.ingest(SAMPLE / "churn_week_3.csv", "weekly")
     assert not engine.quality.validate("weekly@v2", "weekly_inferred").success
+
+
+KILLED_AFTER_THE_COMMIT = """
+import os, signal, sys
+from engine.facade import Engine
+with Engine.open(sys.argv[1]) as engine:
+    engine.datasets.after_ingest = lambda version: os.kill(os.getpid(), signal.SIGKILL)
+    engine.datasets.ingest(sys.argv[2], "weekly")
+"""
+
+
+def test_a_version_killed_before_its_validation_is_never_trainable(workspace: Path) -> None:
+    """SIGKILL between the ingest's commit and its required suite: the version stays pending,
+    training refuses it, and the next open validates it (here: quarantined)."""
+    with Engine.open(workspace) as engine:
+        engine.suites.add(SUITE)
+        engine.datasets.ingest(SAMPLE / "churn_week_1.csv", "weekly")
+        engine.quality.require("weekly", "churn_suite")
+    killed = subprocess.run(
+        [sys.executable, "-c", KILLED_AFTER_THE_COMMIT, str(workspace), str(SAMPLE / "churn_week_2.csv")],
+        capture_output=True,
+        timeout=120,
+    )
+    assert killed.returncode == -signal.SIGKILL
+    with duckdb.connect(str(workspace / ".mlops" / "workspace.duckdb"), read_only=True) as catalogue:
+        left = catalogue.execute("SELECT status FROM dataset_versions WHERE version = 2").fetchone()
+    assert left == ("pending",)
+
+    with Engine.open(workspace) as engine:  # opening validates what a dead process left pending
+        assert engine.datasets.resolve("weekly@v2").status == "quarantined"
+        with pytest.raises(InvalidInput, match="weekly@v2 is quarantined"):
+            engine.quality.check_trainable("weekly")
+        again = engine.datasets.ingest(SAMPLE / "churn_week_2.csv", "weekly")
+        assert not again.created and again.version.status == "quarantined"
+
+
+def test_a_pending_version_is_refused_until_validated(engine: Engine) -> None:
+    engine.suites.add(SUITE)
+    engine.datasets.ingest(SAMPLE / "churn_week_1.csv", "weekly")
+    engine.quality.require("weekly", "churn_suite")
+    engine.datasets.after_ingest = lambda version: None  # as if the process died right after the commit
+    left = engine.datasets.ingest(SAMPLE / "churn_week_3.csv", "weekly")
+    assert left.version.status == "pending"
+    with pytest.raises(InvalidInput, match=r"weekly@v2 has not been validated against its required suite"):
+        engine.quality.check_trainable("weekly")
+    engine.quality.validate_pending()
+    assert engine.quality.check_trainable("weekly").status == "passed"
+
+
+def test_ingests_into_one_dataset_at_once_take_turns(engine: Engine) -> None:
+    files = ["churn_week_1.csv", "churn_week_2.csv", "churn_week_3.csv", "churn_week_4.csv"]
+    with ThreadPoolExecutor(max_workers=4) as pool:
+        results = list(pool.map(lambda name: engine.datasets.ingest(SAMPLE / name, "weekly"), files))
+        others = list(pool.map(lambda name: engine.datasets.ingest(SAMPLE / name, name[:-4]), files))
+    assert sorted(result.version.version for result in results) == [1, 2, 3, 4]
+    assert all(result.created for result in results + others)
+    assert [v.version for v in engine.datasets.versions("weekly")] == [1, 2, 3, 4]
+    assert len(engine.datasets.summaries()) == 5
