@@ -106,7 +106,10 @@ class Engine:
         self._lock = lock
         self._db = db
         self._shutdown = ShutdownGuard(self.close)
+        # What a process killed mid-work left behind, put right before anything reads it.
         self.quality.validate_pending()
+        for run_id in self.runs.close_orphans():
+            self.events.record("run", run_id, "marked failed: the process training it stopped")
 
     @classmethod
     def open(cls, path: str | os.PathLike[str] | None = None, *, command: str | None = None) -> Engine:

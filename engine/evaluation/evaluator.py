@@ -159,6 +159,11 @@ class Evaluator:
             subject = f"{reference} (v{version.version})"
         if "mlops.target" not in run.tags or "mlops.features" not in run.tags:
             raise InvalidInput(f"run {run.run_id} was not made by `mlops train`; nothing to evaluate")
+        if not tracking.has_model(self._tracking_uri, run.run_id):
+            raise InvalidInput(
+                f"run {run.run_name} ({run.status.lower()}) has no logged model to evaluate"
+                " (a run stopped before it finished, or a sweep trial other than the best)"
+            )
         return run, subject
 
     def _holdout(self, run: Run) -> tuple[DatasetVersion, pd.DataFrame]:

@@ -86,7 +86,7 @@ class Registry:
         run = self._runs.get(run_reference)
         run_id = run.run_id
         store = tracking.client(self._tracking_uri)
-        if "mlops.model" not in run.tags or not any(a.path == "model" for a in store.list_artifacts(run_id)):
+        if "mlops.model" not in run.tags or not tracking.has_model(self._tracking_uri, run_id):
             raise InvalidInput(
                 f"run {run.run_name} has no logged model to register "
                 "(a sweep logs the model of its best trial only)"

@@ -81,6 +81,31 @@ class Runs:
         differing = {name for name, values in params.items() if len(set(values)) > 1}
         return Comparison(runs, params, differing, metrics, best)
 
+    def close_orphans(self) -> list[str]:
+        """Mark FAILED the runs of the workspace's own store left RUNNING by a process that died
+        while training (only the owner trains, so when it opens none can still be running).
+        A remote tracking server is left alone: other machines may be training there."""
+        if self._local_store is None or not self._local_store.exists():
+            return []
+        connection = sqlite3.connect(f"file:{self._local_store}?mode=ro", uri=True)
+        try:
+            orphans = [
+                row[0]
+                for row in connection.execute(
+                    "SELECT run_uuid FROM runs WHERE status = 'RUNNING' AND lifecycle_stage = 'active'"
+                )
+            ]
+        finally:
+            connection.close()
+        if orphans:
+            from engine.training.tracking import client
+
+            store = client(self._tracking_uri)
+            for run_id in orphans:
+                store.set_tag(run_id, "mlops.stopped", "the process running it stopped before it finished")
+                store.set_terminated(run_id, "FAILED")
+        return orphans
+
     def _load(self, experiment: str | None) -> list[Run]:
         if self._local_store is not None:
             return _load_local(self._local_store, experiment) if self._local_store.exists() else []

@@ -36,6 +36,11 @@ def client(tracking_uri: str) -> MlflowClient:
     return MlflowClient(tracking_uri=tracking_uri)
 
 
+def has_model(tracking_uri: str, run_id: str) -> bool:
+    """Whether the run logged a model (a killed run, or a sweep trial other than the best, did not)."""
+    return any(artifact.path == "model" for artifact in client(tracking_uri).list_artifacts(run_id))
+
+
 def load_model(tracking_uri: str, run_id: str) -> Any:
     """The sklearn pipeline a run logged (training-side only: serving loads ONNX, DESIGN rule 5)."""
     import mlflow.sklearn

@@ -151,3 +151,47 @@ def test_reproduce_matches_exactly_and_reports_a_run_that_cannot(engine: Engine)
     )
     drifted = engine.training.reproduce(unseeded.run_name)
     assert not drifted.exact and any(not check.matches for check in drifted.checks)
+
+
+KILLED_WHILE_LOGGING_THE_MODEL = """
+import os, signal, sys
+from engine.facade import Engine
+from engine.types.training import TrainRequest
+with Engine.open(sys.argv[1]) as engine:
+    engine.datasets.ingest(sys.argv[2], "churn")
+    engine._trainer.log_model = lambda *args: os.kill(os.getpid(), signal.SIGKILL)
+    engine.training.train(TrainRequest("churn", "churned", params={"n_estimators": "5"}))
+"""
+
+
+def test_a_run_killed_while_training_is_marked_failed_and_refused_in_one_line(workspace: Path) -> None:
+    """SIGKILL after the metrics are logged and before the model: the run must not stay RUNNING
+    for ever, and evaluating or registering it says it has no model (not an MLflow traceback)."""
+    import signal
+    import subprocess
+    import sys
+
+    killed = subprocess.run(
+        [
+            sys.executable,
+            "-c",
+            KILLED_WHILE_LOGGING_THE_MODEL,
+            str(workspace),
+            str(SAMPLE / "churn_reference.csv"),
+        ],
+        capture_output=True,
+        timeout=180,
+    )
+    assert killed.returncode == -signal.SIGKILL, killed.stderr
+    with Engine.open(workspace) as engine:
+        (run,) = engine.runs.search()
+        assert run.status == "FAILED"
+        assert run.tags["mlops.stopped"].startswith("the process running it stopped")
+        assert len(engine.events.recent(contains="marked failed")) == 1
+        with pytest.raises(InvalidInput, match=r"has no logged model to evaluate") as evaluating:
+            engine.evaluation.evaluate(run.run_id)
+        assert "\n" not in str(evaluating.value)
+        with pytest.raises(InvalidInput, match=r"has no logged model to register"):
+            engine.registry.register(run.run_id, "churn")
+    with Engine.open(workspace) as engine:  # put right once: the next open finds nothing to mark
+        assert len(engine.events.recent(contains="marked failed")) == 1
