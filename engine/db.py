@@ -15,6 +15,8 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from engine.signals import deferred
+
 if TYPE_CHECKING:
     import duckdb
 
@@ -26,10 +28,11 @@ class Database:
     """The owner's connection to ``workspace.duckdb``."""
 
     def __init__(self, path: Path) -> None:
-        import duckdb
+        with deferred():  # a signal while DuckDB's extension initialises would abort Python
+            import duckdb
 
-        self.path = path
-        self._connection: duckdb.DuckDBPyConnection | None = duckdb.connect(str(path))
+            self.path = path
+            self._connection: duckdb.DuckDBPyConnection | None = duckdb.connect(str(path))
         self._closing = threading.Lock()
         # Cursors in use, so closing can stop their queries first (a console quitting while a
         # worker still reads would otherwise fail to checkpoint: "connection is busy").
@@ -38,19 +41,21 @@ class Database:
 
     @contextmanager
     def cursor(self) -> Iterator[duckdb.DuckDBPyConnection]:
-        """A cursor for one unit of work on the calling thread."""
-        with self._idle:
-            if self._connection is None:
-                raise RuntimeError(f"the database {self.path} is closed")
-            cursor = self._connection.cursor()
-            self._active.add(cursor)
-        try:
-            yield cursor
-        finally:
+        """A cursor for one unit of work on the calling thread. Ctrl-C or SIGTERM meanwhile
+        stops its query and is raised as the block ends (``engine.signals``)."""
+        with deferred():
             with self._idle:
-                self._active.discard(cursor)
-                self._idle.notify_all()
-            cursor.close()
+                if self._connection is None:
+                    raise RuntimeError(f"the database {self.path} is closed")
+                cursor = self._connection.cursor()
+                self._active.add(cursor)
+            try:
+                yield cursor
+            finally:
+                with self._idle:
+                    self._active.discard(cursor)
+                    self._idle.notify_all()
+                cursor.close()
 
     @contextmanager
     def transaction(self) -> Iterator[duckdb.DuckDBPyConnection]:
@@ -64,10 +69,24 @@ class Database:
                 raise
             cursor.commit()
 
+    def interrupt(self) -> None:
+        """Stop the units of work running now: their queries fail with DuckDB's
+        InterruptException and roll back. Called when the process is told to stop.
+
+        A query that starts just after the call would miss a single interrupt (DuckDB clears
+        the flag as a query begins), so the cursors in use are interrupted until released;
+        cursors taken later (the unwinding's own bookkeeping) are left to run."""
+        with self._idle:
+            stopping = set(self._active)
+            while stopping & self._active and self._connection is not None:
+                for cursor in stopping & self._active:
+                    cursor.interrupt()
+                self._idle.wait(INTERRUPT_POLL_SECONDS)
+
     def close(self, wait_seconds: float = 30.0) -> None:
         """Stop the queries still running, checkpoint (fold the write-ahead log into the file)
         and close; safe to repeat. Interrupted work rolls back, so nothing is half-written."""
-        with self._closing:
+        with self._closing, deferred():
             if self._connection is None:
                 return
             with self._idle:

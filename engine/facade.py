@@ -63,7 +63,9 @@ from engine.workspace import create_workspace_files, find_workspace
 class Engine:
     """The engine of one workspace, owned by this process until ``close()``."""
 
-    def __init__(self, workspace: Workspace, lock: OwnerLock, db: Database, config: Config) -> None:
+    def __init__(
+        self, workspace: Workspace, lock: OwnerLock, db: Database, config: Config, shutdown: ShutdownGuard
+    ) -> None:
         self.workspace = workspace
         self.config = config
         self.events = EventLog(db)
@@ -105,7 +107,8 @@ class Engine:
         self.pipelines = Pipelines(PipelineRecords(db), self.events, self._step_context)
         self._lock = lock
         self._db = db
-        self._shutdown = ShutdownGuard(self.close)
+        self._shutdown = shutdown
+        shutdown.hand_over(self.close, db.interrupt)
         # What a process killed mid-work left behind, put right before anything reads it.
         self.quality.validate_pending()
         for run_id in self.runs.close_orphans():
@@ -149,8 +152,13 @@ class Engine:
         workspace = find_workspace(path)
         config = load_config(workspace.config_path)
         lock = OwnerLock(workspace.mlops_dir)
-        lock.acquire(command or _default_command())
-        return Claim(workspace, config, lock)
+        shutdown = ShutdownGuard(lock.release)
+        try:
+            lock.acquire(command or _default_command())
+        except BaseException:
+            shutdown.disarm()
+            raise
+        return Claim(workspace, config, lock, shutdown)
 
     @staticmethod
     def catalogue() -> list[ModelInfo]:
@@ -242,24 +250,33 @@ class Engine:
 class Claim:
     """A workspace this process owns but whose database is not open yet."""
 
-    def __init__(self, workspace: Workspace, config: Config, lock: OwnerLock) -> None:
+    def __init__(
+        self, workspace: Workspace, config: Config, lock: OwnerLock, shutdown: ShutdownGuard
+    ) -> None:
         self.workspace = workspace
         self.config = config
         self.lock = lock
+        self._shutdown = shutdown
 
     def open(self) -> Engine:
-        """Open the catalogue and migrate it; on failure the ownership is given up."""
+        """Open the catalogue, migrate it and put right what a killed process left; on failure
+        (or a signal meanwhile) the database is closed and the ownership given up."""
+        db: Database | None = None
         try:
             db = Database(self.workspace.db_path)
+            self._shutdown.hand_over(lambda: None, db.interrupt)
             with db.cursor() as cursor:
                 migrate(cursor)
+            return Engine(self.workspace, self.lock, db, self.config, self._shutdown)
         except BaseException:
-            self.lock.release()
+            if db is not None:
+                db.close()
+            self.release()
             raise
-        return Engine(self.workspace, self.lock, db, self.config)
 
     def release(self) -> None:
         self.lock.release()
+        self._shutdown.disarm()
 
 
 def _default_command() -> str:

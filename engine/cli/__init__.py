@@ -8,6 +8,7 @@ with ``--debug``. Bare ``mlops`` in a terminal opens the console.
 from __future__ import annotations
 
 import argparse
+import signal
 import sys
 from collections.abc import Callable, Sequence
 
@@ -105,6 +106,10 @@ def main(argv: Sequence[str] | None = None, open_console: OpenConsole | None = N
     except KeyboardInterrupt:
         out.error("interrupted")
         return 130
+    except SystemExit as stopping:  # SIGTERM unwinds as SystemExit(143) (engine.shutdown)
+        if stopping.code == 128 + signal.SIGTERM:
+            out.error("terminated")
+        raise
     except Exception as error:  # an engine bug: say so in one line unless debugging
         if args.debug:
             raise
