@@ -57,7 +57,7 @@ from engine.training.trainer import Trainer
 from engine.types.progress import Progress
 from engine.types.training import ModelInfo
 from engine.types.workspace import Counts, Workspace, WorkspaceStatus
-from engine.workspace import create_workspace_files, find_workspace
+from engine.workspace import create_workspace_files, find_workspace, make_private
 
 
 class Engine:
@@ -135,6 +135,7 @@ class Engine:
         try:
             if not engine.config.tracking.uri:
                 create_local_store(workspace)
+                make_private(workspace)
             if created:
                 engine.events.record("workspace", str(workspace.root), "workspace created")
         except BaseException:
@@ -151,6 +152,7 @@ class Engine:
         """
         workspace = find_workspace(path)
         config = load_config(workspace.config_path)
+        make_private(workspace)
         lock = OwnerLock(workspace.mlops_dir)
         shutdown = ShutdownGuard(lock.release)
         try:
@@ -265,6 +267,7 @@ class Claim:
         try:
             db = Database(self.workspace.db_path)
             self._shutdown.hand_over(lambda: None, db.interrupt)
+            make_private(self.workspace)  # the database file, if this open created it
             with db.cursor() as cursor:
                 migrate(cursor)
             return Engine(self.workspace, self.lock, db, self.config, self._shutdown)

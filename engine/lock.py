@@ -34,7 +34,7 @@ class OwnerLock:
 
     def acquire(self, command: str) -> OwnerInfo:
         """Take the lock or raise ``WorkspaceLocked`` naming the live owner."""
-        fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o644)
+        fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o600)  # others cannot open it, so cannot flock it
         try:
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:

@@ -8,10 +8,10 @@ models live in MLflow's store; for the workspace's own SQLite store they are cou
 
 from __future__ import annotations
 
-import sqlite3
 from pathlib import Path
 
 from engine.db import Database
+from engine.tracking_store import open_read_only
 
 # table that must exist -> the query counting it; each feature's migration creates its table.
 WORKSPACE_COUNTS: dict[str, tuple[str, str]] = {
@@ -40,7 +40,7 @@ def count_mlflow_store(mlflow_db: Path | None) -> dict[str, int | None]:
         return dict.fromkeys(MLFLOW_COUNTS)
     if not mlflow_db.exists():
         return dict.fromkeys(MLFLOW_COUNTS, 0)
-    connection = sqlite3.connect(f"file:{mlflow_db}?mode=ro", uri=True)
+    connection = open_read_only(mlflow_db)
     try:
         tables = {row[0] for row in connection.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
         return {

@@ -7,6 +7,8 @@ so it happens once, at ``mlops init``, and MLflow is imported here only.
 from __future__ import annotations
 
 import logging
+import sqlite3
+from pathlib import Path
 
 from engine.types.workspace import Workspace
 
@@ -23,3 +25,13 @@ def create_local_store(workspace: Workspace) -> None:
         workspace.local_tracking_uri, workspace.artifacts_dir.as_uri()
     )
     store.engine.dispose()
+
+
+def open_read_only(database: Path) -> sqlite3.Connection:
+    """A read-only connection to a SQLite file, whatever its path holds.
+
+    Read-only needs SQLite's URI form, where ``?`` and ``#`` are syntax: pasted as they are, a
+    workspace under ``a#b/`` opens a stray file ``a`` instead (and finds "no such table").
+    ``Path.as_uri`` percent-encodes the path.
+    """
+    return sqlite3.connect(f"{database.absolute().as_uri()}?mode=ro", uri=True)

@@ -14,9 +14,12 @@ from pathlib import Path
 
 from engine.config import DEFAULT_CONFIG_TOML
 from engine.errors import InvalidInput, WorkspaceNotFound
+from engine.lock import OwnerLock
 from engine.types.workspace import MLOPS_DIR_NAME, Workspace
 
 WORKSPACE_ENV_VAR = "MLOPS_WORKSPACE"
+PRIVATE_DIRECTORY = 0o700
+PRIVATE_FILE = 0o600
 
 
 def find_workspace(
@@ -33,7 +36,7 @@ def find_workspace(
     start = (cwd or Path.cwd()).resolve()
     for directory in (start, *start.parents):
         if (directory / MLOPS_DIR_NAME).is_dir():
-            return Workspace(directory)
+            return _usable(directory)
     raise WorkspaceNotFound(
         f"not inside a workspace: no {MLOPS_DIR_NAME}/ in {start} or any parent; "
         f"create one with `mlops init` or name one with --workspace DIR"
@@ -48,6 +51,25 @@ def _workspace_at(path: Path, given_by: str) -> Workspace:
             f"{given_by} {path} is not a workspace (no {MLOPS_DIR_NAME}/ there); "
             f"create it with `mlops init {path}`"
         )
+    return _usable(root)
+
+
+def _usable(root: Path) -> Workspace:
+    """The workspace at ``root``, if its stores can be opened there.
+
+    Two characters cannot be carried into them, so a path holding either is refused up front,
+    before anything is written (measured with DuckDB 2.0.1 and MLflow 3):
+    - ``?``: DuckDB reads it in a database path as the start of its options; it opens the file
+      but writes its WAL to a path cut at the ``?`` and fails on the first commit;
+    - ``%``: MLflow's store URI (``sqlite:///PATH``) is percent-decoded by SQLAlchemy but read
+      raw by MLflow, so ``%41`` is ``A`` to one and ``%41`` to the other, encoded or not.
+    """
+    for character in "?%":
+        if character in str(root):
+            raise InvalidInput(
+                f"workspace path {str(root)!r} holds {character!r}, which the workspace's databases "
+                f"cannot be opened under; expected a path without '?' or '%'"
+            )
     return Workspace(root)
 
 
@@ -61,20 +83,50 @@ def create_workspace_files(directory: Path) -> tuple[Workspace, bool]:
     directory = directory.expanduser().resolve()
     if directory.exists() and not directory.is_dir():
         raise InvalidInput(f"cannot create a workspace in {directory}: it is a file, not a directory")
-    workspace = Workspace(directory)
+    workspace = _usable(directory)
     created = not workspace.mlops_dir.is_dir()
-    workspace.artifacts_dir.mkdir(parents=True, exist_ok=True)
-    if not workspace.config_path.exists():
-        workspace.config_path.write_text(DEFAULT_CONFIG_TOML, encoding="utf-8")
-    _write_token(workspace.default_token_path)
+    directory.mkdir(parents=True, exist_ok=True)
+    workspace.mlops_dir.mkdir(mode=PRIVATE_DIRECTORY, exist_ok=True)
+    workspace.artifacts_dir.mkdir(mode=PRIVATE_DIRECTORY, exist_ok=True)
+    _write_private(workspace.config_path, DEFAULT_CONFIG_TOML)
+    _write_private(workspace.default_token_path, secrets.token_urlsafe(32) + "\n")
+    make_private(workspace)
     return workspace, created
 
 
-def _write_token(path: Path) -> None:
-    """Create the serving bearer token, readable by its owner only (mode 0600)."""
+def make_private(workspace: Workspace) -> None:
+    """Keep ``.mlops/`` to its user: the folder 0700, the files the engine keeps there 0600.
+
+    The workspace holds the data, MLflow's store (with input examples), the serving token and
+    the owner lock; anyone who can open the lock file can ``flock`` it and lock the owner out.
+    The folder's mode is what keeps other users out of everything inside, including files
+    DuckDB, SQLite and MLflow create with the process umask; the file modes are a second
+    fence. Run at every claim, so a workspace made before this rule (0755) is tightened.
+    """
+    _restrict(workspace.mlops_dir, PRIVATE_DIRECTORY)
+    for path in (
+        workspace.db_path,
+        workspace.mlflow_db_path,
+        workspace.config_path,
+        workspace.default_token_path,
+        workspace.mlops_dir / OwnerLock.FILE_NAME,
+    ):
+        _restrict(path, PRIVATE_FILE)
+
+
+def _restrict(path: Path, mode: int) -> None:
     try:
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        if path.stat().st_mode & 0o777 != mode:
+            path.chmod(mode)
+    except FileNotFoundError:
+        return
+
+
+def _write_private(path: Path, text: str) -> None:
+    """Create ``path`` holding ``text``, readable by its owner only; an existing file is kept."""
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, PRIVATE_FILE)
     except FileExistsError:
         return
-    with os.fdopen(fd, "w") as handle:
-        handle.write(secrets.token_urlsafe(32) + "\n")
+    with os.fdopen(fd, "w", encoding="utf-8") as handle:
+        handle.write(text)

@@ -24,13 +24,14 @@ from typing import TYPE_CHECKING, Any
 
 from engine.data import readers
 from engine.data.diff import diff_versions
-from engine.data.hashing import content_hash, quote
+from engine.data.hashing import content_hash
 from engine.data.profile import profile
 from engine.data.query import check_select, first_line, run_read_only
 from engine.data.refs import DatasetRef, check_name, latest_view, parse_ref, version_table
 from engine.db import Database
 from engine.errors import InvalidInput
 from engine.events import EventLog
+from engine.identifiers import quote
 from engine.progress import watch_query
 from engine.types.data import (
     ColumnProfile,
@@ -183,7 +184,7 @@ class Datasets:
         latest = cursor.execute("SELECT max(version) FROM dataset_versions WHERE name = ?", [name]).fetchone()
         parent = latest[0] if latest else None
         number = (parent or 0) + 1
-        cursor.execute(f'ALTER TABLE {staging} RENAME TO "{name}@v{number}"')
+        cursor.execute(f"ALTER TABLE {staging} RENAME TO {quote(f'{name}@v{number}')}")
         cursor.execute(
             f"CREATE OR REPLACE VIEW {latest_view(name)} AS SELECT * FROM {version_table(name, number)}"
         )

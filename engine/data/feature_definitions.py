@@ -47,6 +47,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from engine.errors import InvalidInput
+from engine.identifiers import check_name
 from engine.types.features import (
     Entity,
     Feature,
@@ -216,7 +217,14 @@ class _Checker:
         return tuple(value)
 
     def name(self, kind: str, index: int, table: dict[str, Any]) -> str:
-        return self.string(f"{kind} #{index + 1}", table, "name")
+        """The item's name, checked like a dataset name: feature views become tables and views
+        of the online store, and every name is shown back in tables and refs (``view:feature``)."""
+        item = f"{kind} #{index + 1}"
+        name = self.string(item, table, "name")
+        try:
+            return check_name(name, f"{kind} name")
+        except InvalidInput as error:
+            raise self.fail(item, str(error)) from error
 
     def entity(self, index: int, table: dict[str, Any]) -> Entity:
         item = f"entity {self.name('entity', index, table)!r}"
@@ -280,6 +288,10 @@ class _Checker:
         if not isinstance(value, dict) or not value:
             raise self.fail(item, "features: expected a table of feature = type")
         for name, dtype in value.items():
+            if not name or ":" in name:
+                raise self.fail(
+                    item, f"feature {name!r}: expected a non-empty name without ':' (refs are view:feature)"
+                )
             if dtype not in FEATURE_TYPES:
                 raise self.fail(
                     item, f"feature {name!r} has type {dtype!r}; expected one of {', '.join(FEATURE_TYPES)}"

@@ -27,8 +27,8 @@ from engine.data.feature_definitions import FEATURE_TYPES, Resolver
 from engine.data.feature_on_demand import add_on_demand_columns
 from engine.data.feature_plan import FeaturePlan, plan_request, working_name
 from engine.data.feature_registry import online_table, read_definitions
-from engine.data.hashing import quote
 from engine.errors import InvalidInput
+from engine.identifiers import quote
 from engine.types.features import FeatureRef, FeatureView, Materialization
 
 if TYPE_CHECKING:

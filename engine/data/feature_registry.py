@@ -13,8 +13,8 @@ from dataclasses import asdict
 from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
-from engine.data.hashing import quote
 from engine.errors import InvalidInput
+from engine.identifiers import quote
 from engine.types.features import (
     ApplyResult,
     Entity,

@@ -20,6 +20,8 @@ from __future__ import annotations
 import hashlib
 from typing import TYPE_CHECKING
 
+from engine.identifiers import quote
+
 if TYPE_CHECKING:
     import duckdb
 
@@ -54,8 +56,3 @@ def content_hash(cursor: duckdb.DuckDBPyConnection, relation: str, schema: list[
 def _canonical(name: str, kind: str) -> str:
     canonical = CANONICAL_TYPES.get(type_family(kind))
     return f"CAST({quote(name)} AS {canonical})" if canonical else quote(name)
-
-
-def quote(identifier: str) -> str:
-    """A DuckDB identifier, quoted so keywords and odd characters are safe."""
-    return '"' + identifier.replace('"', '""') + '"'

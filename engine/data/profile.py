@@ -11,7 +11,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from engine.data.hashing import quote, type_family
+from engine.data.hashing import type_family
+from engine.identifiers import quote
 from engine.types.data import ColumnProfile
 
 if TYPE_CHECKING:

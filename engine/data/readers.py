@@ -13,8 +13,8 @@ import re
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from engine.data.hashing import quote
 from engine.errors import InvalidInput
+from engine.identifiers import quote
 
 if TYPE_CHECKING:
     import duckdb

@@ -6,9 +6,9 @@ import re
 from dataclasses import dataclass
 
 from engine.errors import InvalidInput
+from engine.identifiers import check_name as check_identifier
 from engine.types.data import latest_view, version_table
 
-NAME_PATTERN = re.compile(r"^[A-Za-z][A-Za-z0-9_\-]{0,63}$")
 __all__ = ["REF_PATTERN", "DatasetRef", "check_name", "latest_view", "parse_ref", "version_table"]
 
 REF_PATTERN = re.compile(r"^(?P<name>[^@]+)(?:@v(?P<version>[0-9]+))?$")
@@ -24,11 +24,7 @@ class DatasetRef:
 
 
 def check_name(name: str) -> str:
-    if not NAME_PATTERN.match(name):
-        raise InvalidInput(
-            f"dataset name {name!r} is not valid; expected a letter then up to 63 letters, digits, '_' or '-'"
-        )
-    return name
+    return check_identifier(name, "dataset name")
 
 
 def parse_ref(text: str) -> DatasetRef:

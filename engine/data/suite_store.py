@@ -5,11 +5,11 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from engine.data.refs import check_name
 from engine.data.suites import parse_suite
 from engine.db import Database
 from engine.errors import InvalidInput
 from engine.events import EventLog
+from engine.identifiers import check_name
 from engine.types.data import StoredSuite, Suite
 
 
@@ -29,7 +29,7 @@ class Suites:
 
     def save(self, suite: Suite, name: str | None = None, origin: str = "") -> StoredSuite:
         document = suite.to_json()
-        stored_name = check_name(name or suite.name)
+        stored_name = check_name(name or suite.name, "suite name")
         document["name"] = stored_name
         with self._db.cursor() as cursor:
             cursor.execute(

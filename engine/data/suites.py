@@ -16,8 +16,8 @@ from importlib import metadata
 from numbers import Real
 from typing import TYPE_CHECKING, Any
 
-from engine.data.hashing import quote
 from engine.errors import InvalidInput
+from engine.identifiers import quote
 from engine.types.data import Expectation, Suite
 
 if TYPE_CHECKING:

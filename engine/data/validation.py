@@ -17,7 +17,6 @@ from datetime import date, datetime, time
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
-from engine.data.hashing import quote
 from engine.data.suites import (
     BETWEEN,
     FLOAT_TYPES,
@@ -30,6 +29,7 @@ from engine.data.suites import (
     describe,
     is_number,
 )
+from engine.identifiers import quote
 from engine.types.data import Expectation, ExpectationResult, Suite, ValidationReport
 
 if TYPE_CHECKING:

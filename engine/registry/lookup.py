@@ -8,10 +8,10 @@ server is asked through the client.
 
 from __future__ import annotations
 
-import sqlite3
 from pathlib import Path
 from typing import Any
 
+from engine.tracking_store import open_read_only
 from engine.types.registry import VersionRef
 
 # MLflow keeps a deleted version's row with this stage.
@@ -77,7 +77,7 @@ class RegistryLookup:
         assert self._local_store is not None
         if not self._local_store.exists():
             return None
-        connection = sqlite3.connect(f"file:{self._local_store}?mode=ro", uri=True)
+        connection = open_read_only(self._local_store)
         try:
             row: tuple[Any, ...] | None = connection.execute(sql, parameters).fetchone()
             return row

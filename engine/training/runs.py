@@ -9,12 +9,12 @@ by page through ``MlflowClient.search_runs`` and filtered the same way.
 
 from __future__ import annotations
 
-import sqlite3
 from collections import defaultdict
 from pathlib import Path
 from typing import Any
 
 from engine.errors import InvalidInput
+from engine.tracking_store import open_read_only
 from engine.training.run_filter import parse_filter, parse_key
 from engine.types.training import Comparison, Run, best_index
 
@@ -87,7 +87,7 @@ class Runs:
         A remote tracking server is left alone: other machines may be training there."""
         if self._local_store is None or not self._local_store.exists():
             return []
-        connection = sqlite3.connect(f"file:{self._local_store}?mode=ro", uri=True)
+        connection = open_read_only(self._local_store)
         try:
             orphans = [
                 row[0]
@@ -143,7 +143,7 @@ class Runs:
 
 
 def _load_local(database: Path, experiment: str | None) -> list[Run]:
-    connection = sqlite3.connect(f"file:{database}?mode=ro", uri=True)
+    connection = open_read_only(database)
     try:
         where = "r.lifecycle_stage = 'active'" + (" AND e.name = ?" if experiment else "")
         rows = connection.execute(

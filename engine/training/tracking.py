@@ -3,11 +3,14 @@ logged from worker threads and processes at once."""
 
 from __future__ import annotations
 
+import hashlib
 import subprocess
 import sys
 from importlib import metadata
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
+
+from engine.identifiers import NAME_PATTERN
 
 if TYPE_CHECKING:
     from mlflow.tracking import MlflowClient
@@ -54,8 +57,21 @@ def experiment_id(mlflow: MlflowClient, name: str, workspace: Workspace, local_s
     existing = mlflow.get_experiment_by_name(name)
     if existing is not None:
         return str(existing.experiment_id)
-    location = (workspace.artifacts_dir / name).as_uri() if local_store else None
+    location = (workspace.artifacts_dir / experiment_folder(name)).as_uri() if local_store else None
     return str(mlflow.create_experiment(name, artifact_location=location))
+
+
+def experiment_folder(name: str) -> str:
+    """The folder under the workspace's artifacts that holds an experiment's runs.
+
+    An experiment name is free text to MLflow ("team/churn v2"), so it never becomes a path as
+    it is: ``/elsewhere/x`` or ``../../x`` would put models (which are unpickled later) outside
+    the workspace. A name that is a plain name keeps its folder name, so folders stay readable;
+    any other gets a folder named by its digest.
+    """
+    if NAME_PATTERN.match(name):
+        return name
+    return "experiment-" + hashlib.sha256(name.encode()).hexdigest()[:16]
 
 
 def git_commit(directory: Path) -> str | None:

@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any
 
 from engine.data.datasets import Datasets
 from engine.data.feature_store import FeatureStore
-from engine.data.hashing import quote
+from engine.identifiers import quote
 from engine.data.quality import DataQuality
 from engine.db import Database
 from engine.errors import InvalidInput

@@ -8,15 +8,17 @@ from dataclasses import asdict, dataclass, field
 from datetime import date, datetime
 from typing import Any, Literal
 
+from engine.identifiers import quote
+
 
 def version_table(name: str, version: int) -> str:
     """The quoted relation holding a version's rows (``mlops data sql`` reads it by this name)."""
-    return f'data."{name}@v{version}"'
+    return f"data.{quote(f'{name}@v{version}')}"
 
 
 def latest_view(name: str) -> str:
     """The view of a dataset's latest version."""
-    return f'data."{name}"'
+    return f"data.{quote(name)}"
 
 
 @dataclass(frozen=True)
@@ -298,16 +300,50 @@ class ValidationReport:
 
 
 @dataclass(frozen=True)
+class NullTokenNote:
+    """A column where text tokens (``NA``, ``N/A``, ``NaN``...) were read as nulls.
+
+    Said after an ingest because it changes what a column is: without it, a numeric column
+    holding one ``NA`` would be text; and a token may be real data (``NA``, Namibia).
+    """
+
+    column: str
+    type: str  # the column's stored type
+    tokens: tuple[tuple[str, int], ...]  # each token found and how often, the most frequent first
+
+    @property
+    def count(self) -> int:
+        return sum(count for _, count in self.tokens)
+
+    @property
+    def text(self) -> str:
+        """One line for a person, e.g. ``age: 12 values 'NA' read as null (DOUBLE)``."""
+        values = "value" if self.count == 1 else "values"
+        if len(self.tokens) == 1:
+            found = repr(self.tokens[0][0])
+        else:
+            found = "(" + ", ".join(f"{token!r} {count:,}" for token, count in self.tokens) + ")"
+        return f"{self.column}: {self.count:,} {values} {found} read as null ({self.type})"
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"column": self.column, "type": self.type, "count": self.count, "tokens": dict(self.tokens)}
+
+
+@dataclass(frozen=True)
 class IngestResult:
     version: DatasetVersion
     created: bool  # False: identical content existed, that version is returned
     validation: ValidationReport | None = None  # the required suite's verdict on a new version
+    null_tokens: tuple[str, ...] | None = None  # what a text file's reader took for null; None: not text
+    nulls_from_tokens: tuple[NullTokenNote, ...] = ()  # columns where non-empty tokens became nulls
 
     def to_dict(self) -> dict[str, Any]:
         return {
             **self.version.to_dict(),
             "created": self.created,
             "validation": self.validation.to_dict() if self.validation else None,
+            "null_tokens": None if self.null_tokens is None else list(self.null_tokens),
+            "nulls_from_tokens": [note.to_dict() for note in self.nulls_from_tokens],
         }
 
 

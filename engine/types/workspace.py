@@ -46,7 +46,11 @@ class Workspace:
 
     @property
     def local_tracking_uri(self) -> str:
-        """The MLflow URI of the workspace's own store, as `mlflow ui` takes it."""
+        """The MLflow URI of the workspace's own store, as `mlflow ui` takes it.
+
+        The path goes in as it is: MLflow reads it raw (it creates the folder it names) while
+        SQLAlchemy percent-decodes it, so no encoding suits both; that is why a workspace path
+        may not hold ``%`` (engine/workspace.py)."""
         return f"sqlite:///{self.mlflow_db_path}"
 
 

@@ -4,11 +4,13 @@ training, promotion (ONNX export and its parity check), evaluation and the featu
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pandas as pd
 import pytest
 
+from engine.errors import InvalidInput
 from engine.facade import Engine
 from engine.types.training import TrainRequest
 from tests.conftest import LOOSE_GATES, SAMPLE
@@ -29,7 +31,7 @@ name = "customer"
 join_keys = ["customer id"]
 
 [[feature_view]]
-name = "orders view"
+name = "orders-view"
 entities = ["customer"]
 source = "hostile"
 timestamp_column = "event_timestamp"
@@ -41,7 +43,7 @@ online = true
 'days since "last" order' = "int64"
 "país" = "string"
 """
-VIEW_FEATURES = ["orders view:tenure.days", "orders view:país", 'orders view:days since "last" order']
+VIEW_FEATURES = ["orders-view:tenure.days", "orders-view:país", 'orders-view:days since "last" order']
 
 
 @pytest.fixture
@@ -82,3 +84,52 @@ def test_hostile_column_names_round_trip(workspace: Path, hostile: Path, tmp_pat
         engine.features.materialize()
         online = engine.features.online({"customer id": 100001}, VIEW_FEATURES)
         assert online == {"tenure.days": 441, "país": "NL", 'days since "last" order': 8}
+
+
+HOSTILE_DEFINITIONS = {
+    "view name with SQL": (
+        "feature_view",
+        'x"; DROP TABLE datasets; --',
+        "feature_view name 'x\"; DROP TABLE datasets; --'",
+    ),
+    "view name with a space": ("feature_view", "orders view", "feature_view name 'orders view'"),
+    "entity name with a quote": ("entity", 'cust"omer', "entity name 'cust\"omer'"),
+}
+
+
+@pytest.mark.parametrize("kind, name, named", HOSTILE_DEFINITIONS.values(), ids=HOSTILE_DEFINITIONS)
+def test_feature_definition_names_are_checked_where_they_enter(
+    engine: Engine, tmp_path: Path, kind: str, name: str, named: str
+) -> None:
+    """A view or entity name becomes part of the online store's tables: one that is not a name
+    is refused with the file, the item and the rule, and nothing is applied."""
+    engine.datasets.ingest(SAMPLE / "churn_reference.csv", "churn")
+    document = FEATURES.replace('"hostile"', '"churn"').replace("customer id", "customer_id")
+    document = document.replace(
+        'name = "orders-view"' if kind == "feature_view" else 'name = "customer"',
+        "name = " + json.dumps(name),
+        1,
+    )
+    if kind == "entity":
+        document = document.replace('entities = ["customer"]', "entities = " + json.dumps([name]))
+    (tmp_path / "features.toml").write_text(document)
+    with pytest.raises(InvalidInput) as raised:
+        engine.features.apply(tmp_path / "features.toml")
+    message = str(raised.value)
+    assert "\n" not in message and named in message and "expected a letter then up to 63" in message
+    assert engine.features.views() == []
+    assert [summary.name for summary in engine.datasets.summaries()] == ["churn"]
+
+
+def test_a_feature_name_holding_a_colon_is_refused(engine: Engine, tmp_path: Path) -> None:
+    """``view:feature`` could not name it."""
+    frame = pd.read_csv(SAMPLE / "churn_reference.csv").head(100).rename(columns={"age": "age:years"})
+    frame.to_csv(tmp_path / "colon.csv", index=False)
+    engine.datasets.ingest(tmp_path / "colon.csv", "colon")
+    document = FEATURES.replace('"hostile"', '"colon"').replace("customer id", "customer_id")
+    document = (
+        document.split("[feature_view.features]")[0] + '[feature_view.features]\n"age:years" = "int64"\n'
+    )
+    (tmp_path / "features.toml").write_text(document)
+    with pytest.raises(InvalidInput, match="feature 'age:years': expected a non-empty name without ':'"):
+        engine.features.apply(tmp_path / "features.toml")
