@@ -11,7 +11,7 @@ if TYPE_CHECKING:
     from engine.facade import Engine
     from engine.types.data import ColumnProfile, DatasetVersion, IngestResult, ValidationReport, VersionDiff
     from engine.types.evaluation import Evaluation
-    from engine.types.features import ApplyResult, Materialization
+    from engine.types.features import ApplyResult, Materialization, OnlineFeatures
     from engine.types.pipelines import PipelineRunRecord
     from engine.types.registry import AliasMove, OnnxExportRecord, Promotion, Verdict
     from engine.types.training import Comparison, RunResult, SweepResult
@@ -122,10 +122,10 @@ class FeaturesMaterialized(Message):
 class OnlineFeaturesLoaded(Message):
     """One entity's online feature values came back from the online store."""
 
-    def __init__(self, entity: dict[str, Any], values: dict[str, Any]) -> None:
+    def __init__(self, entity: dict[str, Any], found: OnlineFeatures) -> None:
         super().__init__()
         self.entity = entity
-        self.values = values
+        self.found = found
 
 
 class RunFinished(Message):

@@ -160,13 +160,19 @@ class FeaturesScreen(ConsoleScreen):
         self.post_message(OnlineFeaturesLoaded(entity, self.engine.features.online(entity, features)))
 
     def on_online_features_loaded(self, message: OnlineFeaturesLoaded) -> None:
+        found = message.found
         show_rows(
             self.query_one("#lookup-result", DataTable),
             [
-                (name, [name, Text("expired / none", style="dim") if value is None else cell(value)])
-                for name, value in message.values.items()
+                (name, [name, _online_cell(value, found.statuses[name])])
+                for name, value in found.values.items()
             ],
         )
+
+
+def _online_cell(value: Any, status: str) -> str | Text:
+    """A present value as itself; an expired or missing one says which, dimmed."""
+    return cell(value) if status == "present" else Text(status.replace("_", " "), style="dim")
 
 
 def _view_row(status: ViewStatus) -> list[Any]:

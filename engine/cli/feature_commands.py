@@ -163,10 +163,12 @@ def run_online(args: argparse.Namespace, out: Output) -> int:
     at = _timestamp(args.at, "--at") if args.at else None
     with opened(args, "features online") as engine:
         entity = engine.features.parse_entity(args.entity)
-        values = engine.features.online(entity, _feature_list(args.features), at)
-    document = {"entity": entity, "features": values}
-    rows = [[name, cell(value)] for name, value in values.items()]
-    out.emit(document, lambda console: table(console, ["feature", "value"], rows))
+        found = engine.features.online(entity, _feature_list(args.features), at)
+    document = {"entity": entity, **found.to_dict()}
+    rows = [
+        [name, cell(value), found.statuses[name].replace("_", " ")] for name, value in found.values.items()
+    ]
+    out.emit(document, lambda console: table(console, ["feature", "value", "status"], rows))
     return 0
 
 

@@ -13,7 +13,8 @@ lookup's online rows in memory, which the engine rebuilds whenever it changes th
 ``get_online_features`` prepares a lookup per call.
 A view never materialized (or rebuilt by ``apply``) has no table: the lookup reports that
 when it happens rather than checking before every lookup.
-Values older than the view's TTL at ``now`` come back as None, as missing entities do.
+Values older than the view's TTL at ``now`` come back as None, as missing entities' do; each
+value's status (``present``, ``expired``, ``not_found``, Feast's field statuses) tells them apart.
 """
 
 from __future__ import annotations
@@ -29,12 +30,13 @@ from engine.data.feature_plan import FeaturePlan, plan_request, working_name
 from engine.data.feature_registry import online_table, read_definitions
 from engine.errors import InvalidInput
 from engine.identifiers import quote
-from engine.types.features import FeatureRef, FeatureView, Materialization
+from engine.types.features import FeatureRef, FeatureView, Materialization, OnlineFeatures, OnlineStatus
 
 if TYPE_CHECKING:
     import duckdb
 
 _AT = "__event_ns"
+_STATUS_ORDER: tuple[OnlineStatus, ...] = ("not_found", "expired", "present")  # worst first
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 
@@ -134,24 +136,25 @@ class OnlineLookup:
         self, cursor: duckdb.DuckDBPyConnection, entity: Mapping[str, Any], now: datetime | None = None
     ) -> dict[str, Any]:
         """The features of one entity (its join keys → values); expired or missing values are None."""
+        return self.lookup(cursor, entity, now).values
+
+    def lookup(
+        self, cursor: duckdb.DuckDBPyConnection, entity: Mapping[str, Any], now: datetime | None = None
+    ) -> OnlineFeatures:
+        """The features of one entity with each value's status (present, expired, not found)."""
         import duckdb
 
         _check_join_keys(self.plan, entity)
-        now_ns = epoch_ns(now if now is not None else datetime.now(UTC))
-        values: dict[str, Any] = {}
+        rows: list[tuple[Any, ...] | None] = []
         for query in self.queries:
             try:
-                rows = cursor.execute(query.sql, [entity[key] for key in query.view.join_keys]).fetchall()
+                fetched = cursor.execute(query.sql, [entity[key] for key in query.view.join_keys]).fetchall()
             except duckdb.CatalogException as error:
                 raise InvalidInput(
                     f"feature view {query.view.name!r} has no online values yet; materialize it first"
                 ) from error
-            ttl_ns = query.view.ttl_ns
-            fresh = bool(rows) and (ttl_ns is None or now_ns - rows[0][0] <= ttl_ns)
-            values.update(zip(query.names, rows[0][1:] if fresh else (None,) * len(query.names), strict=True))
-        if self.plan.on_demand:
-            values = _with_on_demand(self.plan, values)
-        return {returned: values[working] for working, returned in self.plan.outputs.items()}
+            rows.append(fetched[0] if fetched else None)
+        return _assemble(self, rows, now)
 
 
 @dataclass(frozen=True)
@@ -184,20 +187,51 @@ class OnlineIndex:
         return cls(lookup, tuple(tables))
 
     def get(self, entity: Mapping[str, Any], now: datetime | None = None) -> dict[str, Any]:
-        plan = self.lookup.plan
-        _check_join_keys(plan, entity)
-        now_ns = epoch_ns(now if now is not None else datetime.now(UTC))
-        values: dict[str, Any] = {}
-        for query, table in zip(self.lookup.queries, self.rows, strict=True):
-            row = table.get(tuple(entity[key] for key in query.view.join_keys))
-            ttl_ns = query.view.ttl_ns
-            fresh = row is not None and (ttl_ns is None or now_ns - row[0] <= ttl_ns)
-            values.update(
-                zip(query.names, row[1:] if fresh and row else (None,) * len(query.names), strict=True)
-            )
-        if plan.on_demand:
-            values = _with_on_demand(plan, values)
-        return {returned: values[working] for working, returned in plan.outputs.items()}
+        return self.lookup_entity(entity, now).values
+
+    def lookup_entity(self, entity: Mapping[str, Any], now: datetime | None = None) -> OnlineFeatures:
+        _check_join_keys(self.lookup.plan, entity)
+        rows = [
+            table.get(tuple(entity[key] for key in query.view.join_keys))
+            for query, table in zip(self.lookup.queries, self.rows, strict=True)
+        ]
+        return _assemble(self.lookup, rows, now)
+
+
+def _assemble(
+    lookup: OnlineLookup, rows: Sequence[tuple[Any, ...] | None], now: datetime | None
+) -> OnlineFeatures:
+    """Each view's row (event time first, or None when the entity has none) as the plan's
+    values and statuses: a row older than the view's TTL at ``now`` gives None, ``expired``;
+    an on-demand feature takes the worst status of the features it is computed from."""
+    now_ns = epoch_ns(now if now is not None else datetime.now(UTC))
+    values: dict[str, Any] = {}
+    statuses: dict[str, OnlineStatus] = {}
+    for query, row in zip(lookup.queries, rows, strict=True):
+        ttl_ns = query.view.ttl_ns
+        status: OnlineStatus = (
+            "not_found"
+            if row is None
+            else "present"
+            if ttl_ns is None or now_ns - row[0] <= ttl_ns
+            else "expired"
+        )
+        present = row is not None and status == "present"
+        values.update(
+            zip(query.names, row[1:] if present and row else (None,) * len(query.names), strict=True)
+        )
+        statuses.update(dict.fromkeys(query.names, status))
+    plan = lookup.plan
+    if plan.on_demand:
+        values = _with_on_demand(plan, values)
+        for view in plan.on_demand:
+            sources = {statuses[working_name(ref)] for ref in view.sources}
+            worst = next(s for s in _STATUS_ORDER if s in sources)
+            statuses.update({working_name(FeatureRef(view.name, f.name)): worst for f in view.features})
+    return OnlineFeatures(
+        {returned: values[working] for working, returned in plan.outputs.items()},
+        {returned: statuses[working] for working, returned in plan.outputs.items()},
+    )
 
 
 def prepare_online_lookup(
@@ -229,7 +263,19 @@ def get_online_features(
     full_feature_names: bool = False,
 ) -> dict[str, Any]:
     """One entity's latest ``view:feature`` values; see ``OnlineLookup`` for the fast path."""
-    return prepare_online_lookup(cursor, features, full_feature_names=full_feature_names).get(
+    return lookup_online_features(cursor, entity, features, now, full_feature_names=full_feature_names).values
+
+
+def lookup_online_features(
+    cursor: duckdb.DuckDBPyConnection,
+    entity: Mapping[str, Any],
+    features: Sequence[str],
+    now: datetime | None = None,
+    *,
+    full_feature_names: bool = False,
+) -> OnlineFeatures:
+    """One entity's latest ``view:feature`` values with their statuses."""
+    return prepare_online_lookup(cursor, features, full_feature_names=full_feature_names).lookup(
         cursor, entity, now
     )
 

@@ -20,7 +20,7 @@ from engine.data.refs import REF_PATTERN
 from engine.db import Database
 from engine.errors import InvalidInput
 from engine.events import EventLog
-from engine.types.features import ApplyResult, HistoricalExport, Materialization, ViewStatus
+from engine.types.features import ApplyResult, HistoricalExport, Materialization, OnlineFeatures, ViewStatus
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -101,9 +101,10 @@ class FeatureStore:
 
     def online(
         self, entity: dict[str, Any], features: list[str], now: datetime | None = None
-    ) -> dict[str, Any]:
+    ) -> OnlineFeatures:
+        """One entity's values and, for each, whether it was present, expired or not found."""
         with self._db.cursor() as cursor:
-            return store.get_online_features(cursor, entity, features, now)
+            return store.lookup_online_features(cursor, entity, features, now)
 
     @staticmethod
     def parse_entity(items: Iterable[str]) -> dict[str, Any]:

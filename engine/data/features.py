@@ -22,6 +22,7 @@ from engine.data.feature_online import (
     OnlineIndex,
     OnlineLookup,
     get_online_features,
+    lookup_online_features,
     materialize,
     prepare_online_lookup,
 )
@@ -36,6 +37,7 @@ from engine.types.features import (
     FeatureView,
     Materialization,
     OnDemandView,
+    OnlineFeatures,
 )
 
 __all__ = [
@@ -48,6 +50,7 @@ __all__ = [
     "FeatureView",
     "Materialization",
     "OnDemandView",
+    "OnlineFeatures",
     "OnlineIndex",
     "OnlineLookup",
     "Resolver",
@@ -56,6 +59,7 @@ __all__ = [
     "get_online_features",
     "list_views",
     "load_definitions",
+    "lookup_online_features",
     "materialize",
     "prepare_online_lookup",
 ]

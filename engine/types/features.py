@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any, Literal
 
 
 @dataclass(frozen=True)
@@ -113,6 +114,23 @@ class ViewStatus:
     materialized_until: datetime | None
     materialized_at: datetime | None
     online_rows: int | None
+
+
+OnlineStatus = Literal["present", "expired", "not_found"]
+"""Why an online value is what it is, as Feast's field statuses say it (PRESENT,
+OUTSIDE_MAX_AGE, NOT_FOUND): a None value that is ``expired`` had a row older than the view's
+TTL, one that is ``not_found`` had no row for the entity at all."""
+
+
+@dataclass(frozen=True)
+class OnlineFeatures:
+    """One entity's online features: each value, and whether it was found and fresh."""
+
+    values: dict[str, Any]
+    statuses: dict[str, OnlineStatus]
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"features": self.values, "statuses": self.statuses}
 
 
 @dataclass(frozen=True)

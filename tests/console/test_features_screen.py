@@ -54,7 +54,12 @@ async def test_apply_materialize_and_look_up(console_app: MlopsApp) -> None:
         await until(pilot, lambda: rows_of(console_app, "#lookup-result") != [], what="the lookup")
         values = dict(rows_of(console_app, "#lookup-result"))
         assert set(values) == {"tenure_days", "total_orders", "avg_order_value", "days_since_last_order"}
-        assert all(value == "expired / none" for value in values.values())  # the sample is older than 30 days
+        assert all(value == "expired" for value in values.values())  # the sample is older than 30 days
+        await pilot.press("l")
+        console_app.screen.query_one("#lookup-entity", Input).value = ""
+        await pilot.press(*"customer_id=1", "enter")
+        await until(pilot, lambda: dict(rows_of(console_app, "#lookup-result")) != values, what="2nd lookup")
+        assert set(dict(rows_of(console_app, "#lookup-result")).values()) == {"not found"}
 
 
 async def test_a_bad_entity_is_an_error_notification(console_app: MlopsApp) -> None:

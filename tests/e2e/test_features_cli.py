@@ -66,6 +66,12 @@ def test_apply_historical_materialize_online(workspace: Path, tmp_path: Path) ->
         "2026-03-01T00:00:00",
     )
     assert expired["features"]["total_orders"] is None  # older than the 30-day TTL
+    assert expired["statuses"] == {"total_orders": "expired"}
+    unknown = run_mlops(
+        "features", "online", "--entity", "customer_id=1", "--features", "customer_orders:total_orders",
+        "-w", str(workspace),
+    )  # fmt: skip
+    assert unknown.returncode == 0 and "not found" in unknown.stdout
 
 
 def test_feature_errors_are_one_line(workspace: Path, tmp_path: Path) -> None:

@@ -82,7 +82,7 @@ def test_hostile_column_names_round_trip(workspace: Path, hostile: Path, tmp_pat
         assert list(frame.columns[-3:]) == ["tenure.days", "país", 'days since "last" order']
         assert frame["tenure.days"].notna().all()
         engine.features.materialize()
-        online = engine.features.online({"customer id": 100001}, VIEW_FEATURES)
+        online = engine.features.online({"customer id": 100001}, VIEW_FEATURES).values
         assert online == {"tenure.days": 441, "país": "NL", 'days since "last" order': 8}
 
 
