@@ -45,3 +45,13 @@ def test_invalid_toml_names_the_file(tmp_path: Path) -> None:
     path.write_text("[serving\n")
     with pytest.raises(ConfigError, match=rf"{path}: not valid TOML"):
         load_config(path)
+
+
+def test_the_written_file_documents_only_settings_a_command_reads() -> None:
+    """Serving and monitoring settings arrive with their commands (`mlops serve`, `mlops up`)."""
+    sections = set(tomllib.loads(DEFAULT_CONFIG_TOML))
+    assert sections == {"tracking", "kserve", "gates", "fairness", "business", "console"}
+
+
+def test_a_workspace_made_with_the_old_monitoring_section_still_opens() -> None:
+    assert parse_config({"monitoring": {"drift_threshold": 0.1, "drift_share": 0.5}}) == Config()
