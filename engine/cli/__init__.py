@@ -8,6 +8,7 @@ with ``--debug``. Bare ``mlops`` in a terminal opens the console.
 from __future__ import annotations
 
 import argparse
+import os
 import signal
 import sys
 from collections.abc import Callable, Sequence
@@ -106,6 +107,14 @@ def main(argv: Sequence[str] | None = None, open_console: OpenConsole | None = N
     except KeyboardInterrupt:
         out.error("interrupted")
         return 130
+    except BrokenPipeError:
+        # The reader of stdout went away (`mlops runs list | head -1`): nothing left to say to it,
+        # so no message and no "Exception ignored" when Python flushes stdout at exit (it goes to
+        # /dev/null now). The exit is 141, 128 + SIGPIPE, as for a tool the signal ended (`yes |
+        # head -1` under `set -o pipefail`) and as this CLI reports SIGINT (130) and SIGTERM (143):
+        # the output was not all delivered, and the workspace was closed on the way out.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 128 + signal.SIGPIPE
     except SystemExit as stopping:  # SIGTERM unwinds as SystemExit(143) (engine.shutdown)
         if stopping.code == 128 + signal.SIGTERM:
             out.error("terminated")

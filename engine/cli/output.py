@@ -20,12 +20,20 @@ class Output:
         self.as_json = as_json
 
     def emit(self, document: dict[str, Any], render: Callable[[Console], None]) -> None:
+        """Print the result. A reader that closed the pipe (``| head -1``) raises ``BrokenPipeError``
+        here, inside the command, where ``engine.cli.main`` ends it quietly: flushing now, not at
+        the interpreter's exit, and Rich's own handling (a silent exit 1) replaced."""
         if self.as_json:
             sys.stdout.write(json.dumps(document, default=str) + "\n")
+            sys.stdout.flush()
             return
         from rich.console import Console
 
-        render(Console(highlight=False))
+        class PipeConsole(Console):
+            def on_broken_pipe(self) -> None:
+                raise BrokenPipeError
+
+        render(PipeConsole(highlight=False))
 
     def error(self, message: str) -> None:
         """One line on stderr: ``{"error": ...}`` with ``--json``, ``error: ...`` otherwise."""

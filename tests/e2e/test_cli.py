@@ -5,10 +5,14 @@ from __future__ import annotations
 import json
 import os
 import stat
+import subprocess
 from pathlib import Path
 
+import pytest
+from mlflow.tracking import MlflowClient
+
 from engine import __version__
-from tests.conftest import run_mlops
+from tests.conftest import MLOPS, run_mlops
 
 
 def test_init_json_then_status_json(tmp_path: Path) -> None:
@@ -102,3 +106,22 @@ def test_unknown_command_is_a_usage_error() -> None:
     result = run_mlops("frobnicate")
     assert result.returncode == 2
     assert "invalid choice" in result.stderr
+
+
+@pytest.mark.parametrize("as_json", [False, True])
+def test_a_reader_that_closes_the_pipe_ends_the_command_quietly(workspace: Path, as_json: bool) -> None:
+    """`mlops runs list | head -1`: the reader is gone before the listing is written. No message,
+    no traceback, no "Exception ignored", and exit 141 (128 + SIGPIPE) as a tool ended by it."""
+    store = MlflowClient(tracking_uri=f"sqlite:///{workspace / '.mlops' / 'mlflow.db'}")
+    experiment = store.create_experiment("piped", artifact_location=(workspace / "piped").as_uri())
+    for index in range(3):
+        store.create_run(experiment, run_name=f"run-{index}")
+    command = [str(MLOPS), "runs", "list", "-w", str(workspace), *(["--json"] if as_json else [])]
+    listing = subprocess.Popen(
+        command, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE
+    )
+    assert listing.stdout is not None and listing.stderr is not None
+    listing.stdout.close()  # as `head -1` does once it has its line
+    errors = listing.stderr.read().decode()
+    assert listing.wait(timeout=120) == 141
+    assert errors == ""
