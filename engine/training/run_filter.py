@@ -7,8 +7,13 @@
 Identifiers are ``metrics.``, ``params.``, ``tags.`` or ``attributes.`` (singular forms too)
 followed by a name, bare or quoted with backticks or double quotes. ``and`` binds tighter
 than ``or``. A run without the named metric, param or tag does not match, as in MLflow.
-Metrics compare as numbers; params, tags and attributes as text, except the numeric
-attributes (start_time, end_time).
+Metrics compare as numbers, and so do the numeric attributes (start_time, end_time).
+
+Params and tags are stored as text. Compared with a quoted string they compare as text
+(``params.max_depth = '10'``); compared with an unquoted number they compare as numbers
+(``params.max_depth = 10`` matches "10" and "10.0", ``params.max_depth >= 8`` works too), and a
+run whose value is not a number does not match. Text compared as text against ``10`` would
+be "10.0" against "10" and silently match nothing; MLflow refuses the unquoted number instead.
 """
 
 from __future__ import annotations
@@ -185,7 +190,12 @@ class _Parser:
 
 
 def _comparison(kind: str, name: str, operator: str, expected: Any) -> Predicate:
-    numeric = kind == "metrics" or (kind == "attributes" and name in ("start_time", "end_time"))
+    numeric_field = kind == "metrics" or (kind == "attributes" and name in ("start_time", "end_time"))
+    given = expected if isinstance(expected, list) else [expected]
+    numbers = all(isinstance(item, float) for item in given)
+    if not numbers and any(isinstance(item, float) for item in given):
+        raise InvalidInput(f"filter: {kind}.{name} IN (...) mixes numbers and quoted text; expected one kind")
+    numeric = numeric_field or (numbers and operator not in ("like", "ilike"))
     if operator in ("like", "ilike"):
         if not isinstance(expected, str):
             raise InvalidInput(f"filter: {operator.upper()} needs a quoted pattern like 'sweep-%'")
@@ -195,17 +205,30 @@ def _comparison(kind: str, name: str, operator: str, expected: Any) -> Predicate
         )
         return lambda run: (v := run.value(kind, name)) is not None and pattern.fullmatch(str(v)) is not None
     if numeric:
-        if not all(
-            isinstance(item, float) for item in (expected if isinstance(expected, list) else [expected])
-        ):
+        if not numbers:
             raise InvalidInput(f"filter: {kind}.{name} is a number; compare it with a number, not a string")
     else:
         expected = [str(i) for i in expected] if isinstance(expected, list) else str(expected)
         if operator in ("<", "<=", ">", ">="):
-            raise InvalidInput(f"filter: {kind}.{name} is text; use =, !=, LIKE, ILIKE or IN with it")
+            raise InvalidInput(
+                f"filter: {kind}.{name} {operator} {expected!r} compares text; expected =, !=, LIKE, ILIKE"
+                " or IN with quoted text, or an unquoted number to compare as numbers"
+            )
     compare: Callable[[Any], bool] = {
         "=": lambda v: v == expected, "!=": lambda v: v != expected, "<": lambda v: v < expected,
         "<=": lambda v: v <= expected, ">": lambda v: v > expected, ">=": lambda v: v >= expected,
         "in": lambda v: v in expected, "not in": lambda v: v not in expected,
     }[operator]  # fmt: skip
-    return lambda run: (v := run.value(kind, name)) is not None and compare(float(v) if numeric else str(v))
+    if numeric:
+        return lambda run: (v := _number(run.value(kind, name))) is not None and compare(v)
+    return lambda run: (v := run.value(kind, name)) is not None and compare(str(v))
+
+
+def _number(value: Any) -> float | None:
+    """A field's value as a number; None (no match) when it is missing or not a number."""
+    if value is None:
+        return None
+    try:
+        return float(value)
+    except (TypeError, ValueError):
+        return None

@@ -66,6 +66,13 @@ def names(runs: list[Run]) -> list[str]:
         ("params.max_depth NOT IN ('3', '10')", ["rf-shallow"]),
         ("tags.`mlops.dataset` = 'churn' and attributes.run_name = 'lr'", ["lr"]),
         ('attributes.status = "FINISHED" and metric.f1 < 0.79', ["lr"]),
+        # Params are text; an unquoted number compares them as numbers (not "10.0" = "10").
+        ("params.max_depth = 10", ["rf-deep"]),
+        ("params.max_depth = 10.0", ["rf-deep"]),
+        ("params.max_depth >= 5", ["rf-deep", "rf-shallow"]),
+        ("params.max_depth IN (3, 5)", ["gb", "rf-shallow"]),
+        ("params.max_depth != 5", ["gb", "rf-deep"]),  # a run without the param still never matches
+        ("params.model = 5", []),  # not a number: no match
     ],
 )
 def test_filters(filled: Engine, text: str, expected: list[str]) -> None:
@@ -102,12 +109,13 @@ def test_compare_marks_differences_and_the_best(filled: Engine) -> None:
     ("text", "message"),
     [
         ("metrics.f1 > 'high'", "metrics.f1 is a number"),
-        ("params.model > 'a'", "params.model is text"),
+        ("params.model > 'a'", "params.model > 'a' compares text"),
         ("metrics.f1 > 0.8 and (params.model = 'a'", "ends too early"),
         ("metrics.f1 0.8", "expected an operator"),
         ("f1 > 0.8", "expected a field like metrics.f1"),
         ("foo.f1 > 0.8", "expected metrics., params., tags. or attributes."),
         ("attributes.colour = 'red'", "unknown attribute"),
+        ("params.max_depth IN (3, '5')", "mixes numbers and quoted text"),
         ("metrics.f1 > 0.8 metrics.f1 < 0.9", "expected and, or or the end"),
     ],
 )
