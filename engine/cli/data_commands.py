@@ -28,6 +28,14 @@ def register(
     ingest.add_argument("path", metavar="PATH")
     ingest.add_argument("--name", required=True, help="dataset name")
     ingest.add_argument("--schema", help="type overrides, e.g. age=INTEGER,zip=VARCHAR")
+    ingest.add_argument(
+        "--null-token",
+        action="append",
+        dest="null_tokens",
+        metavar="TOKEN",
+        help="read TOKEN in a CSV as a missing value (repeatable); replaces the default, pandas' list "
+        "(NA, N/A, NaN, null, NULL, None, empty field, ...); --null-token '' keeps only empty fields",
+    )
     ingest.set_defaults(handler=run_ingest)
 
     verbs.add_parser("list", parents=[common], help="datasets and their latest versions").set_defaults(
@@ -64,7 +72,9 @@ def register(
 
 def run_ingest(args: argparse.Namespace, out: Output) -> int:
     with opened(args, "data ingest") as engine, progress_bar(out) as report:
-        result = engine.datasets.ingest(args.path, args.name, args.schema, progress=report)
+        result = engine.datasets.ingest(
+            args.path, args.name, args.schema, progress=report, null_tokens=args.null_tokens
+        )
     version = result.version
     validation = result.validation
     document = result.to_dict()
@@ -77,6 +87,10 @@ def run_ingest(args: argparse.Namespace, out: Output) -> int:
             )
         else:
             console.print(f"Identical content is already [bold]{version.ref}[/]; no new version created")
+        if result.nulls_from_tokens:
+            console.print("Missing-value tokens read as null (--null-token changes which):")
+            for note in result.nulls_from_tokens:
+                console.print(f"  {note.text}", markup=False, highlight=False)
         if validation is not None:
             suite_commands.render_report(console, version.ref, validation)
             if not validation.success:

@@ -6,6 +6,11 @@ because an existing version of the dataset has the same content. A failure anywh
 the whole ingest back, so nothing half-written stays. ``data."<name>"`` is a view of the
 latest version.
 
+A text file is read with missing-value tokens (``NA``, ``N/A``, ...) as nulls, and the result
+names the columns where tokens became nulls (``engine.data.null_tokens``). The tokens need no
+place in a version's identity: they change the stored values and types, and so the content
+hash, exactly when they change the data.
+
 Ingests into one dataset take turns (a lock per name): the next version number is read, then
 written, so two at once would collide. A dataset that requires a suite gets its new version
 committed as ``pending``, which training refuses, and validated right after; a version left
@@ -18,13 +23,16 @@ import json
 import threading
 import uuid
 from collections import defaultdict
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
+from dataclasses import replace
+from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from engine.data import readers
 from engine.data.diff import diff_versions
 from engine.data.hashing import content_hash
+from engine.data.null_tokens import nulls_from_tokens
 from engine.data.profile import profile
 from engine.data.query import check_select, first_line, run_read_only
 from engine.data.refs import DatasetRef, check_name, latest_view, parse_ref, version_table
@@ -38,6 +46,7 @@ from engine.types.data import (
     DatasetSummary,
     DatasetVersion,
     IngestResult,
+    NullTokenNote,
     QueryResult,
     ValidationReport,
     VersionDiff,
@@ -48,6 +57,12 @@ if TYPE_CHECKING:
     import duckdb
     import pandas as pd
 
+
+Read = Callable[["duckdb.DuckDBPyConnection", str, Progress], None]
+# What ingest says about nulls that came from tokens, given the staging table and its columns.
+FindNotes = Callable[
+    ["duckdb.DuckDBPyConnection", str, list[tuple[str, str]], Progress], tuple[NullTokenNote, ...]
+]
 
 VERSION_COLUMNS = (
     "name, version, content_hash, row_count, column_count, schema_json, source_path, parent_version,"
@@ -67,23 +82,41 @@ class Datasets:
         self._locks_lock = threading.Lock()
 
     def ingest(
-        self, path: str | Path, name: str, schema: str | None = None, progress: Progress | None = None
+        self,
+        path: str | Path,
+        name: str,
+        schema: str | None = None,
+        progress: Progress | None = None,
+        *,
+        null_tokens: Sequence[str] | None = None,
     ) -> IngestResult:
-        """Read a CSV or Parquet file into a new immutable version of ``name``."""
+        """Read a CSV or Parquet file into a new immutable version of ``name``.
+
+        A text file's ``null_tokens`` (default: pandas' list, ``engine.data.null_tokens``) are
+        read as nulls; the given list replaces the default, ``[""]`` keeps only empty fields.
+        """
         check_name(name)
         source_path = Path(path).expanduser().resolve()
         overrides = readers.parse_schema_overrides(schema)
+        tokens = readers.null_tokens_for(source_path, null_tokens)
 
         def read(cursor: duckdb.DuckDBPyConnection, staging: str, report: Progress) -> None:
-            source = readers.source_sql(cursor, source_path, overrides)
+            source = readers.source_sql(cursor, source_path, overrides, tokens)
             try:
-                with watch_query(cursor, report, f"reading {source_path.name}", 0.0, 0.8):
+                with watch_query(cursor, report, f"reading {source_path.name}", 0.0, 0.7):
                     cursor.execute(f"CREATE TABLE {staging} AS SELECT * FROM {source}")
             except Exception as error:
                 raise readers.explain_read_error(source_path, error) from None
 
+        def find_notes(
+            cursor: duckdb.DuckDBPyConnection, staging: str, columns: list[tuple[str, str]], report: Progress
+        ) -> tuple[NullTokenNote, ...]:
+            text = partial(readers.text_sql, cursor, source_path, overrides, tokens)
+            return nulls_from_tokens(cursor, staging, columns, tokens, text, report)
+
         empty = f"{source_path} has a header but no rows; expected at least one row"
-        return self._ingest(read, name, str(source_path), empty, progress or no_progress)
+        result = self._ingest(read, name, str(source_path), empty, progress or no_progress, find_notes)
+        return replace(result, null_tokens=tokens or None)
 
     def ingest_query(self, sql: str, name: str, progress: Progress | None = None) -> IngestResult:
         """Store a read-only SELECT's result as a version of ``name`` (same content: same version)."""
@@ -122,17 +155,21 @@ class Datasets:
 
     def _ingest(
         self,
-        read: Callable[[duckdb.DuckDBPyConnection, str, Progress], None],
+        read: Read,
         name: str,
         source: str,
         empty: str,
         report: Progress,
+        find_notes: FindNotes | None = None,
     ) -> IngestResult:
-        """One transaction: ``read`` fills a staging table, which becomes a version or is dropped."""
+        """One transaction: ``read`` fills a staging table, which becomes a version or is dropped;
+        ``find_notes`` says where its nulls came from tokens."""
         with self._locks_lock:
             lock = self._ingest_locks[name]
         with lock:
-            version, created, rows = self._commit_version(read, name, source, empty, report)
+            version, created, rows, notes = self._commit_version(
+                read, name, source, empty, report, find_notes
+            )
         if created:
             self._events.record("data", version.ref, f"ingested {rows:,} rows from {source}")
         validation = None
@@ -141,18 +178,13 @@ class Datasets:
             validation = self.after_ingest(version)
             version = self.resolve(version.ref)
         report(f"stored {version.ref}" if created else f"identical to {version.ref}", 1.0)
-        return IngestResult(version, created=created, validation=validation)
+        return IngestResult(version, created=created, validation=validation, nulls_from_tokens=notes)
 
     def _commit_version(
-        self,
-        read: Callable[[duckdb.DuckDBPyConnection, str, Progress], None],
-        name: str,
-        source: str,
-        empty: str,
-        report: Progress,
-    ) -> tuple[DatasetVersion, bool, int]:
+        self, read: Read, name: str, source: str, empty: str, report: Progress, find_notes: FindNotes | None
+    ) -> tuple[DatasetVersion, bool, int, tuple[NullTokenNote, ...]]:
         """The version holding what ``read`` produced (an existing one if its content is the
-        same), whether it is new, and its rows."""
+        same), whether it is new, its rows, and where its nulls came from tokens."""
         staging = f'data."staging-{uuid.uuid4().hex}"'
         with self._db.transaction() as cursor:
             read(cursor, staging, report)
@@ -160,15 +192,16 @@ class Datasets:
             rows = _count(cursor, staging)
             if rows == 0:
                 raise InvalidInput(empty)
+            notes = find_notes(cursor, staging, columns, report) if find_notes else ()
             report(f"hashing {rows:,} rows", 0.85)
             digest = content_hash(cursor, staging, columns)
             existing = self._find_by_hash(cursor, name, digest)
             if existing is not None:
                 cursor.execute(f"DROP TABLE {staging}")
-                return existing, False, rows
+                return existing, False, rows, notes
             report("storing the version", 0.95)
             version = self._store(cursor, name, staging, digest, rows, columns, source)
-        return version, True, rows
+        return version, True, rows, notes
 
     def _store(
         self,

@@ -200,3 +200,28 @@ async def test_cells_holding_markup_are_shown_as_written(console_app: MlopsApp, 
         assert "rows 1 to 2 of 2" in screen
         assert "[bold]loud[/bold]" in screen and "[/oops]" in screen
         assert console_app.is_running
+
+
+async def test_the_ingest_form_takes_null_tokens_and_says_where_they_became_nulls(
+    console_app: MlopsApp, tmp_path: Path
+) -> None:
+    exported = tmp_path / "r_export.csv"
+    exported.write_text('"id","age","country [iso2]"\n1,34,"DE"\n2,NA,"FR"\n3,NA,"NA"\n')
+
+    async def ingest(pilot: object, tokens: str) -> None:
+        await pilot.press("i")  # type: ignore[attr-defined]
+        assert isinstance(console_app.screen, FormDialog)
+        console_app.screen.query_one("#field-path", Input).value = str(exported)
+        console_app.screen.query_one("#field-name", Input).value = "survey"
+        console_app.screen.query_one("#field-null_tokens", Input).value = tokens
+        await pilot.click("#submit")  # type: ignore[attr-defined]
+
+    async with console_app.run_test(size=SIZE) as pilot:
+        await open_datasets(console_app, pilot)
+        await ingest(pilot, "")
+        await until(pilot, lambda: notified(console_app, "age: 2 values 'NA' read as null (BIGINT)"))
+        assert notified(console_app, "country [iso2]: 1 value 'NA' read as null (VARCHAR)")
+        await ingest(pilot, "''")
+        await until(pilot, lambda: notified(console_app, "created survey@v2"))
+        assert console_app.engine is not None
+        assert dict(console_app.engine.datasets.resolve("survey").schema)["age"] == "VARCHAR"

@@ -91,3 +91,68 @@ def test_a_validation_report_reads_as_marks_not_markup(workspace: Path) -> None:
     run_mlops("data", "ingest", str(SAMPLE / "churn_week_1.csv"), "--name", "weekly", "-w", str(workspace))
     report = run_mlops("data", "validate", "weekly", "--suite", "churn_suite", "-w", str(workspace))
     assert report.returncode == 0 and "✓" in report.stdout and "[green]" not in report.stdout
+
+
+def test_missing_value_tokens_are_nulls_said_in_the_summary_and_overridable(
+    workspace: Path, tmp_path: Path
+) -> None:
+    """An R export: a bare NA is missing, in numeric columns as in text ("NA" is Namibia here)."""
+    exported = tmp_path / "r_export.csv"
+    exported.write_text('"id","age","height","country"\n1,34,172.5,"DE"\n2,NA,N/A,"NA"\n3,NA,NaN,"US"\n')
+    human = run_mlops("data", "ingest", str(exported), "--name", "survey", "-w", str(workspace))
+    assert human.returncode == 0, human.stderr
+    assert "  age: 2 values 'NA' read as null (BIGINT)\n" in human.stdout
+    assert "  height: 2 values ('N/A' 1, 'NaN' 1) read as null (DOUBLE)\n" in human.stdout
+    assert "  country: 1 value 'NA' read as null (VARCHAR)\n" in human.stdout
+
+    shown = mlops_json(workspace, "data", "show", "survey@v1")
+    assert [(p["name"], p["type"], p["null_count"]) for p in shown["profile"]] == [
+        ("id", "BIGINT", 0),
+        ("age", "BIGINT", 2),
+        ("height", "DOUBLE", 2),
+        ("country", "VARCHAR", 1),
+    ]
+    typed = mlops_json(
+        workspace, "data", "ingest", str(exported), "--name", "typed", "--schema", "age=DOUBLE"
+    )
+    assert typed["schema"][1] == {"name": "age", "type": "DOUBLE"}
+    assert typed["nulls_from_tokens"][0] == {
+        "column": "age",
+        "type": "DOUBLE",
+        "count": 2,
+        "tokens": {"NA": 2},
+    }
+
+    kept = mlops_json(workspace, "data", "ingest", str(exported), "--name", "survey", "--null-token", "")
+    assert (kept["ref"], kept["created"], kept["null_tokens"], kept["nulls_from_tokens"]) == (
+        "survey@v2",
+        True,
+        [""],
+        [],
+    )
+    assert [column["type"] for column in kept["schema"]] == ["BIGINT", "VARCHAR", "VARCHAR", "VARCHAR"]
+    again = mlops_json(
+        workspace,
+        "data",
+        "ingest",
+        str(exported),
+        "--name",
+        "survey",
+        "--null-token",
+        "NA",
+        "--null-token",
+        "N/A",
+    )
+    assert (again["ref"], again["null_tokens"]) == ("survey@v3", ["NA", "N/A"])
+
+    bad = run_mlops(
+        "data", "ingest", str(exported), "--name", "survey", "--null-token", "N\nA", "-w", str(workspace)
+    )
+    assert (bad.returncode, bad.stderr) == (
+        2,
+        "error: --null-token 'N\\nA' holds a control character; expected text on one line, e.g. NA or -999\n",
+    )
+    assert [d["latest"]["ref"] for d in mlops_json(workspace, "data", "list")["datasets"]] == [
+        "survey@v3",
+        "typed@v1",
+    ]

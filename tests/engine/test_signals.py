@@ -39,7 +39,7 @@ try:
     with Engine.open(workspace) as engine:
         threading.Thread(target=signal_inside_the_query, daemon=True).start()
         if work == "ingest":  # a file that takes for ever to read: the read_csv error path
-            readers.source_sql = lambda cursor, path, overrides: "(%s)" % ENDLESS
+            readers.source_sql = lambda cursor, path, *options: "(%s)" % ENDLESS
             engine.datasets.ingest(sys.argv[4], "endless")
         elif work == "ingest_query":
             engine.datasets.ingest_query(ENDLESS, "endless")

@@ -213,6 +213,12 @@ class DatasetsScreen(ConsoleScreen):
             Field(
                 "schema", "Type overrides (optional)", placeholder="age=INTEGER,zip=VARCHAR", required=False
             ),
+            Field(
+                "null_tokens",
+                "Missing-value tokens (optional; replace pandas' NA, N/A, NaN...)",
+                placeholder="NA, -999   ('' alone: only empty fields)",
+                required=False,
+            ),
         ]
         self.app.push_screen(
             FormDialog("Ingest a file as a new version", fields, "Ingest"), self._start_ingest
@@ -222,11 +228,15 @@ class DatasetsScreen(ConsoleScreen):
         if values is None:
             return
         self.work_panel.start(f"ingesting {values['path']} as {values['name']}")
-        self._ingest(values["path"], values["name"], values["schema"] or None)
+        self._ingest(
+            values["path"], values["name"], values["schema"] or None, null_tokens(values["null_tokens"])
+        )
 
     @blocking_work("ingest")
-    def _ingest(self, path: str, name: str, schema: str | None) -> None:
-        result = self.engine.datasets.ingest(path, name, schema, progress=self.report_progress)
+    def _ingest(self, path: str, name: str, schema: str | None, tokens: list[str] | None) -> None:
+        result = self.engine.datasets.ingest(
+            path, name, schema, progress=self.report_progress, null_tokens=tokens
+        )
         self.post_message(DatasetIngested(result))
 
     def on_work_progressed(self, message: WorkProgressed) -> None:
@@ -238,7 +248,10 @@ class DatasetsScreen(ConsoleScreen):
             f"created {version.ref}" if message.result.created else f"identical content: {version.ref} kept"
         )
         self.work_panel.succeeded(text)
-        self.app.notify(text, title="Ingest finished")
+        notes = [note.text for note in message.result.nulls_from_tokens]
+        if notes:
+            text += "\nmissing-value tokens read as null:\n" + "\n".join(notes)
+        self.app.notify(text, title="Ingest finished", markup=False)
         self.selected_dataset = version.name
         self.selected_version = None
         self.refresh_now()
@@ -322,3 +335,11 @@ class DatasetsScreen(ConsoleScreen):
 
     def on_diff_computed(self, message: DiffComputed) -> None:
         self.app.push_screen(DiffScreen(message.diff))
+
+
+def null_tokens(text: str) -> list[str] | None:
+    """The form's comma-separated tokens (``''`` is the empty field); blank keeps pandas' list."""
+    if not text.strip():
+        return None
+    items = [item.strip() for item in text.split(",") if item.strip()]
+    return ["" if item in ("''", '""') else item for item in items]
