@@ -17,10 +17,16 @@ from engine.types.training import (
     parse_columns,
     parse_grid,
     parse_params,
+    parse_positive_class,
 )
 
 if TYPE_CHECKING:
     from rich.console import Console
+
+POSITIVE_CLASS_HELP = (
+    "a binary target's class to predict (precision, recall and f1 score it); needed unless its "
+    "labels are 0/1, false/true, no/yes, n/y or f/t"
+)
 
 
 def register(
@@ -44,6 +50,7 @@ def register(
     train.add_argument("--split", default="random", choices=["random", "time"])
     train.add_argument("--test-size", type=float, default=0.2)
     train.add_argument("--seed", type=int, default=42)
+    train.add_argument("--positive-class", metavar="LABEL", help=POSITIVE_CLASS_HELP)
     train.set_defaults(handler=run_train)
 
     sweep = commands.add_parser("sweep", parents=[common], help="grid or random search, trials in parallel")
@@ -65,6 +72,7 @@ def register(
     sweep.add_argument("--experiment", default="default")
     sweep.add_argument("--run-name")
     sweep.add_argument("--seed", type=int, default=42)
+    sweep.add_argument("--positive-class", metavar="LABEL", help=POSITIVE_CLASS_HELP)
     sweep.set_defaults(handler=run_sweep)
 
 
@@ -81,6 +89,7 @@ def run_train(args: argparse.Namespace, out: Output) -> int:
         split=args.split,
         test_size=args.test_size,
         seed=args.seed,
+        positive_class=parse_positive_class(args.positive_class),
     )
     with opened(args, "train") as engine, progress_bar(out) as report:
         result = engine.training.train(request, report)
@@ -92,6 +101,8 @@ def run_train(args: argparse.Namespace, out: Output) -> int:
             f"Run [bold]{escape(result.run_name)}[/] ({result.run_id}) in experiment "
             f"{escape(result.experiment)}: {result.model} on {result.dataset}"
         )
+        if result.positive_class is not None:
+            console.print(f"positive class: {escape(result.positive_class)}")
         rows = [[name, number(value)] for name, value in result.metrics.items()]
         table(console, ["metric (held-out rows)", "value"], rows)
         console.print(f"fit {result.fit_seconds:.2f} s, whole run {result.total_seconds:.2f} s")
@@ -109,6 +120,7 @@ def run_sweep(args: argparse.Namespace, out: Output) -> int:
         experiment=args.experiment,
         run_name=args.run_name,
         seed=args.seed,
+        positive_class=parse_positive_class(args.positive_class),
     )
     request = SweepRequest(base, parse_grid(args.grid), args.trials, args.workers, args.metric)
     with opened(args, "sweep") as engine, progress_bar(out) as report:

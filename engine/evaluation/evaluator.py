@@ -18,13 +18,15 @@ from typing import TYPE_CHECKING, Any
 from engine.config import Config
 from engine.data.datasets import Datasets
 from engine.data.feature_store import FeatureStore
-from engine.identifiers import quote
 from engine.db import Database
 from engine.errors import InvalidInput
 from engine.evaluation.fairness import FairnessBounds, attribute_fairness
 from engine.evaluation.scores import Costs, score
 from engine.events import EventLog
+from engine.identifiers import quote
 from engine.training import tracking
+from engine.training.inputs import model_input
+from engine.training.labels import label_text, recorded_positive
 from engine.training.reproduce import request_from_run
 from engine.training.runs import Runs
 from engine.training.trainer import ROW_ID, Trainer
@@ -94,8 +96,19 @@ class Evaluator:
             raise InvalidInput(
                 f"{subject} predicts {len(classes)} classes; evaluation covers binary classifiers"
             )
-        probability = model.predict_proba(labelled[features])[:, 1]
-        truth = (labelled[target] == classes[1]).astype(int).to_numpy()
+        unknown = labelled[target][~labelled[target].isin(classes)]
+        if len(unknown):
+            raise InvalidInput(
+                f"{version.ref}: {target!r} holds {label_text(unknown.iloc[0])!r}, a label {subject} never"
+                f" learned; expected {' or '.join(repr(label_text(label)) for label in classes)}"
+            )
+        # The class the run scored as positive (labels.py): the business costs and fairness
+        # rates are about the same class as the run's precision and recall.
+        positive = recorded_positive(classes, run.positive_class, run.run_name)
+        probability = model.predict_proba(model_input(labelled, features)[features])[
+            :, classes.index(positive)
+        ]
+        truth = (labelled[target] == positive).astype(int).to_numpy()
         costs = Costs(self._config.business.cost_false_negative, self._config.business.cost_false_positive)
         scores = score(truth, probability, costs)
         predicted = (probability >= 0.5).astype(int)

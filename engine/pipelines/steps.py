@@ -178,6 +178,7 @@ def _train_request(step: Step, upstream: dict[str, Any], context: StepContext) -
         split=settings.get("split", "random"),
         test_size=float(settings.get("test_size", 0.2)),
         seed=settings.get("seed", 42),
+        positive_class=settings.get("positive_class"),
     )
 
 

@@ -15,6 +15,7 @@ from engine.data.datasets import Datasets
 from engine.errors import InvalidInput
 from engine.registry.lookup import RegistryLookup
 from engine.training import tracking
+from engine.training.labels import recorded_positive
 from engine.training.metrics import classification_metrics
 from engine.training.reproduce import request_from_run
 from engine.training.runs import Runs
@@ -78,7 +79,8 @@ class ChampionScorer:
         """The champion's ``metric`` on the challenger's held-out rows."""
         request = request_from_run(self.runs.get(challenger_run_id), self.datasets)
         data = self.trainer.prepare(request)
-        features = self.runs.get(champion_run_id).features
+        champion = self.runs.get(champion_run_id)
+        features = champion.features
         if features is None:
             raise InvalidInput(f"run {champion_run_id} records no feature list")
         missing = [name for name in features if name not in data.frame.columns]
@@ -88,8 +90,13 @@ class ChampionScorer:
             )
         model = tracking.load_model(self.tracking_uri, champion_run_id)
         rows = data.frame.iloc[data.test_rows][features]
+        classes = list(model.classes_)
         metrics = classification_metrics(
-            data.y_test.to_numpy(), model.predict(rows), model.predict_proba(rows)
+            data.y_test.to_numpy(),
+            model.predict(rows),
+            model.predict_proba(rows),
+            classes,
+            recorded_positive(classes, champion.positive_class, champion.run_name),
         )
         if metric not in metrics:
             raise InvalidInput(f"metric {metric!r} is not one of {', '.join(sorted(metrics))}")

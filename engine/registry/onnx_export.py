@@ -23,6 +23,14 @@ ONNX input names are identifiers: skl2onnx turns ``plan type`` into ``plan_type`
 ``_1st`` and a second ``a_b`` into ``a_b1``, in the order the columns are given. The graph
 therefore carries its columns, in input order, as the metadata property ``mlops.columns``;
 whoever feeds it (the parity check here, serving later) maps columns to inputs by it.
+
+The probabilities' columns follow the model's classes, whose order is scikit-learn's (sorted),
+not "negative then positive": ``active``/``churned`` with ``active`` as the positive class puts
+it first. The graph carries the classes as ``mlops.classes`` (their text, in column order) and a
+binary model's positive class as ``mlops.positive_class``, as the run recorded it.
+
+The parity rows go through ``model_input`` as training's did: nullable integers as floats with
+NaN, so scikit-learn takes them and the graph gets the same values.
 """
 
 from __future__ import annotations
@@ -35,6 +43,8 @@ from typing import TYPE_CHECKING
 
 from engine.errors import InvalidInput, MlopsError
 from engine.registry.onnx_shims import patch_skl2onnx
+from engine.training.inputs import model_input
+from engine.training.labels import label_text
 from engine.types.registry import OnnxExportRecord, OnnxInput
 
 if TYPE_CHECKING:
@@ -46,6 +56,8 @@ if TYPE_CHECKING:
 FLOAT = "tensor(float)"
 STRING = "tensor(string)"
 COLUMNS_PROPERTY = "mlops.columns"
+CLASSES_PROPERTY = "mlops.classes"
+POSITIVE_CLASS_PROPERTY = "mlops.positive_class"
 
 
 class ParityError(MlopsError):
@@ -76,8 +88,11 @@ class OnnxExport:
         )
 
 
-def export_onnx(pipeline: Pipeline, rows: pd.DataFrame, tolerance: float = 1e-5) -> OnnxExport:
-    """Convert a fitted pipeline and prove parity on ``rows`` (the held-out rows).
+def export_onnx(
+    pipeline: Pipeline, rows: pd.DataFrame, positive_class: str | None = None, tolerance: float = 1e-5
+) -> OnnxExport:
+    """Convert a fitted pipeline and prove parity on ``rows`` (the held-out rows); a binary
+    model's ``positive_class`` (its text, as the run recorded it) goes into the graph's metadata.
 
     Raises ``InvalidInput`` when skl2onnx has no converter for a step, ``ParityError`` when the
     graph's probabilities differ by more than ``tolerance`` or any predicted label differs.
@@ -90,9 +105,15 @@ def export_onnx(pipeline: Pipeline, rows: pd.DataFrame, tolerance: float = 1e-5)
         raise InvalidInput(f"parity rows lack the model's input column {missing[0]!r}")
     if rows.empty:
         raise InvalidInput("no rows to check ONNX parity on; expected the held-out rows")
-    frame = rows[columns]
+    frame = model_input(rows[columns], columns)
     types = [(c, FLOAT if frame[c].dtype.kind in "biuf" else STRING) for c in columns]
-    onnx_bytes, names = _convert(pipeline, types)
+    metadata = {
+        COLUMNS_PROPERTY: json.dumps(columns),
+        CLASSES_PROPERTY: json.dumps([label_text(label) for label in pipeline.classes_]),
+    }
+    if positive_class is not None:
+        metadata[POSITIVE_CLASS_PROPERTY] = positive_class
+    onnx_bytes, names = _convert(pipeline, types, metadata)
 
     labels, probabilities = predict_onnx(onnx_bytes, frame)
     difference = float(np.abs(probabilities - pipeline.predict_proba(frame)).max())
@@ -161,9 +182,11 @@ def _session(onnx_bytes: bytes) -> InferenceSession:
     return onnxruntime.InferenceSession(onnx_bytes, providers=["CPUExecutionProvider"])
 
 
-def _convert(pipeline: Pipeline, inputs: list[tuple[str, str]]) -> tuple[bytes, list[str]]:
-    """The serialised graph, with plain probability arrays rather than ZipMap's list of dicts,
-    and the graph's input names (one per column, in order).
+def _convert(
+    pipeline: Pipeline, inputs: list[tuple[str, str]], metadata: dict[str, str]
+) -> tuple[bytes, list[str]]:
+    """The serialised graph, with plain probability arrays rather than ZipMap's list of dicts and
+    ``metadata`` as its properties, and the graph's input names (one per column, in order).
 
     The graph is named after the model: skl2onnx would name it with a random uuid, giving the
     same pipeline a different sha256 on every export.
@@ -193,5 +216,6 @@ def _convert(pipeline: Pipeline, inputs: list[tuple[str, str]]) -> tuple[bytes, 
     names = [item.name for item in graph.graph.input]
     if len(names) != len(inputs):
         raise MlopsError(f"the ONNX graph has {len(names)} inputs for {len(inputs)} columns")
-    graph.metadata_props.add(key=COLUMNS_PROPERTY, value=json.dumps([column for column, _ in inputs]))
+    for key, value in metadata.items():
+        graph.metadata_props.add(key=key, value=value)
     return bytes(graph.SerializeToString()), names

@@ -27,6 +27,7 @@ from engine.registry import gates
 from engine.registry.history import AliasHistory
 from engine.registry.lookup import RegistryLookup
 from engine.training import tracking
+from engine.training.labels import label_text, recorded_positive
 from engine.training.reproduce import request_from_run
 from engine.training.runs import Runs
 from engine.training.trainer import Trainer
@@ -277,7 +278,8 @@ class Registry:
         run = self._runs.get(summary.run_id)
         data = self._trainer.prepare(request_from_run(run, self._datasets))
         pipeline = tracking.load_model(self._tracking_uri, summary.run_id)
-        result = export_onnx(pipeline, data.x_test)
+        positive = recorded_positive(list(pipeline.classes_), run.positive_class, run.run_name)
+        result = export_onnx(pipeline, data.x_test, None if positive is None else label_text(positive))
         folder = self._models_dir / name / f"v{version}"
         folder.mkdir(parents=True, exist_ok=True)
         path = folder / "model.onnx"

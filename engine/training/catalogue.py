@@ -12,6 +12,7 @@ handling.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
@@ -64,6 +65,24 @@ class ModelSpec:
                 )
             typed[name] = _typed(name, text, self.defaults[name])
         return typed
+
+    def check_params(self, params: dict[str, Any], option: str = "--param") -> None:
+        """Each of ``params`` (typed) within scikit-learn's own constraints for the estimator
+        (``_parameter_constraints``), checked before fitting: a worker process or ``fit`` would
+        otherwise refuse it as an ``InvalidParameterError`` after the run had started."""
+        from sklearn.utils._param_validation import InvalidParameterError
+
+        for name, value in params.items():
+            estimator = self.estimator({**self.defaults, name: value})
+            try:
+                estimator._validate_params()
+            except InvalidParameterError as error:
+                # "The 'n_estimators' parameter of X must be an int in the range [1, inf). Got -5 instead."
+                said = re.search(r" must be (.*)\. Got .* instead\.$", str(error))
+                expected = said.group(1) if said else str(error)
+                raise InvalidInput(
+                    f"{option} {name}={value}: expected {expected} ({type(estimator).__name__})"
+                ) from None
 
 
 def _typed(name: str, text: str, default: Any) -> Any:

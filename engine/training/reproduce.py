@@ -1,8 +1,8 @@
 """Re-running a run from what it recorded, and saying metric by metric whether it matched.
 
 A run records its dataset version and content hash, features, feature views, model, params,
-split, test size and seed, so retraining needs nothing else. A dataset whose version is gone
-or whose content no longer hashes the same is reported, not silently replaced.
+split, test size, seed and positive class, so retraining needs nothing else. A dataset whose
+version is gone or whose content no longer hashes the same is reported, not silently replaced.
 """
 
 from __future__ import annotations
@@ -39,6 +39,7 @@ def request_from_run(run: Run, datasets: Datasets) -> TrainRequest:
         split=tags["mlops.split"],
         test_size=float(tags["mlops.test_size"]),
         seed=int(tags["mlops.seed"]),
+        positive_class=run.positive_class,
     )
 
 

@@ -23,8 +23,9 @@ from dataclasses import replace
 from typing import Any
 
 from engine.errors import InvalidInput
-from engine.training import tracking, warm
+from engine.training import tracking
 from engine.training.catalogue import ModelSpec, model_spec
+from engine.training.checks import check_request
 from engine.training.trainer import FittedModel, Trainer, fit_and_score
 from engine.types.progress import Progress, no_progress
 from engine.types.training import RUN_METRICS, SweepRequest, SweepResult, Trial, best_index
@@ -70,14 +71,17 @@ def run_sweep(trainer: Trainer, request: SweepRequest, progress: Progress = no_p
     base, metric = request.base, request.metric
     if metric not in RUN_METRICS:
         raise InvalidInput(f"--metric {metric!r}: expected one of {', '.join(RUN_METRICS)}")
+    check_request(base)
     candidates = candidates_for(request)
     if request.workers < 1:
         raise InvalidInput(f"--workers {request.workers}: expected at least 1")
-    warm.import_training_libraries()  # before any of them is imported: see warm.py
+    workers = min(request.workers, os.cpu_count() or 1, len(candidates))
+    data = trainer.prepare(base, progress)  # the data's checks, then the libraries' import (warm.py)
+    if request.grid:
+        for params in candidates:
+            model_spec(base.model).check_params(params, "--grid")
     from mlflow.entities import Metric, RunTag
 
-    workers = min(request.workers, os.cpu_count() or 1, len(candidates))
-    data = trainer.prepare(base, progress)
     store = tracking.client(trainer.tracking_uri)
     parent = store.create_run(
         trainer.experiment_id(base.experiment),

@@ -1,10 +1,11 @@
 """Training a catalogue model on a dataset version, tracked in MLflow with full lineage.
 
-One run: refuse data that failed validation, load the columns from DuckDB (joining feature
-views point-in-time when asked), split, fit the pipeline, score the held-out rows, then log
-to MLflow in batches: params, metrics, tags for reproducibility, the dataset as an input
-with its content hash as digest, the model (signature and input example), the figures and
-the split's row ids. The workspace records which run used which version.
+One run: refuse bad input before anything heavy is imported (checks.py), refuse data that
+failed validation, load the columns from DuckDB (joining feature views point-in-time when
+asked), split, fit the pipeline, score the held-out rows, then log to MLflow in batches:
+params, metrics, tags for reproducibility (the positive class included, labels.py), the
+dataset as an input with its content hash as digest, the model (signature and input example),
+the figures and the split's row ids. The workspace records which run used which version.
 """
 
 from __future__ import annotations
@@ -18,18 +19,21 @@ from typing import TYPE_CHECKING, Any
 
 from engine.data.datasets import Datasets
 from engine.data.feature_store import FeatureStore
-from engine.identifiers import quote
 from engine.data.quality import DataQuality
 from engine.db import Database
 from engine.errors import InvalidInput
 from engine.events import EventLog
+from engine.identifiers import quote
 from engine.training import figures, tracking, warm
 from engine.training.catalogue import model_spec
+from engine.training.checks import check_request, check_target
+from engine.training.inputs import model_input
+from engine.training.labels import label_text
 from engine.training.metrics import classification_metrics
-from engine.training.split import split_rows
+from engine.training.split import check_split, split_rows
 from engine.types.data import DatasetVersion
 from engine.types.progress import Progress, no_progress
-from engine.types.training import RunResult, TrainRequest
+from engine.types.training import POSITIVE_CLASS_TAG, RunResult, TrainRequest
 from engine.types.workspace import Workspace
 
 if TYPE_CHECKING:
@@ -49,6 +53,7 @@ class PreparedData:
     target: str
     train_rows: np.ndarray
     test_rows: np.ndarray
+    positive_class: Any | None  # the binary target's positive label (labels.py); None: more classes
 
     @property
     def x_train(self) -> pd.DataFrame:
@@ -91,7 +96,13 @@ def fit_and_score(model: str, params: dict[str, Any], data: PreparedData) -> Fit
     fit_seconds = time.perf_counter() - started
     x_test = data.x_test
     predicted = pipeline.predict(x_test)
-    metrics = classification_metrics(data.y_test.to_numpy(), predicted, pipeline.predict_proba(x_test))
+    metrics = classification_metrics(
+        data.y_test.to_numpy(),
+        predicted,
+        pipeline.predict_proba(x_test),
+        list(pipeline.classes_),
+        data.positive_class,
+    )
     return FittedModel(pipeline, {**spec.defaults, **params}, metrics, predicted, fit_seconds)
 
 
@@ -138,23 +149,32 @@ class Trainer:
             fitted.metrics,
             fitted.fit_seconds,
             time.perf_counter() - started,
+            None if data.positive_class is None else label_text(data.positive_class),
         )
 
     def prepare(self, request: TrainRequest, progress: Progress = no_progress) -> PreparedData:
-        """Everything up to fitting: the gate, the columns, the split."""
-        # A run started before the console's warm-up finished imports with collection paused
-        # too (engine/training/warm.py): a full GC pass during the imports stalls the UI.
-        warm.import_training_libraries()
-        model_spec(request.model).parse_params(request.params)
+        """Everything up to fitting: the checks, the gate, the columns, the split.
+
+        Whatever can be refused without scikit-learn (the request's values, the data's gate and
+        columns, the target, the split's sizes) is refused before it and MLflow are imported,
+        which takes seconds: a mistyped option is answered at once.
+        """
+        params = check_request(request)
         progress("checking the data", 0.02)
         version = self._quality.check_trainable(request.dataset)
         time_column = next((name for name, kind in version.schema if kind.startswith("TIMESTAMP")), None)
         frame, features = self._load(version, request, time_column)
+        positive = check_target(frame, request.target, version.ref, request.positive_class)
+        check_split(frame, request.target, request.split, request.test_size, time_column, version.ref)
+        # A run started before the console's warm-up finished imports with collection paused
+        # too (engine/training/warm.py): a full GC pass during the imports stalls the UI.
+        warm.import_training_libraries()
+        model_spec(request.model).check_params(params)
         progress(f"splitting {len(frame):,} rows", 0.1)
         train_rows, test_rows = split_rows(
             frame, request.target, request.split, request.test_size, request.seed, time_column
         )
-        return PreparedData(version, frame, features, request.target, train_rows, test_rows)
+        return PreparedData(version, frame, features, request.target, train_rows, test_rows, positive)
 
     def record_lineage(self, version: DatasetVersion, run_id: str) -> None:
         with self._db.cursor() as cursor:
@@ -166,7 +186,8 @@ class Trainer:
     def _load(
         self, version: DatasetVersion, request: TrainRequest, time_column: str | None
     ) -> tuple[pd.DataFrame, list[str]]:
-        """The feature, target and time columns, with each row's id in the version."""
+        """The feature, target and time columns, with each row's id in the version; nullable
+        numbers as floats (inputs.py)."""
         columns = [name for name, _ in version.schema]
         if request.target not in columns:
             raise InvalidInput(
@@ -189,14 +210,17 @@ class Trainer:
             selected = ", ".join(quote(c) for c in wanted)
             with self._db.cursor() as cursor:
                 frame = cursor.execute(f"SELECT {selected}, rowid AS {ROW_ID} FROM {version.relation}").df()
-        empty = int(frame[request.target].isna().sum())
-        if empty:
-            raise InvalidInput(f"--target {request.target!r} has {empty} empty values in {version.ref}")
-        if frame[request.target].nunique() < 2:
-            raise InvalidInput(
-                f"--target {request.target!r} has a single value in {version.ref}; nothing to learn"
+        if not features:
+            why = (
+                "each column but the target is a timestamp or an identifier (all its values distinct)"
+                if request.features is None
+                else "--features names none"
             )
-        return frame, features
+            raise InvalidInput(
+                f"{version.ref} leaves no feature to train on: {why}; expected --features naming the"
+                " columns to use"
+            )
+        return model_input(frame, features), features
 
     def _default_features(self, version: DatasetVersion, request: TrainRequest) -> list[str]:
         """Every column but the target, timestamps and identifiers (all values distinct)."""
@@ -254,6 +278,8 @@ class Trainer:
             "mlops.rows_train": str(len(data.train_rows)),
             "mlops.rows_test": str(len(data.test_rows)),
         }
+        if data.positive_class is not None:
+            tags[POSITIVE_CLASS_TAG] = label_text(data.positive_class)
         if parent_run_id:
             tags["mlflow.parentRunId"] = parent_run_id
         commit = tracking.git_commit(self._workspace.root)
@@ -358,10 +384,8 @@ class Trainer:
     @staticmethod
     def _figure_data(data: PreparedData, fitted: FittedModel) -> figures.FigureData:
         """The figures' numbers: the held-out confusion matrix and the feature importances."""
-        import numpy as np
-
         pipeline, y_test = fitted.pipeline, data.y_test.to_numpy()
-        labels = sorted(np.unique(y_test).tolist())
+        labels = list(pipeline.classes_)  # every class, even one the held-out rows lack
         importance = figures.feature_importance(pipeline.named_steps["model"])
         if importance is not None:
             names = list(pipeline.named_steps["prepare"].get_feature_names_out())

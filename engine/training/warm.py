@@ -80,8 +80,9 @@ def paused_gc() -> Iterator[None]:
 def import_training_libraries() -> None:
     """Import ``TRAINING_MODULES`` with collection paused, then freeze; quick once done.
 
-    The console calls this in a worker after the workspace opens; a sweep calls it first, so a
-    sweep started before that finished (or from the CLI) imports the same quiet way.
+    The console calls this in a worker after the workspace opens; a run or a sweep calls it
+    once its inputs are checked (checks.py), so one started before that finished (or from the
+    CLI) imports the same quiet way.
     """
     global _imported
     if _imported:

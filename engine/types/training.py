@@ -16,6 +16,9 @@ from engine.errors import InvalidInput
 
 DEFAULT_EXPERIMENT = "default"
 
+POSITIVE_CLASS_TAG = "mlops.positive_class"
+"""The run tag holding a binary target's positive class, as text (engine/training/labels.py)."""
+
 RUN_METRICS = ("accuracy", "precision", "recall", "f1", "roc_auc", "pr_auc", "log_loss")
 """What every training run logs for its held-out rows (engine/training/metrics.py)."""
 
@@ -51,6 +54,7 @@ class TrainRequest:
     split: str = "random"
     test_size: float = 0.2
     seed: int = 42
+    positive_class: str | None = None  # as typed; None: chosen by the rule in training/labels.py
 
 
 @dataclass(frozen=True)
@@ -91,6 +95,11 @@ def parse_grid(items: Iterable[str], option: str = "--grid") -> dict[str, list[s
     return grid
 
 
+def parse_positive_class(text: str | None) -> str | None:
+    """``--positive-class`` as typed; blank means "not given" (the target's labels decide)."""
+    return (text or "").strip() or None
+
+
 def parse_columns(text: str | None) -> list[str] | None:
     """A comma-separated column list; empty means "not given" (None)."""
     columns = [name.strip() for name in (text or "").split(",") if name.strip()]
@@ -110,6 +119,7 @@ class RunResult:
     metrics: dict[str, float]
     fit_seconds: float
     total_seconds: float
+    positive_class: str | None  # what precision, recall and f1 score; None for more than two classes
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -153,6 +163,11 @@ class Run:
     @property
     def model(self) -> str:
         return self.tags.get("mlops.model", "")
+
+    @property
+    def positive_class(self) -> str | None:
+        """The binary target's positive class as the run recorded it (None: not recorded)."""
+        return self.tags.get(POSITIVE_CLASS_TAG)
 
     @property
     def features(self) -> list[str] | None:

@@ -8,7 +8,7 @@ import pytest
 from textual.widgets import DataTable, Input, Static
 
 from console.app import MlopsApp
-from console.screens.experiments import ExperimentsScreen
+from console.screens.experiments import ExperimentsScreen, forms
 from console.screens.experiments.compare import CompareScreen
 from console.widgets.dialogs import FormDialog
 from console.widgets.pipeline_dag import PipelineDag
@@ -219,3 +219,12 @@ async def test_a_form_the_engine_cannot_read_stays_open_and_says_why(console_app
             pilot, lambda: notified(console_app, "no dataset named 'missing'"), what="the engine's error"
         )
         assert isinstance(console_app.screen, ExperimentsScreen)
+
+
+def test_the_run_forms_read_a_positive_class_as_the_cli_does() -> None:
+    values = {"dataset": "accounts", "target": "status", "model": "random_forest", "features": ""}
+    request = forms.train_request({**values, "params": "", "positive_class": " churned "})
+    assert request.positive_class == "churned"
+    assert forms.train_request({**values, "params": "", "positive_class": ""}).positive_class is None
+    sweep = forms.sweep_request({**values, "grid": "", "trials": "2", "workers": "1", "positive_class": "x"})
+    assert sweep.base.positive_class == "x"

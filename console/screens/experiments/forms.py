@@ -8,9 +8,21 @@ from pathlib import Path
 
 from console.widgets.dialogs import Field
 from engine.errors import InvalidInput
-from engine.types.training import SweepRequest, TrainRequest, parse_columns, parse_grid, parse_params
+from engine.types.training import (
+    SweepRequest,
+    TrainRequest,
+    parse_columns,
+    parse_grid,
+    parse_params,
+    parse_positive_class,
+)
 
 SAMPLE_PIPELINE = Path("sample_data") / "churn_pipeline.toml"
+POSITIVE_CLASS = Field(
+    "positive_class",
+    "Positive class (optional for 0/1, no/yes, false/true labels)",
+    required=False,
+)
 
 
 def new_run_fields(models: list[str]) -> list[Field]:
@@ -20,6 +32,7 @@ def new_run_fields(models: list[str]) -> list[Field]:
         Field("model", "Model", value="random_forest", placeholder=", ".join(models)),
         Field("features", "Features (optional, comma-separated)", required=False),
         Field("params", "Parameters (optional)", placeholder="n_estimators=200,max_depth=10", required=False),
+        POSITIVE_CLASS,
     ]
 
 
@@ -30,6 +43,7 @@ def train_request(values: dict[str, str]) -> TrainRequest:
         values["model"],
         features=parse_columns(values["features"]),
         params=parse_params(values["params"].split(","), option="parameters"),
+        positive_class=parse_positive_class(values["positive_class"]),
     )
 
 
@@ -43,13 +57,19 @@ def sweep_fields(workers: int) -> list[Field]:
         ),
         Field("trials", "Trials (random search, instead of a grid)", required=False),
         Field("workers", "Worker processes", value=str(workers)),
+        POSITIVE_CLASS,
     ]
 
 
 def sweep_request(values: dict[str, str]) -> SweepRequest:
     """The form's answers as a sweep; its grid is ``NAME=V1,V2`` items separated by ``;``."""
     return SweepRequest(
-        TrainRequest(values["dataset"], values["target"], values["model"]),
+        TrainRequest(
+            values["dataset"],
+            values["target"],
+            values["model"],
+            positive_class=parse_positive_class(values["positive_class"]),
+        ),
         grid=parse_grid(values["grid"].split(";"), option="grid"),
         trials=_whole_number(values["trials"], "trials") if values["trials"] else None,
         workers=_whole_number(values["workers"], "worker processes"),

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import pandas as pd
 import pytest
 from mlflow.tracking import MlflowClient
 
@@ -100,3 +101,42 @@ def test_stored_evaluations_read_back_whole(trained: tuple[Engine, str]) -> None
     assert engine.evaluation.recent(contains="nothing like it") == []
     with pytest.raises(InvalidInput, match="no evaluation 99"):
         engine.evaluation.get(99)
+
+
+def test_a_string_labelled_model_is_evaluated_on_the_class_its_run_chose(
+    engine: Engine, tmp_path: Path
+) -> None:
+    """Labels active/churned with "active" as the positive class, which is not scikit-learn's
+    second column: the metrics, the business costs and the fairness rates all follow it."""
+    frame = pd.read_csv(SAMPLE / "churn_reference.csv").head(3000)
+    frame = frame.assign(churned=frame.churned.map({0: "active", 1: "churned"}))
+    frame.to_csv(tmp_path / "accounts.csv", index=False)
+    engine.datasets.ingest(tmp_path / "accounts.csv", "accounts")
+    run = engine.training.train(
+        TrainRequest("accounts", "churned", params={"n_estimators": "30"}, positive_class="active")
+    )
+    evaluation = engine.evaluation.evaluate(run.run_id)
+    for name in ("accuracy", "precision", "recall", "f1", "roc_auc", "pr_auc", "log_loss"):
+        assert evaluation.scores.metrics[name] == pytest.approx(run.metrics[name])
+    split = pd.read_csv(
+        MlflowClient(tracking_uri=engine.tracking_uri).download_artifacts(run.run_id, "split.csv")
+    )
+    held_out = frame.iloc[split[split.split == "test"].row_id.to_numpy()]
+    actives = int((held_out.churned == "active").sum())
+    confusion = evaluation.scores.confusion
+    assert confusion.tp + confusion.fn == actives
+    business = evaluation.scores.business
+    assert business.cost_acting_on_nobody == actives * business.cost_false_negative
+    gender = evaluation.fairness[0]
+    predicted_active = sum(rate.positive_rate * rate.rows for rate in gender.groups)
+    assert predicted_active == pytest.approx(confusion.tp + confusion.fp)
+
+    relabelled = frame.assign(churned=frame.churned.str.upper())
+    relabelled.to_csv(tmp_path / "shouting.csv", index=False)
+    engine.datasets.ingest(tmp_path / "shouting.csv", "shouting")
+    with pytest.raises(
+        InvalidInput,
+        match=r"^shouting@v1: 'churned' holds 'ACTIVE', a label run \S+ never learned; "
+        r"expected 'active' or 'churned'$",
+    ):
+        engine.evaluation.evaluate(run.run_id, "shouting", log=False)
