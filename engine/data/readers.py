@@ -97,6 +97,7 @@ def source_sql(
             f"--schema names column {unknown[0]!r}, which {path} does not have; it has {', '.join(header)}"
         )
     if overrides and path.suffix.lower() in PARQUET_SUFFIXES:
+        check_types(cursor, overrides)
         casts = ", ".join(
             f"CAST({quote(column)} AS {overrides[column]}) AS {quote(column)}"
             if column in overrides
@@ -202,6 +203,17 @@ def _check_header(path: Path, header: list[str]) -> None:
 
 
 def _types_argument(cursor: duckdb.DuckDBPyConnection, overrides: dict[str, str]) -> str:
+    check_types(cursor, overrides)
+    if not overrides:
+        return ""
+    entries = ", ".join(f"{_string(column)}: {_string(kind)}" for column, kind in overrides.items())
+    return f", types = {{{entries}}}"
+
+
+def check_types(cursor: duckdb.DuckDBPyConnection, overrides: dict[str, str]) -> None:
+    """Each ``--schema`` type is a DuckDB type name, whatever the file's format: a type is
+    pasted into SQL (CSV's ``types`` argument, Parquet's casts), so only a name of letters,
+    digits and an optional (precision, scale) that DuckDB accepts gets there."""
     for column, kind in overrides.items():
         try:
             if not TYPE_NAME.match(kind):
@@ -212,7 +224,3 @@ def _types_argument(cursor: duckdb.DuckDBPyConnection, overrides: dict[str, str]
                 f"--schema {column}={kind}: {kind!r} is not a DuckDB type; expected e.g. INTEGER, DOUBLE, "
                 "VARCHAR, DATE, TIMESTAMP"
             ) from None
-    if not overrides:
-        return ""
-    entries = ", ".join(f"{_string(column)}: {_string(kind)}" for column, kind in overrides.items())
-    return f", types = {{{entries}}}"

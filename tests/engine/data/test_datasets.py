@@ -146,6 +146,23 @@ def test_schema_overrides(engine: Engine, tmp_path: Path) -> None:
     assert engine.datasets.head("codes")[1][0] == ("01234", 1)
 
 
+@pytest.mark.parametrize(
+    "kind",
+    ["INTEGER) AS n FROM read_csv('/etc/passwd') --", "INTEGER); DROP TABLE datasets; --", "NOSUCHTYPE"],
+)
+def test_a_parquet_schema_override_is_checked_like_a_csv_one(
+    engine: Engine, tmp_path: Path, kind: str
+) -> None:
+    """Parquet overrides become casts in SQL: a type that is not a DuckDB type name is refused
+    in one line before any SQL is built, and nothing is stored."""
+    pd.DataFrame({"zip": ["01234"], "n": [1]}).to_parquet(tmp_path / "codes.parquet", index=False)
+    with pytest.raises(InvalidInput, match=r"^--schema n=.* is not a DuckDB type; expected e\.g\. INTEGER"):
+        engine.datasets.ingest(tmp_path / "codes.parquet", "codes", schema=f"n={kind}")
+    assert engine.datasets.summaries() == []
+    version = engine.datasets.ingest(tmp_path / "codes.parquet", "codes", schema="n=DOUBLE").version
+    assert version.schema == [("zip", "VARCHAR"), ("n", "DOUBLE")]
+
+
 def bad_inputs(tmp_path: Path) -> dict[str, tuple[Path, str | None, str]]:
     (tmp_path / "empty.csv").write_text("")
     (tmp_path / "header.csv").write_text("a,b\n")
