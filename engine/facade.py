@@ -195,8 +195,12 @@ class Engine:
             self._lookup,
             ChampionScorer(self.runs, self.datasets, self._trainer, self._lookup, self.tracking_uri),
             self.tracking_uri,
-            lambda run_id: self.evaluation.evaluate(run_id).gate_metrics(),
-            {"business": asdict(self.config.business), "fairness": asdict(self.config.fairness)},
+            lambda run_id: self.evaluation.evaluate(run_id),
+            {
+                "business": asdict(self.config.business),
+                "fairness": asdict(self.config.fairness),
+                "gates": asdict(self.config.gates),
+            },
             progress,
         )
 

@@ -54,7 +54,7 @@ KINDS: dict[str, tuple[set[str], set[str]]] = {
         {"target"},
     ),
     "evaluate": (set(), set()),
-    "gate": ({"require", "beats_champion"}, set()),
+    "gate": ({"require", "beats_champion", "promotion_gates"}, set()),
     "register": ({"model_name"}, {"model_name"}),
 }
 # The kind of upstream step each kind takes its input from.
@@ -219,6 +219,9 @@ def _check_settings(here: str, kind: str, settings: dict[str, Any]) -> None:
                 raise InvalidInput(f"{here}: split {value!r}; expected 'random' or 'time'")
         elif key == "beats_champion":
             _check_beats_champion(here, value)
+        elif key == "promotion_gates":
+            if not isinstance(value, bool):
+                raise InvalidInput(f"{here}: promotion_gates {value!r}; expected true or false")
         elif not isinstance(value, str) or not value.strip():
             raise InvalidInput(f"{here}: {key} must be a non-empty string")
     if kind == "load":
@@ -234,8 +237,12 @@ def _check_settings(here: str, kind: str, settings: dict[str, Any]) -> None:
         if sources[0] == "dataset" and ({"output", "feature_views"} & set(settings)):
             raise InvalidInput(f"{here}: a dataset load takes no output or feature_views")
     if kind == "gate":
-        if not settings.get("require") and "beats_champion" not in settings:
-            raise InvalidInput(f'{here}: a gate needs require = ["f1 >= 0.7", ...] or beats_champion')
+        if not (
+            settings.get("require") or "beats_champion" in settings or settings.get("promotion_gates", True)
+        ):
+            raise InvalidInput(
+                f'{here}: a gate needs promotion_gates = true, require = ["f1 >= 0.7", ...] or beats_champion'
+            )
         for index, text in enumerate(settings.get("require", [])):
             parse_condition(text, f"{here}: require[{index}]")
 

@@ -26,19 +26,26 @@ from engine.db import Database
 from engine.errors import InvalidInput, MlopsError
 from engine.pipelines.definition import Pipeline, Step, parse_condition
 from engine.pipelines.fingerprint import files_digest, training_code_version
-from engine.registry.gates import ChampionScorer
+from engine.registry.gates import (
+    ChampionScorer,
+    bounds_verdict,
+    data_verdict,
+    judged_attributes,
+    threshold_verdict,
+)
 from engine.registry.lookup import RegistryLookup
 from engine.registry.registry import Registry
 from engine.training import tracking
 from engine.training.catalogue import model_spec
 from engine.training.runs import Runs
 from engine.training.trainer import Trainer
+from engine.types.evaluation import Evaluation
 from engine.types.progress import Progress
 from engine.types.registry import CHAMPION, Verdict
 from engine.types.training import TrainRequest
 
-# Scores a run: metric name -> value, on the run's held-out rows.
-Evaluator = Callable[[str], dict[str, float]]
+# Evaluates a run on its held-out rows (metrics, business impact, fairness).
+Evaluator = Callable[[str], Evaluation]
 
 
 class StepFailed(MlopsError):
@@ -65,7 +72,7 @@ class StepContext:
     champion: ChampionScorer
     tracking_uri: str
     evaluate: Evaluator
-    evaluation_settings: dict[str, Any]  # the cost matrix and fairness bounds evaluate applies
+    evaluation_settings: dict[str, Any]  # the cost matrix, fairness bounds and promotion gates
     progress: Progress
 
     @property
@@ -250,12 +257,15 @@ def _evaluate_fingerprint(step: Step, upstream: dict[str, Any], context: StepCon
 
 
 def _evaluate(step: Step, upstream: dict[str, Any], context: StepContext) -> dict[str, Any]:
-    metrics = context.evaluate(upstream["run_id"])
+    evaluation = context.evaluate(upstream["run_id"])
+    metrics = evaluation.gate_metrics()
     shown = ", ".join(f"{name} {metrics[name]:.3f}" for name in ("f1", "roc_auc") if name in metrics)
     return {
         "run_id": upstream["run_id"],
         "run_name": upstream.get("run_name"),
         "metrics": metrics,
+        "fairness_judged": judged_attributes(evaluation),
+        "violations": evaluation.violations,
         "summary": f"held-out {shown}",
     }
 
@@ -265,7 +275,7 @@ def _evaluate(step: Step, upstream: dict[str, Any], context: StepContext) -> dic
 
 def _gate(step: Step, upstream: dict[str, Any], context: StepContext) -> dict[str, Any]:
     metrics: dict[str, float] = upstream["metrics"]
-    verdicts = []
+    verdicts = _promotion_verdicts(upstream, context) if step.settings.get("promotion_gates", True) else []
     for index, text in enumerate(step.settings.get("require", [])):
         condition = parse_condition(text, f"require[{index}]")
         value = metrics.get(condition.metric)
@@ -301,6 +311,19 @@ def _gate(step: Step, upstream: dict[str, Any], context: StepContext) -> dict[st
     }
 
 
+def _promotion_verdicts(upstream: dict[str, Any], context: StepContext) -> list[Verdict]:
+    """The workspace's promotion gates (``mlops models promote``'s, from ``[gates]`` and
+    ``[fairness]``) judged on this evaluation, so a pipeline does not register a version that
+    promotion would then refuse; ``beats_champion`` is the pipeline's own, naming its model."""
+    run = context.runs.get(upstream["run_id"])
+    min_f1 = float(context.evaluation_settings["gates"]["min_f1"])
+    return [
+        data_verdict(run, context.datasets),
+        threshold_verdict(upstream["metrics"]["f1"], "f1", min_f1),
+        bounds_verdict(upstream["fairness_judged"], upstream["violations"]),
+    ]
+
+
 # ---- register
 
 
@@ -326,7 +349,12 @@ def _version_exists(output: dict[str, Any], context: StepContext) -> bool:
 def _gate_fingerprint(step: Step, upstream: dict[str, Any], context: StepContext) -> dict[str, Any]:
     """The metrics judged and, for ``beats_champion``, the champion version judged against: a
     new champion makes the gate judge again."""
-    parts: dict[str, Any] = {"run_id": upstream["run_id"], "metrics": upstream["metrics"]}
+    parts: dict[str, Any] = {
+        "run_id": upstream["run_id"],
+        "metrics": upstream["metrics"],
+        "violations": upstream["violations"],
+        "gates": context.evaluation_settings["gates"],
+    }
     if "beats_champion" in step.settings:
         model_name = step.settings["beats_champion"]["model_name"]
         parts["champion"] = context.lookup.alias(model_name, CHAMPION)

@@ -44,7 +44,10 @@ def data_verdict(run: Run, datasets: Datasets) -> Verdict:
 
 def metric_verdict(evaluation: Evaluation, metric: str, threshold: float) -> Verdict:
     """The held-out ``metric`` reaches ``threshold`` (from ``[gates]``)."""
-    value = evaluation.scores.metrics[metric]
+    return threshold_verdict(evaluation.scores.metrics[metric], metric, threshold)
+
+
+def threshold_verdict(value: float, metric: str, threshold: float) -> Verdict:
     passed = value >= threshold
     relation = "≥" if passed else "<"
     return Verdict(
@@ -54,11 +57,18 @@ def metric_verdict(evaluation: Evaluation, metric: str, threshold: float) -> Ver
 
 def fairness_verdict(evaluation: Evaluation) -> Verdict:
     """No sensitive attribute with groups large enough to judge breaks the ``[fairness]`` bounds."""
+    return bounds_verdict(judged_attributes(evaluation), evaluation.violations)
+
+
+def judged_attributes(evaluation: Evaluation) -> list[str]:
+    """The sensitive attributes with at least two groups large enough to judge."""
+    return [item.attribute for item in evaluation.fairness if item.judged]
+
+
+def bounds_verdict(judged: list[str], violations: list[str]) -> Verdict:
     check = "fairness within bounds"
-    judged = [item.attribute for item in evaluation.fairness if item.judged]
     if not judged:
         return Verdict(check, True, "no sensitive attribute with two groups large enough to judge")
-    violations = evaluation.violations
     if violations:
         more = f" and {len(violations) - 2} more" if len(violations) > 2 else ""
         return Verdict(check, False, "; ".join(violations[:2]) + more)

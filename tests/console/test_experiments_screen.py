@@ -126,9 +126,11 @@ async def test_a_bad_sweep_form_is_refused_with_a_notification(console_app: Mlop
 
 
 def fast_pipeline(folder: Path, require: str) -> Path:
-    """The sample pipeline with a small forest, and the gate's requirement replaced."""
+    """The sample pipeline with a small forest, and the gate's requirement replaced (the
+    promotion gates, which refuse the sample's disparity, left to promotion)."""
     text = (SAMPLE / "churn_pipeline.toml").read_text()
     text = text.replace("n_estimators = 200", "n_estimators = 20").replace('"f1 >= 0.7"', require)
+    text = text.replace("[steps.gate]\n", "[steps.gate]\npromotion_gates = false\n")
     path = folder / "pipeline.toml"
     path.write_text(text)
     return path

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
 
-from tests.conftest import REPO_ROOT, mlops_json, run_mlops
+from tests.conftest import LOOSE_GATES, REPO_ROOT, mlops_json, run_mlops
 
 SAMPLE = REPO_ROOT / "sample_data"
 
@@ -17,9 +18,16 @@ def test_the_sample_pipeline_runs_caches_and_refuses(workspace: Path, tmp_path: 
     mlops_json(workspace, "suite", "add", str(SAMPLE / "churn_suite.json"), "--name", "churn_suite")
     sample = SAMPLE / "churn_pipeline.toml"
 
+    unfair = run_mlops("pipeline", "run", str(sample), "-w", str(workspace), "--json")
+    assert unfair.returncode == 1, unfair.stderr
+    document = json.loads(unfair.stdout)
+    assert document["status"] == "failed" and "gender: demographic parity ratio" in document["reason"]
+    assert [step["status"] for step in document["steps"]][-2:] == ["failed", "skipped"]
+
+    (workspace / ".mlops" / "config.toml").write_text(LOOSE_GATES)  # the owner accepts the disparity
     first = mlops_json(workspace, "pipeline", "run", str(sample))
-    assert first["status"] == "succeeded" and first["cache_hits"] == 0
-    assert [step["status"] for step in first["steps"]] == ["succeeded"] * 6
+    assert first["status"] == "succeeded" and first["cache_hits"] == 3  # new bounds: judged again
+    assert [step["status"] for step in first["steps"]] == ["cached"] * 3 + ["succeeded"] * 3
     assert first["steps"][-1]["output"]["version"] == 1
 
     again = run_mlops("pipeline", "run", str(sample), "-w", str(workspace))
@@ -35,11 +43,12 @@ def test_the_sample_pipeline_runs_caches_and_refuses(workspace: Path, tmp_path: 
 
     runs = mlops_json(workspace, "pipeline", "runs")
     assert [(r["id"], r["status"]) for r in runs["runs"]] == [
-        (3, "failed"),
+        (4, "failed"),
+        (3, "succeeded"),
         (2, "succeeded"),
-        (1, "succeeded"),
+        (1, "failed"),
     ]
-    shown = run_mlops("pipeline", "show", "3", "-w", str(workspace))
+    shown = run_mlops("pipeline", "show", "4", "-w", str(workspace))
     assert shown.returncode == 0 and "✗ fail" in shown.stdout and "⊘ skipped" in shown.stdout
 
 

@@ -99,8 +99,14 @@ needs = []
             "require[0] 'f1 >> 0.7' is not a condition; expected METRIC OP NUMBER",
         ),
         (
-            "[steps.load]\ndataset='d'\n[steps.train]\ntarget='y'\n[steps.evaluate]\n[steps.gate]",
-            "a gate needs require",
+            "[steps.load]\ndataset='d'\n[steps.train]\ntarget='y'\n[steps.evaluate]\n"
+            "[steps.gate]\npromotion_gates=false",
+            "a gate needs promotion_gates = true, require",
+        ),
+        (
+            "[steps.load]\ndataset='d'\n[steps.train]\ntarget='y'\n[steps.evaluate]\n"
+            "[steps.gate]\npromotion_gates='yes'",
+            "promotion_gates 'yes'; expected true or false",
         ),
         (
             "[steps.load]\ndataset='d'\n[steps.train]\ntarget='y'\n[steps.evaluate]\n[steps.gate]\n"

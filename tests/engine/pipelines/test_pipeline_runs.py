@@ -2,18 +2,15 @@
 
 from __future__ import annotations
 
-from dataclasses import replace
 from pathlib import Path
-from typing import Any
 
 import pytest
 from mlflow.exceptions import MlflowException
 from mlflow.tracking import MlflowClient
 
 from engine.facade import Engine
-from engine.pipelines.steps import StepContext
 from engine.types.pipelines import PipelineRunRecord
-from tests.conftest import REPO_ROOT
+from tests.conftest import LOOSE_GATES, REPO_ROOT
 
 SAMPLE = REPO_ROOT / "sample_data"
 PIPELINE = """
@@ -56,7 +53,7 @@ def pipeline_file(
     trees: int = 20,
     require: str = '"f1 >= 0.7"',
     train_extra: str = "",
-    gate_extra: str = "",
+    gate_extra: str = "promotion_gates = false",
 ) -> Path:
     path = folder / "churn_pipeline.toml"
     path.write_text(
@@ -188,14 +185,14 @@ def test_a_query_load_stores_a_content_addressed_version(churn: Engine, tmp_path
 
 
 def test_beats_champion_scores_both_on_the_same_rows(churn: Engine, tmp_path: Path) -> None:
-    gate = 'beats_champion = { model_name = "churn", metric = "f1", margin = 0.0 }'
+    gate = 'promotion_gates = false\nbeats_champion = { model_name = "churn", metric = "f1", margin = 0.0 }'
     first = churn.pipelines.run(pipeline_file(tmp_path, trees=5, gate_extra=gate))
     champion_check = next(s for s in first.steps if s.name == "gate").verdicts[-1]
     assert champion_check.passed and "has no champion yet" in champion_check.detail
     store = MlflowClient(tracking_uri=churn.tracking_uri)
     store.set_registered_model_alias("churn", "champion", "1")
 
-    strict = 'beats_champion = { model_name = "churn", metric = "f1", margin = 0.5 }'
+    strict = 'promotion_gates = false\nbeats_champion = { model_name = "churn", metric = "f1", margin = 0.5 }'
     refused = churn.pipelines.run(pipeline_file(tmp_path, trees=30, gate_extra=strict))
     verdict = next(s for s in refused.steps if s.name == "gate").verdicts[-1]
     assert not verdict.passed and "does not beat churn v1's" in verdict.detail
@@ -223,26 +220,49 @@ def test_an_interrupted_run_is_recorded_as_such(churn: Engine, tmp_path: Path) -
 
 
 def test_gates_read_whatever_the_evaluator_measures(churn: Engine, tmp_path: Path) -> None:
-    """The seam for the evaluation issue: a fuller evaluator's metrics (fairness here) are gated
-    by name, and a metric nobody measures is a refusal that says what is measured."""
-    make_context = churn.pipelines._make_context
-
-    def with_fairness(*args: Any) -> StepContext:
-        context = make_context(*args)
-        holdout = context.evaluate
-        fairness = {"fairness.age_group.demographic_parity_ratio": 0.78}
-        return replace(context, evaluate=lambda run_id: {**holdout(run_id), **fairness})
-
-    churn.pipelines._make_context = with_fairness
-    fair = '"f1 >= 0.7", "fairness.age_group.demographic_parity_ratio >= 0.8"'
+    """Fairness figures are gated by name, and a metric nobody measures is a refusal that says
+    what is measured."""
+    fair = '"f1 >= 0.7", "fairness.gender.demographic_parity_ratio >= 0.8"'
     refused = churn.pipelines.run(pipeline_file(tmp_path, require=fair))
     verdicts = next(step for step in refused.steps if step.name == "gate").verdicts
-    assert [(v.check, v.passed, v.value) for v in verdicts][1:] == [
-        ("fairness.age_group.demographic_parity_ratio >= 0.8", False, 0.78)
-    ]
+    check, passed, value = [(v.check, v.passed, v.value) for v in verdicts][1]
+    assert check == "fairness.gender.demographic_parity_ratio >= 0.8" and not passed
+    assert value is not None and 0.5 < value < 0.8  # the sample's planted disparity
     assert refused.status == "failed" and statuses(refused)["register"] == "skipped"
 
     unknown = churn.pipelines.run(pipeline_file(tmp_path, require='"calibration_error <= 0.05"'))
     detail = next(step for step in unknown.steps if step.name == "gate").verdicts[0].detail
     assert detail.startswith("no metric 'calibration_error'; evaluate gives accuracy, brier, business.")
     assert "fairness.age_group.demographic_parity_ratio" in detail
+
+
+def test_a_gate_judges_the_promotion_gates_so_promotion_accepts_what_it_registers(
+    churn: Engine, tmp_path: Path
+) -> None:
+    """By default a gate applies `mlops models promote`'s gates: the sample's disparity refuses
+    the model in the pipeline already, with promote's own wording; once [fairness] allows it,
+    the registered version is promotable as it is."""
+    churn.quality.validate("churn", "churn_suite")
+    refused = churn.pipelines.run(pipeline_file(tmp_path, gate_extra=""))
+    gate = next(step for step in refused.steps if step.name == "gate")
+    assert [(v.check, v.passed) for v in gate.verdicts] == [
+        ("training data passed validation", True),
+        ("f1 >= 0.7", True),
+        ("fairness within bounds", False),
+        ("f1 >= 0.7", True),
+    ]
+    assert "gender: demographic parity ratio" in (refused.reason or "")
+    assert statuses(refused)["register"] == "skipped"
+
+
+def test_what_a_gate_with_promotion_gates_registers_promotion_accepts(
+    workspace: Path, tmp_path: Path
+) -> None:
+    (workspace / ".mlops" / "config.toml").write_text(LOOSE_GATES)
+    with Engine.open(workspace, command="pytest") as engine:
+        engine.datasets.ingest(SAMPLE / "churn_reference.csv", "churn")
+        engine.suites.add(SAMPLE / "churn_suite.json", "churn_suite")
+        record = engine.pipelines.run(pipeline_file(tmp_path, require='"f1 >= 0.5"', gate_extra=""))
+        assert record.status == "succeeded", record.reason
+        promotion = engine.registry.promote("churn", 1)
+        assert promotion.promoted, [v.detail for v in promotion.verdicts if not v.passed]
