@@ -51,6 +51,9 @@ AGE_GROUP_EFFECT = {"18-24": 1.6, "25-34": 0.7, "35-49": 0.0, "50-64": -0.3, "65
 GENDER_EFFECT = {"female": 0.0, "male": 1.1, "non_binary": 0.4}
 AGE_GROUP_LABEL_NOISE = {"18-24": 0.16, "25-34": 0.04, "35-49": 0.03, "50-64": 0.03, "65+": 0.05}
 
+TARGET_COLUMNS = ["customer_id", "event_timestamp", "churned"]
+"""churn_targets.csv: the reference's entity rows and labels alone, as a label table looks when
+the features come from the feature store (docs/data.md, docs/experiments.md)."""
 COLUMNS = [
     "customer_id",
     "event_timestamp",
@@ -216,6 +219,11 @@ def generate(out: Path, seed: int = SEED) -> list[Path]:
     reference_churn = outcomes(streams[0], reference, reference_logit)
     path = out / "churn_reference.csv"
     write_csv(path, [*COLUMNS, "churned"], batch_rows(reference, {"churned": reference_churn}))
+    written.append(path)
+    path = out / "churn_targets.csv"
+    write_csv(
+        path, TARGET_COLUMNS, [row[:2] + row[-1:] for row in batch_rows(reference, {"c": reference_churn})]
+    )
     written.append(path)
 
     weeks = {

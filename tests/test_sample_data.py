@@ -16,6 +16,7 @@ from tests.conftest import REPO_ROOT
 SAMPLE = REPO_ROOT / "sample_data"
 FILES = [
     "churn_reference.csv",
+    "churn_targets.csv",
     "churn_week_1.csv",
     "churn_week_2.csv",
     "churn_week_3.csv",
