@@ -56,6 +56,29 @@ class RegistryLookup:
             return False
         return True
 
+    def model_names(self) -> list[str]:
+        """Every registered model's name, sorted."""
+        if self._local_store is not None:
+            return [
+                str(row[0]) for row in self._query_all("SELECT name FROM registered_models ORDER BY name", [])
+            ]
+        from engine.training.tracking import client
+
+        return sorted(model.name for model in client(self._tracking_uri).search_registered_models())
+
+    def version_numbers(self, name: str) -> list[int]:
+        """The versions ``name`` has (deleted ones left out), in order."""
+        if self._local_store is not None:
+            rows = self._query_all(
+                "SELECT version FROM model_versions WHERE name = ? AND current_stage <> ? ORDER BY version",
+                [name, DELETED_STAGE],
+            )
+            return [int(row[0]) for row in rows]
+        from engine.training.tracking import client
+
+        found = client(self._tracking_uri).search_model_versions(f"name = '{name}'")
+        return sorted(int(version.version) for version in found)
+
     def version_exists(self, name: str, version: int) -> bool:
         if self._local_store is not None:
             row = self._query(
@@ -74,12 +97,15 @@ class RegistryLookup:
         return True
 
     def _query(self, sql: str, parameters: list[object]) -> tuple[Any, ...] | None:
+        rows = self._query_all(sql, parameters)
+        return rows[0] if rows else None
+
+    def _query_all(self, sql: str, parameters: list[object]) -> list[tuple[Any, ...]]:
         assert self._local_store is not None
         if not self._local_store.exists():
-            return None
+            return []
         connection = open_read_only(self._local_store)
         try:
-            row: tuple[Any, ...] | None = connection.execute(sql, parameters).fetchone()
-            return row
+            return list(connection.execute(sql, parameters).fetchall())
         finally:
             connection.close()

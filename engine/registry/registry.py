@@ -82,17 +82,20 @@ class Registry:
 
     def register(self, run_reference: str, name: str, tags: dict[str, str] | None = None) -> VersionSummary:
         """A new version of ``name`` (created if new) from a run's logged model."""
-        from mlflow.exceptions import MlflowException
-
+        _check_model_name(name)
         run = self._runs.get(run_reference)
         run_id = run.run_id
+        no_model = InvalidInput(
+            f"run {run.run_name} has no logged model to register "
+            "(a sweep logs the model of its best trial only)"
+        )
+        if "mlops.model" not in run.tags:  # known without MLflow: a typo costs no import
+            raise no_model
+        from mlflow.exceptions import MlflowException
+
         store = tracking.client(self._tracking_uri)
-        if "mlops.model" not in run.tags or not tracking.has_model(self._tracking_uri, run_id):
-            raise InvalidInput(
-                f"run {run.run_name} has no logged model to register "
-                "(a sweep logs the model of its best trial only)"
-            )
-        _check_model_name(name)
+        if not tracking.has_model(self._tracking_uri, run_id):
+            raise no_model
         try:
             store.get_registered_model(name)
         except MlflowException:
@@ -111,15 +114,9 @@ class Registry:
         return [self.model(model.name) for model in store.search_registered_models()]
 
     def model(self, name: str) -> ModelSummary:
-        from mlflow.exceptions import MlflowException
-
+        self._check_model_exists(name)
         store = tracking.client(self._tracking_uri)
-        try:
-            registered = store.get_registered_model(name)
-        except MlflowException:
-            known = [m.name for m in store.search_registered_models()]
-            listed = f"; registered models: {', '.join(known)}" if known else "; none is registered yet"
-            raise InvalidInput(f"no registered model {name!r}{listed}") from None
+        registered = store.get_registered_model(name)
         aliases = {alias: int(version) for alias, version in registered.aliases.items()}
         versions = store.search_model_versions(f"name = '{name}'")
         runs = {run.run_id: run for run in self._runs.search(limit=None)}
@@ -127,12 +124,19 @@ class Registry:
         return ModelSummary(name, sorted(summaries, key=lambda s: s.version, reverse=True), aliases)
 
     def version(self, name: str, version: int) -> VersionSummary:
-        summary = self.model(name)
-        found = [v for v in summary.versions if v.version == version]
-        if not found:
-            numbers = ", ".join(str(v.version) for v in sorted(summary.versions, key=lambda s: s.version))
+        self._check_model_exists(name)
+        if not self._lookup.version_exists(name, version):
+            numbers = ", ".join(str(number) for number in self._lookup.version_numbers(name))
             raise InvalidInput(f"{name} has no version {version}; its versions are {numbers or 'none'}")
-        return found[0]
+        return next(v for v in self.model(name).versions if v.version == version)
+
+    def _check_model_exists(self, name: str) -> None:
+        """A one-line error for an unknown model, read without importing MLflow when the store
+        is the workspace's own (a typo should not cost the seconds MLflow's import takes)."""
+        if not self._lookup.model_exists(name):
+            known = self._lookup.model_names()
+            listed = f"; registered models: {', '.join(known)}" if known else "; none is registered yet"
+            raise InvalidInput(f"no registered model {name!r}{listed}")
 
     def resolve(self, reference: str) -> VersionRef:
         """``NAME@vN`` or ``NAME@ALIAS`` (e.g. ``churn@champion``) as the version it names."""
