@@ -76,13 +76,16 @@ class Evaluator:
         run, subject = self._subject(reference)
         target = run.tags["mlops.target"]
         features = json.loads(run.tags["mlops.features"])
+        chosen = None if dataset is None else self._datasets.resolve(dataset)
+        if chosen is not None:
+            _check_columns(chosen, run, target, features)
+        self._check_has_model(run)  # asks MLflow: after the checks a typo fails without its import
         progress("loading the rows", 0.1)
-        if dataset is None:
+        if chosen is None:
             version, frame = self._holdout(run)
             scope = "held-out rows"
         else:
-            version = self._datasets.resolve(dataset)
-            frame = self._all_rows(version, run, target, features)
+            version, frame = chosen, self._all_rows(chosen, run, target, features)
             scope = "all labelled rows"
         sensitive = self._with_sensitive(frame, version)
         labelled = sensitive[sensitive[target].notna()]
@@ -172,12 +175,14 @@ class Evaluator:
             subject = f"{reference} (v{version.version})"
         if "mlops.target" not in run.tags or "mlops.features" not in run.tags:
             raise InvalidInput(f"run {run.run_id} was not made by `mlops train`; nothing to evaluate")
+        return run, subject
+
+    def _check_has_model(self, run: Run) -> None:
         if not tracking.has_model(self._tracking_uri, run.run_id):
             raise InvalidInput(
                 f"run {run.run_name} ({run.status.lower()}) has no logged model to evaluate"
                 " (a run stopped before it finished, or a sweep trial other than the best)"
             )
-        return run, subject
 
     def _holdout(self, run: Run) -> tuple[DatasetVersion, pd.DataFrame]:
         request = request_from_run(run, self._datasets)
@@ -185,22 +190,11 @@ class Evaluator:
         return data.version, data.frame.iloc[data.test_rows]
 
     def _all_rows(self, version: DatasetVersion, run: Run, target: str, features: list[str]) -> pd.DataFrame:
-        columns = [name for name, _ in version.schema]
-        if target not in columns:
-            raise InvalidInput(
-                f"{version.ref} has no column {target!r} (the target); evaluation needs labelled rows"
-            )
         views = json.loads(run.tags.get("mlops.feature_views", "[]"))
         if views:
             frame = self._features.historical(version.ref, views)
             frame[ROW_ID] = range(len(frame))
         else:
-            missing = [name for name in features if name not in columns]
-            if missing:
-                raise InvalidInput(
-                    f"{version.ref} lacks {', '.join(missing)}, which the model was trained on; "
-                    f"expected the columns {', '.join(features)}"
-                )
             selected = ", ".join(quote(c) for c in dict.fromkeys([*features, target]))
             with self._db.cursor() as cursor:
                 frame = cursor.execute(f"SELECT {selected}, rowid AS {ROW_ID} FROM {version.relation}").df()
@@ -299,3 +293,21 @@ def _from_row(row: tuple[Any, ...]) -> Evaluation:
         [AttributeFairness.from_dict(item) for item in report["fairness"]],
         row[8],
     )
+
+
+def _check_columns(version: DatasetVersion, run: Run, target: str, features: list[str]) -> None:
+    """The version holds the target and, unless the features come from the feature store, every
+    feature the model was trained on; read from the catalogue, before anything heavy loads."""
+    columns = [name for name, _ in version.schema]
+    if target not in columns:
+        raise InvalidInput(
+            f"{version.ref} has no column {target!r} (the target); evaluation needs labelled rows"
+        )
+    if json.loads(run.tags.get("mlops.feature_views", "[]")):
+        return
+    missing = [name for name in features if name not in columns]
+    if missing:
+        raise InvalidInput(
+            f"{version.ref} lacks {', '.join(missing)}, which the model was trained on; "
+            f"expected the columns {', '.join(features)}"
+        )

@@ -1,4 +1,4 @@
-"""A mistyped model, version or run is refused before MLflow is imported: the import takes
+"""A mistyped model, version, run or dataset is refused before MLflow is imported: the import takes
 seconds, and a typo should not wait for it (a fresh process, so nothing imported it yet)."""
 
 from __future__ import annotations
@@ -8,7 +8,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from tests.conftest import REPO_ROOT
+from tests.conftest import REPO_ROOT, SAMPLE
 
 REFUSE_WITHOUT_IMPORTING = """
 import json, sys
@@ -16,6 +16,8 @@ from engine.errors import InvalidInput
 from engine.facade import Engine
 answers = []
 with Engine.open(sys.argv[1]) as engine:
+    engine.datasets.ingest(sys.argv[2], "production")  # a week: the columns, no label
+    run_id = engine.runs.search()[0].run_id
     for attempt in (
         lambda: engine.registry.promote("nope", 1),
         lambda: engine.registry.promote("churn", 9),
@@ -23,6 +25,7 @@ with Engine.open(sys.argv[1]) as engine:
         lambda: engine.registry.register("no-such-run", "bad name"),
         lambda: engine.registry.model("nope"),
         lambda: engine.evaluation.evaluate("no-such-run", log=False),
+        lambda: engine.evaluation.evaluate(run_id, "production", log=False),
     ):
         try:
             attempt()
@@ -35,7 +38,13 @@ print(json.dumps({"answers": answers, "heavy": heavy}))
 
 def test_registry_typos_are_refused_before_mlflow_is_imported(registry_workspace: Path) -> None:
     result = subprocess.run(
-        [sys.executable, "-c", REFUSE_WITHOUT_IMPORTING, str(registry_workspace)],
+        [
+            sys.executable,
+            "-c",
+            REFUSE_WITHOUT_IMPORTING,
+            str(registry_workspace),
+            str(SAMPLE / "churn_week_1.csv"),
+        ],
         capture_output=True,
         text=True,
         timeout=120,
@@ -50,5 +59,6 @@ def test_registry_typos_are_refused_before_mlflow_is_imported(registry_workspace
         "--name 'bad name': expected letters, digits, _, - or . starting with a letter",
         "no registered model 'nope'; registered models: churn",
         "no run matches 'no-such-run'; expected a run id, a unique id prefix or run name",
+        "production@v1 has no column 'churned' (the target); evaluation needs labelled rows",
     ]
     assert outcome["heavy"] == []
