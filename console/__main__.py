@@ -5,8 +5,13 @@ from __future__ import annotations
 import argparse
 import os
 import sys
+from collections.abc import Callable
+from typing import TYPE_CHECKING
 
 from engine.errors import MlopsError
+
+if TYPE_CHECKING:
+    from engine.facade import Engine
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -23,15 +28,19 @@ def main(argv: list[str] | None = None) -> int:
         return error.exit_code
 
 
-def open_console(workspace: str | os.PathLike[str] | None) -> int:
-    """Own the workspace, run the app until it quits, then checkpoint and release."""
+def open_console(
+    workspace: str | os.PathLike[str] | None, serve: Callable[[Engine], None] | None = None
+) -> int:
+    """Own the workspace, run the app until it quits, then checkpoint and release. ``serve``
+    makes the engine host other ``mlops`` commands once it is open (``engine.cli.host_commands``,
+    passed in by the launcher: the console does not import the CLI)."""
     from engine.facade import Engine
 
     claim = Engine.claim(workspace, command="mlops console")
 
     from console.app import MlopsApp
 
-    app = MlopsApp(claim)
+    app = MlopsApp(claim, serve=serve)
     try:
         app.run()
     finally:

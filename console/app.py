@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import signal
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from functools import partial
 from typing import ClassVar
 
@@ -41,9 +41,12 @@ class MlopsApp(NotifiesWorkerErrors, App[None]):
         *(Binding(entry.key, f"go('{entry.mode}')", f"Go to {entry.title}", show=False) for entry in SCREENS),
     ]
 
-    def __init__(self, claim: Claim, *, warm_up: bool = True) -> None:
+    def __init__(
+        self, claim: Claim, *, warm_up: bool = True, serve: Callable[[Engine], None] | None = None
+    ) -> None:
         """``warm_up``: import the training libraries once the workspace is open (see
-        ``_warm_up``); off only where a test or benchmark wants them imported on first use."""
+        ``_warm_up``); off only where a test or benchmark wants them imported on first use.
+        ``serve``: called with the open engine so this process hosts other ``mlops`` commands."""
         super().__init__()
         self.workspace_label = str(claim.workspace.mlops_dir)
         self.refresh_seconds = claim.config.console.refresh_seconds
@@ -51,6 +54,7 @@ class MlopsApp(NotifiesWorkerErrors, App[None]):
         self.engine: Engine | None = None
         self.warm_up = warm_up
         self._claim = claim
+        self._serve = serve
         self._visited: list[str] = []
 
     def on_mount(self) -> None:
@@ -63,7 +67,10 @@ class MlopsApp(NotifiesWorkerErrors, App[None]):
 
     @blocking_work("open workspace")
     def _open_engine(self) -> None:
-        self.post_message(EngineOpened(self._claim.open()))
+        engine = self._claim.open()
+        if self._serve is not None:
+            self._serve(engine)
+        self.post_message(EngineOpened(engine))
 
     def on_engine_opened(self, message: EngineOpened) -> None:
         self.engine = message.engine

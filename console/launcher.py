@@ -13,8 +13,9 @@ import sys
 
 def open_console(workspace: str | None) -> int:
     from console.__main__ import open_console as run
+    from engine.cli import host_commands
 
-    return run(workspace)
+    return run(workspace, serve=host_commands)
 
 
 def main() -> None:

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -37,6 +37,7 @@ class Database:
         # Cursors in use, so closing can stop their queries first (a console quitting while a
         # worker still reads would otherwise fail to checkpoint: "connection is busy").
         self._active: set[duckdb.DuckDBPyConnection] = set()
+        self._threads: dict[duckdb.DuckDBPyConnection, int] = {}  # the thread each cursor serves
         self._idle = threading.Condition()
 
     @contextmanager
@@ -49,11 +50,13 @@ class Database:
                     raise RuntimeError(f"the database {self.path} is closed")
                 cursor = self._connection.cursor()
                 self._active.add(cursor)
+                self._threads[cursor] = threading.get_ident()
             try:
                 yield cursor
             finally:
                 with self._idle:
                     self._active.discard(cursor)
+                    self._threads.pop(cursor, None)
                     self._idle.notify_all()
                 cursor.close()
 
@@ -76,8 +79,16 @@ class Database:
         A query that starts just after the call would miss a single interrupt (DuckDB clears
         the flag as a query begins), so the cursors in use are interrupted until released;
         cursors taken later (the unwinding's own bookkeeping) are left to run."""
+        self._interrupt_until_released(lambda cursor: True)
+
+    def interrupt_thread(self, ident: int) -> None:
+        """Stop the units of work one thread is running (a client's command the owner runs for
+        it, cancelled), leaving every other thread's work alone."""
+        self._interrupt_until_released(lambda cursor: self._threads.get(cursor) == ident)
+
+    def _interrupt_until_released(self, chosen: Callable[[duckdb.DuckDBPyConnection], bool]) -> None:
         with self._idle:
-            stopping = set(self._active)
+            stopping = {cursor for cursor in self._active if chosen(cursor)}
             while stopping & self._active and self._connection is not None:
                 for cursor in stopping & self._active:
                     cursor.interrupt()

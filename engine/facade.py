@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import os
 import sys
+from collections.abc import Callable
 from dataclasses import asdict
 from pathlib import Path
 from types import TracebackType
@@ -39,6 +40,7 @@ from engine.data.suite_store import Suites
 from engine.db import Database
 from engine.evaluation.evaluator import Evaluator
 from engine.events import EventLog
+from engine.host.server import CommandRunner, Host
 from engine.lock import OwnerLock
 from engine.migrations import applied_versions, migrate
 from engine.pipelines.definition import Pipeline
@@ -108,6 +110,7 @@ class Engine:
         self._lock = lock
         self._db = db
         self._shutdown = shutdown
+        self._host: Host | None = None
         shutdown.hand_over(self.close, db.interrupt)
         # What a process killed mid-work left behind, put right before anything reads it.
         self.quality.validate_pending()
@@ -227,15 +230,28 @@ class Engine:
                 deployments=workspace_counts["deployments"],
                 open_alerts=workspace_counts["open_alerts"],
             ),
+            clients=self._host.clients() if self._host is not None else [],
         )
 
     @property
     def closed(self) -> bool:
         return not self._lock.held
 
+    def serve(self, runner: CommandRunner, log: Callable[[str], None] = lambda line: None) -> None:
+        """Host other processes' commands (engine/host): listen on the workspace's endpoint and
+        run each on this engine through ``runner``, until ``close``. Whoever owns the workspace
+        serves, so every ``mlops`` command keeps working beside it."""
+        if self._host is None:
+            self._host = Host(self.workspace, runner, self._db.interrupt_thread, log)
+            self._host.start()
+
     def close(self) -> None:
-        """Checkpoint DuckDB and give up ownership; safe to call more than once."""
+        """Stop hosting (the clients' commands in flight get ``GRACE_SECONDS`` to finish),
+        checkpoint DuckDB and give up ownership; safe to call more than once."""
+        host, self._host = self._host, None
         try:
+            if host is not None:
+                host.close()
             self._db.close()
         finally:
             self._lock.release()

@@ -12,6 +12,7 @@ import os
 import signal
 import sys
 from collections.abc import Callable, Sequence
+from typing import TYPE_CHECKING, TextIO
 
 from engine.cli import (
     data_commands,
@@ -24,9 +25,15 @@ from engine.cli import (
     train_commands,
     workspace_commands,
 )
+from engine.cli.common import client_cwd, hosted_engine
 from engine.cli.output import Output
+from engine.cli.streams import Streams, current_streams, streams
 from engine.errors import MlopsError
+from engine.types.host import CommandRequest
 from engine.version import __version__
+
+if TYPE_CHECKING:
+    from engine.facade import Engine
 
 COMMAND_MODULES = (
     workspace_commands,
@@ -82,23 +89,72 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None, open_console: OpenConsole | None = None) -> int:
-    """Run one command; ``open_console`` is how ``mlops console`` opens the UI, when there is one."""
-    args = build_parser().parse_args(argv)
+    """Run one command; ``open_console`` is how ``mlops console`` opens the UI, when there is one.
+
+    The arguments are checked here, in the caller's process (usage errors and ``--help`` never
+    reach anyone else). Then, when another process owns the workspace and hosts it, the command
+    runs there and its output is relayed (engine/host): the same output, JSON and exit code.
+    Otherwise it runs in this process, as the owner for its duration.
+    """
+    arguments = list(sys.argv[1:] if argv is None else argv)
+    args = _parse(arguments, open_console)
+    if getattr(args, "handler", None) not in (None, *workspace_commands.RUN_HERE):
+        from engine.host.client import forward
+
+        forwarded = forward(args.workspace, arguments)
+        if forwarded is not None:
+            return forwarded
+    return execute(args)
+
+
+def run_for_client(request: CommandRequest, stdout: TextIO, stderr: TextIO, engine: Engine) -> int:
+    """Run a client's command in this process (its owner) on ``engine``: output goes to the
+    client's streams and relative paths are the client's (``common.client_path``)."""
+    streams = Streams(stdout, stderr, request.stdin_tty, request.environ, own=False)
+    token_streams = current_streams.set(streams)
+    token_cwd = client_cwd.set(request.cwd)
+    token_engine = hosted_engine.set(engine)
+    try:
+        try:
+            args = _parse(request.argv, None)
+        except SystemExit as stopped:  # the client checked them, but a version may differ
+            return int(stopped.code or 0)
+        return execute(args)
+    finally:
+        hosted_engine.reset(token_engine)
+        client_cwd.reset(token_cwd)
+        current_streams.reset(token_streams)
+
+
+def host_commands(engine: Engine, log: Callable[[str], None] = lambda line: None) -> None:
+    """Make ``engine``'s process the host of the workspace: other ``mlops`` processes' commands
+    run here, on it (engine/host). Every owner does this: a command, ``mlops up``, the console."""
+    engine.serve(lambda request, stdout, stderr: run_for_client(request, stdout, stderr, engine), log)
+
+
+def _parse(arguments: Sequence[str], open_console: OpenConsole | None) -> argparse.Namespace:
+    args = build_parser().parse_args(arguments)
     args.open_console = open_console
     args.workspace = getattr(args, "workspace", None)
     args.json = getattr(args, "json", False)
     args.debug = getattr(args, "debug", False)
+    return args
+
+
+def execute(args: argparse.Namespace) -> int:
+    """Run parsed arguments' command here; errors become one line and an exit code."""
     out = Output(as_json=args.json)
     handler = getattr(args, "handler", None)
     if handler is None:
-        if not (sys.stdin.isatty() and sys.stdout.isatty()):
+        target = streams()
+        if not (target.stdin_tty and target.stdout.isatty()):
             out.error(
                 "no command given; run `mlops --help` (bare `mlops` opens the console only in a terminal)"
             )
             return 2
         handler = workspace_commands.run_console
     try:
-        return handler(args, out)
+        return int(handler(args, out))
     except MlopsError as error:
         if args.debug:
             raise
@@ -113,7 +169,8 @@ def main(argv: Sequence[str] | None = None, open_console: OpenConsole | None = N
         # /dev/null now). The exit is 141, 128 + SIGPIPE, as for a tool the signal ended (`yes |
         # head -1` under `set -o pipefail`) and as this CLI reports SIGINT (130) and SIGTERM (143):
         # the output was not all delivered, and the workspace was closed on the way out.
-        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        if streams().own:
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return 128 + signal.SIGPIPE
     except SystemExit as stopping:  # SIGTERM unwinds as SystemExit(143) (engine.shutdown)
         if stopping.code == 128 + signal.SIGTERM:

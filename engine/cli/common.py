@@ -13,8 +13,11 @@ where every column counts); a listing too narrow for two columns falls back to r
 from __future__ import annotations
 
 import argparse
+import os
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
+from contextvars import ContextVar
+from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
 if TYPE_CHECKING:
@@ -26,13 +29,39 @@ if TYPE_CHECKING:
 Overflow = Literal["records", "columns"]
 
 
+hosted_engine: ContextVar[Engine | None] = ContextVar("hosted_engine", default=None)
+"""Set while this process runs a client's command (engine.cli.run_for_client): its engine."""
+client_cwd: ContextVar[str | None] = ContextVar("client_cwd", default=None)
+"""Set with ``hosted_engine``: the folder the client's relative paths are relative to."""
+
+
 @contextmanager
 def opened(args: argparse.Namespace, command: str) -> Iterator[Engine]:
-    """The workspace's engine for one command; ``command`` names this process as its owner."""
+    """The workspace's engine for one command: the owner's, for a client's command it runs;
+    otherwise this process owns the workspace (``command`` names it) and, while the command
+    runs, hosts other processes' commands (engine/host)."""
+    hosted = hosted_engine.get()
+    if hosted is not None:
+        yield hosted
+        return
+    from engine.cli import host_commands
     from engine.facade import Engine
 
     with Engine.open(args.workspace, command=f"mlops {command}") as engine:
+        host_commands(engine)
         yield engine
+
+
+def client_path(text: str) -> str:
+    """An argparse ``type`` for a path the user typed: relative to the client's folder when the
+    command runs in the workspace's owner (which has a folder of its own), as typed otherwise."""
+    folder = client_cwd.get()
+    return text if folder is None or Path(text).is_absolute() else str(Path(folder) / text)
+
+
+def client_path_or_name(text: str) -> str:
+    """``client_path`` for a value that is a file (it has a suffix or a folder) or else a name."""
+    return client_path(text) if os.sep in text or Path(text).suffix else text
 
 
 def styled(markup: str) -> Text:

@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import argparse
-import sys
 from typing import TYPE_CHECKING, Any
 
 from engine.cli import suite_commands
-from engine.cli.common import jsonable, opened, table
+from engine.cli.common import client_path, jsonable, opened, table
 from engine.cli.output import Output
 from engine.cli.progress import progress_bar
+from engine.cli.streams import streams
 from engine.formatting import cell, number, sparkline
 
 if TYPE_CHECKING:
@@ -25,7 +25,7 @@ def register(
     ingest = verbs.add_parser(
         "ingest", parents=[common], help="read a CSV or Parquet file into a new version"
     )
-    ingest.add_argument("path", metavar="PATH")
+    ingest.add_argument("path", metavar="PATH", type=client_path)
     ingest.add_argument("--name", required=True, help="dataset name")
     ingest.add_argument("--schema", help="type overrides, e.g. age=INTEGER,zip=VARCHAR")
     ingest.add_argument(
@@ -64,7 +64,7 @@ def register(
 
     export = verbs.add_parser("export", parents=[common], help="write a version to .parquet or .csv")
     export.add_argument("ref", metavar="NAME[@vN]")
-    export.add_argument("destination", metavar="PATH")
+    export.add_argument("destination", metavar="PATH", type=client_path)
     export.set_defaults(handler=run_export)
 
     suite_commands.register_data_verbs(verbs, common)
@@ -180,7 +180,7 @@ def run_sql(args: argparse.Namespace, out: Output) -> int:
         result = engine.datasets.query(args.query, args.limit)
     _emit_rows(out, {"truncated": result.truncated}, result.columns, result.rows)
     if result.truncated and not out.as_json:
-        sys.stderr.write(f"(showing the first {args.limit} rows; pass --limit for more)\n")
+        streams().stderr.write(f"(showing the first {args.limit} rows; pass --limit for more)\n")
     return 0
 
 

@@ -7,7 +7,7 @@ from dataclasses import asdict
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
-from engine.cli.common import opened, table
+from engine.cli.common import client_path, client_path_or_name, opened, table
 from engine.cli.output import Output
 from engine.errors import InvalidInput
 from engine.formatting import cell, duration
@@ -23,7 +23,7 @@ def register(
     features = commands.add_parser("features", parents=[common], help="the feature store (Feast-style)")
     verbs = features.add_subparsers(title="features commands", metavar="VERB", required=True)
     apply = verbs.add_parser("apply", parents=[common], help="make the registry equal to a definitions file")
-    apply.add_argument("file", metavar="FILE.toml")
+    apply.add_argument("file", metavar="FILE.toml", type=client_path)
     apply.set_defaults(handler=run_apply)
     verbs.add_parser(
         "list", parents=[common], help="entities' feature views, TTLs and online freshness"
@@ -32,10 +32,15 @@ def register(
         "historical", parents=[common], help="point-in-time correct training features"
     )
     historical.add_argument(
-        "--entities", required=True, help="entity rows: a dataset NAME[@vN] or a .csv/.parquet file"
+        "--entities",
+        required=True,
+        type=client_path_or_name,
+        help="entity rows: a dataset NAME[@vN] or a .csv/.parquet file",
     )
     historical.add_argument("--features", required=True, help="view:feature,view:feature,...")
-    historical.add_argument("--out", required=True, help="where to write the result (.parquet or .csv)")
+    historical.add_argument(
+        "--out", required=True, type=client_path, help="where to write the result (.parquet or .csv)"
+    )
     historical.set_defaults(handler=run_historical)
     materialize = verbs.add_parser(
         "materialize", parents=[common], help="write the latest values to the online store"

@@ -7,7 +7,7 @@ import argparse
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
-from engine.cli.common import opened, styled, table
+from engine.cli.common import client_path, opened, styled, table
 from engine.cli.output import Output
 from engine.cli.progress import progress_bar
 from engine.cli.train_commands import run_catalogue
@@ -53,7 +53,7 @@ def register(
     export.add_argument("reference", metavar="NAME@ALIAS|NAME@vN")
     export.add_argument("--format", choices=["onnx", "kserve"], default="onnx")
     export.add_argument("--storage-uri", help="where KServe finds the ONNX file (default: its local path)")
-    export.add_argument("--output", help="write the manifest here instead of printing it")
+    export.add_argument("--output", type=client_path, help="write the manifest here instead of printing it")
     export.set_defaults(handler=run_export)
 
 

@@ -7,9 +7,10 @@ person, so both faces always show the same facts.
 from __future__ import annotations
 
 import json
-import sys
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
+
+from engine.cli.streams import streams
 
 if TYPE_CHECKING:
     from rich.console import Console
@@ -23,20 +24,15 @@ class Output:
         """Print the result. A reader that closed the pipe (``| head -1``) raises ``BrokenPipeError``
         here, inside the command, where ``engine.cli.main`` ends it quietly: flushing now, not at
         the interpreter's exit, and Rich's own handling (a silent exit 1) replaced."""
+        target = streams()
         if self.as_json:
-            sys.stdout.write(json.dumps(document, default=str) + "\n")
-            sys.stdout.flush()
+            target.stdout.write(json.dumps(document, default=str) + "\n")
+            target.stdout.flush()
             return
-        from rich.console import Console
-
-        class PipeConsole(Console):
-            def on_broken_pipe(self) -> None:
-                raise BrokenPipeError
-
-        render(PipeConsole(highlight=False))
+        render(target.console())
 
     def error(self, message: str) -> None:
         """One line on stderr: ``{"error": ...}`` with ``--json``, ``error: ...`` otherwise."""
         message = " ".join(message.split())
         line = json.dumps({"error": message}) if self.as_json else f"error: {message}"
-        sys.stderr.write(line + "\n")
+        streams().stderr.write(line + "\n")

@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 from typing import TYPE_CHECKING
 
-from engine.cli.common import opened, styled, table
+from engine.cli.common import client_path, opened, styled, table
 from engine.cli.output import Output
 from engine.cli.progress import progress_bar
 from engine.formatting import number
@@ -28,7 +28,10 @@ def register(
         "run", parents=[common], help="run a pipeline file; unchanged steps come from cache"
     )
     run.add_argument(
-        "file", metavar="FILE", help="a pipeline TOML file (see sample_data/churn_pipeline.toml)"
+        "file",
+        metavar="FILE",
+        type=client_path,
+        help="a pipeline TOML file (see sample_data/churn_pipeline.toml)",
     )
     run.add_argument("--force", action="store_true", help="ignore the cache and run every step")
     run.set_defaults(handler=run_pipeline)

@@ -2,21 +2,21 @@
 
 from __future__ import annotations
 
-import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 
 from engine.cli.output import Output
+from engine.cli.streams import streams
 from engine.types.progress import Progress, no_progress
 
 
 @contextmanager
 def progress_bar(out: Output) -> Iterator[Progress]:
     """Silent with --json or when stderr is not a terminal, so pipes and logs stay clean."""
-    if out.as_json or not sys.stderr.isatty():
+    target = streams()
+    if out.as_json or not target.stderr.isatty():
         yield no_progress
         return
-    from rich.console import Console
     from rich.progress import BarColumn, TextColumn, TimeElapsedColumn
     from rich.progress import Progress as RichProgress
 
@@ -25,8 +25,10 @@ def progress_bar(out: Output) -> Iterator[Progress]:
         BarColumn(),
         TextColumn("{task.percentage:>3.0f}%"),
         TimeElapsedColumn(),
-        console=Console(stderr=True),
+        console=target.console(stderr=True),
         transient=True,
+        redirect_stdout=False,  # a client's command runs in the owner: its sys.stdout is not ours
+        redirect_stderr=False,
     ) as bar:
         task = bar.add_task("starting", total=1.0)
 

@@ -6,7 +6,7 @@ import argparse
 import json
 from typing import TYPE_CHECKING
 
-from engine.cli.common import opened, styled, table
+from engine.cli.common import client_path, opened, styled, table
 from engine.cli.output import Output
 
 if TYPE_CHECKING:
@@ -23,7 +23,7 @@ def register(
     )
     verbs = suite.add_subparsers(title="suite commands", metavar="VERB", required=True)
     add = verbs.add_parser("add", parents=[common], help="store a GX suite from a JSON file")
-    add.add_argument("file", metavar="FILE.json")
+    add.add_argument("file", metavar="FILE.json", type=client_path)
     add.add_argument("--name", help="store under this name (default: the suite's own name)")
     add.set_defaults(handler=run_suite_add)
     verbs.add_parser("list", parents=[common], help="stored suites").set_defaults(handler=run_suite_list)

@@ -1,14 +1,17 @@
-"""``mlops init``, ``mlops status`` and ``mlops console``."""
+"""``mlops init``, ``mlops status``, ``mlops console`` and ``mlops up``."""
 
 from __future__ import annotations
 
 import argparse
-import sys
+import os
 from collections.abc import Callable
 from dataclasses import asdict
+from datetime import datetime
 from typing import TYPE_CHECKING, Any, TypeVar
 
+from engine.cli.common import opened
 from engine.cli.output import Output
+from engine.cli.streams import streams
 from engine.errors import InvalidInput, MlopsError
 
 if TYPE_CHECKING:
@@ -33,6 +36,11 @@ def register(
 
     console = commands.add_parser("console", parents=[common], help="open the terminal console")
     console.set_defaults(handler=run_console)
+
+    up = commands.add_parser(
+        "up", parents=[common], help="own the workspace headless and serve other commands until stopped"
+    )
+    up.set_defaults(handler=run_up)
 
 
 def run_init(args: argparse.Namespace, out: Output) -> int:
@@ -65,9 +73,7 @@ def run_init(args: argparse.Namespace, out: Output) -> int:
 
 
 def run_status(args: argparse.Namespace, out: Output) -> int:
-    from engine.facade import Engine
-
-    with Engine.open(args.workspace, command="mlops status") as engine:
+    with opened(args, "status") as engine:
         status = engine.status()
     document: dict[str, Any] = asdict(status)
 
@@ -84,6 +90,10 @@ def run_status(args: argparse.Namespace, out: Output) -> int:
             *(
                 (name.replace("_", " "), "remote" if value is None else str(value))
                 for name, value in asdict(status.counts).items()
+            ),
+            *(
+                ("client", f"pid {client.pid} ({client.command}) since {client.started_at}")
+                for client in status.clients
             ),
         ]
         for label, value in rows:
@@ -108,9 +118,46 @@ def run_console(args: argparse.Namespace, out: Output) -> int:
 
 
 def _with_spinner(out: Output, message: str, work: Callable[[], T]) -> T:
-    if out.as_json or not sys.stderr.isatty():
+    target = streams()
+    if out.as_json or not target.stderr.isatty():
         return work()
-    from rich.console import Console
+    with target.console(stderr=True).status(message):
+        return work()
 
-    with Console(stderr=True).status(message):
-        return work()
+
+def run_up(args: argparse.Namespace, out: Output) -> int:
+    """Own the workspace with nothing on screen and run other processes' commands until SIGTERM
+    or Ctrl-C; a line per event on stdout, for a terminal or a service manager's log."""
+    import threading
+
+    from engine.cli import host_commands
+    from engine.facade import Engine
+
+    def log(line: str) -> None:
+        target = streams().stdout
+        target.write(f"{datetime.now().astimezone().isoformat(timespec='seconds')} {line}\n")
+        target.flush()
+
+    stopped = threading.Event()
+    with Engine.open(args.workspace, command="mlops up") as engine:
+        host_commands(engine, log)
+        # Clients come for training and evaluation: have their libraries imported before the first.
+        threading.Thread(target=Engine.warm_up, name="mlops-warm-up", daemon=True).start()
+        log(
+            f"mlops up: owning {engine.workspace.mlops_dir} as pid {os.getpid()}; stop with Ctrl-C or SIGTERM"
+        )
+        try:
+            stopped.wait()
+        except KeyboardInterrupt:
+            log("stopping: Ctrl-C")
+        except SystemExit:  # SIGTERM (engine.shutdown): the way a service manager stops it
+            log("stopping: SIGTERM")
+        finally:
+            log("stopping: waiting for the clients' commands in flight")
+    log("stopped")
+    return 0
+
+
+RUN_HERE = (run_init, run_console, run_up)
+"""The commands that never go through another owner: they make a workspace, own it, or are
+interactive (a second console attaching to an owner comes later)."""

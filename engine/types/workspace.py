@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 
@@ -68,6 +68,15 @@ class OwnerInfo:
 
 
 @dataclass(frozen=True)
+class ClientInfo:
+    """A process running a command through the workspace's owner (engine/host)."""
+
+    pid: int
+    command: str
+    started_at: str
+
+
+@dataclass(frozen=True)
 class Counts:
     datasets: int
     runs: int | None  # None: kept on a remote MLflow server, not counted locally
@@ -83,6 +92,7 @@ class WorkspaceStatus:
     schema_version: int
     tracking_uri: str
     counts: Counts
+    clients: list[ClientInfo] = field(default_factory=list)  # commands the owner runs for others
 
 
 @dataclass(frozen=True)

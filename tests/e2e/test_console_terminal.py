@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import fcntl
+import json
 import os
 import pty
 import select
@@ -17,7 +18,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from engine.lock import read_owner
-from tests.conftest import MLOPS, run_mlops
+from tests.conftest import MLOPS, SAMPLE, run_mlops, wait_until
 
 COLUMNS, ROWS = 120, 36
 
@@ -113,3 +114,23 @@ def test_sigterm_closes_the_console_cleanly(workspace: Path) -> None:
         assert term.exit_code() == 0
     assert read_owner(workspace / ".mlops") is None
     assert not (workspace / ".mlops" / "workspace.duckdb.wal").exists()
+
+
+def test_the_cli_works_beside_the_console_and_the_console_shows_what_it_did(workspace: Path) -> None:
+    """The console hosts the workspace: a command from another terminal runs through it, and
+    the dataset it ingests appears on the console's Datasets screen without a key pressed."""
+    with terminal("console", "--workspace", str(workspace)) as term:
+        term.wait_for("Recent activity")
+        term.type("2")
+        wait_until(lambda: (workspace / ".mlops" / "host.json").exists(), what="the console's endpoint")
+        ingested = run_mlops(
+            "data", "ingest", str(SAMPLE / "churn_reference.csv"), "--name", "from_cli", "-w", str(workspace)
+        )
+        assert ingested.returncode == 0, ingested.stderr
+        assert "Created from_cli@v1" in ingested.stdout
+        status = run_mlops("status", "--json", "-w", str(workspace))
+        assert status.returncode == 0 and json.loads(status.stdout)["owner"]["pid"] == term.process.pid
+        term.wait_for("from_cli")
+        term.type("q")
+        assert term.exit_code() == 0
+    assert not (workspace / ".mlops" / "host.json").exists()
