@@ -8,23 +8,14 @@ with ``--debug``. Bare ``mlops`` in a terminal opens the console.
 from __future__ import annotations
 
 import argparse
+import importlib
 import os
 import signal
 import sys
 from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, TextIO
 
-from engine.cli import (
-    data_commands,
-    eval_commands,
-    feature_commands,
-    model_commands,
-    pipeline_commands,
-    run_commands,
-    suite_commands,
-    train_commands,
-    workspace_commands,
-)
+from engine.cli import workspace_commands
 from engine.cli.common import client_cwd, hosted_engine
 from engine.cli.output import Output
 from engine.cli.streams import Streams, current_streams, streams
@@ -35,23 +26,27 @@ from engine.version import __version__
 if TYPE_CHECKING:
     from engine.facade import Engine
 
-COMMAND_MODULES = (
-    workspace_commands,
-    data_commands,
-    suite_commands,
-    feature_commands,
-    train_commands,
-    run_commands,
-    pipeline_commands,
-    eval_commands,
-    model_commands,
-)
+COMMAND_MODULES = {
+    "workspace_commands": ("init", "status", "console", "up"),
+    "data_commands": ("data",),
+    "suite_commands": ("suite",),
+    "feature_commands": ("features",),
+    "train_commands": ("train", "sweep"),
+    "run_commands": ("runs",),
+    "pipeline_commands": ("pipeline",),
+    "eval_commands": ("eval",),
+    "model_commands": ("models",),
+}
+"""Each module of commands and the nouns it adds. Only the module of the noun typed is
+imported (a forwarded command's client starts faster); ``mlops --help`` and a mistyped noun
+load them all, so the list of commands is complete where it is shown."""
 
 # Opens the console on a workspace (a directory, or None to discover it) and returns the exit code.
 OpenConsole = Callable[[str | None], int]
 
 
-def build_parser() -> argparse.ArgumentParser:
+def build_parser(arguments: Sequence[str] | None = None) -> argparse.ArgumentParser:
+    """The ``mlops`` parser, with every command, or only the one ``arguments`` name."""
     # Options shared by every command, accepted before or after the command name. SUPPRESS
     # keeps a subcommand's unset option from overwriting one given before the command.
     common = argparse.ArgumentParser(add_help=False)
@@ -83,9 +78,19 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--version", action="version", version=f"mlops-console {__version__}")
     commands = parser.add_subparsers(title="commands", metavar="COMMAND")
-    for module in COMMAND_MODULES:
-        module.register(commands, common)
+    for name in _modules_for(arguments):
+        importlib.import_module(f"engine.cli.{name}").register(commands, common)
     return parser
+
+
+def _modules_for(arguments: Sequence[str] | None) -> list[str]:
+    """The command modules to load: the typed noun's alone, or all of them."""
+    rest = list(arguments or [])
+    while rest and rest[0].startswith("-"):  # options before the noun; -w takes a value
+        rest = rest[2:] if rest[0] in ("-w", "--workspace") else rest[1:]
+    noun = rest[0] if rest else None
+    chosen = [name for name, nouns in COMMAND_MODULES.items() if noun in nouns]
+    return chosen or list(COMMAND_MODULES)
 
 
 def main(argv: Sequence[str] | None = None, open_console: OpenConsole | None = None) -> int:
@@ -133,7 +138,7 @@ def host_commands(engine: Engine, log: Callable[[str], None] = lambda line: None
 
 
 def _parse(arguments: Sequence[str], open_console: OpenConsole | None) -> argparse.Namespace:
-    args = build_parser().parse_args(arguments)
+    args = build_parser(arguments).parse_args(arguments)
     args.open_console = open_console
     args.workspace = getattr(args, "workspace", None)
     args.json = getattr(args, "json", False)
