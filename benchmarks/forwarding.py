@@ -16,6 +16,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from functools import partial
 from pathlib import Path
 
 from benchmarks.timing import median_seconds
@@ -39,10 +40,7 @@ def run(workspace: Path, argv: list[str]) -> None:
 
 
 def timed(workspace: Path) -> dict[str, float]:
-    return {
-        name: median_seconds(lambda argv=argv: run(workspace, argv), REPEATS)
-        for name, argv in COMMANDS.items()
-    }
+    return {name: median_seconds(partial(run, workspace, argv), REPEATS) for name, argv in COMMANDS.items()}
 
 
 def owner_ready(workspace: Path, owner: subprocess.Popen[bytes]) -> None:
@@ -60,17 +58,11 @@ def main() -> None:
         subprocess.run([MLOPS, "init", str(workspace)], check=True, capture_output=True)
         run(workspace, ["data", "ingest", str(SAMPLE / "churn_reference.csv"), "--name", "churn"])
         run(workspace, COMMANDS["train (logistic regression)"])
-        cold = {
-            name: median_seconds(lambda argv=argv: run(workspace, argv), REPEATS)
-            for name, argv in COMMANDS.items()
-        }
+        cold = timed(workspace)
         owner = subprocess.Popen([MLOPS, "up", "-w", str(workspace)], stdout=subprocess.DEVNULL)
         try:
             owner_ready(workspace, owner)
-            forwarded = {
-                name: median_seconds(lambda argv=argv: run(workspace, argv), REPEATS)
-                for name, argv in COMMANDS.items()
-            }
+            forwarded = timed(workspace)
             status = subprocess.run([MLOPS, "status", "--json", "-w", str(workspace)], capture_output=True)
             assert json.loads(status.stdout)["owner"]["command"] == "mlops up"
         finally:

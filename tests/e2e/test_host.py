@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import os
+import pty
 import signal
 import socket
 import subprocess
@@ -223,3 +224,47 @@ def test_a_deep_workspace_path_gets_its_endpoint_in_a_private_folder(
         owner.send_signal(signal.SIGTERM)
         owner.wait(60)
     assert not address.exists()
+
+
+def run_in_terminal(*args: str) -> tuple[int, str]:
+    """Run `mlops ARGS` with a pseudo-terminal as its stdout and stderr; its exit code and output."""
+    parent, child = pty.openpty()
+    process = subprocess.Popen(
+        [str(MLOPS), *args],
+        stdin=subprocess.DEVNULL,
+        stdout=child,
+        stderr=child,
+        env={**ENV, "TERM": "xterm"},
+    )
+    os.close(child)
+    output = b""
+    while True:
+        try:
+            chunk = os.read(parent, 65536)
+        except OSError:  # the child closed its end
+            break
+        if not chunk:
+            break
+        output += chunk
+    os.close(parent)
+    return process.wait(120), output.decode(errors="replace")
+
+
+def test_progress_renders_in_the_clients_terminal(
+    registry_workspace: Path, owner: subprocess.Popen[str]
+) -> None:
+    code, output = run_in_terminal(
+        "train",
+        "--dataset",
+        "churn",
+        "--target",
+        "churned",
+        "--model",
+        "random_forest",
+        "-w",
+        str(registry_workspace),
+    )
+    assert code == 0, output
+    assert "fitting random_forest on 16,000 rows" in output and "%" in output  # the owner's progress bar
+    assert "\x1b[" in output  # drawn with the terminal's escape codes, as in a local run
+    assert "roc_auc" in output and "whole run" in output
