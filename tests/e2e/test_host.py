@@ -268,3 +268,17 @@ def test_progress_renders_in_the_clients_terminal(
     assert "fitting random_forest on 16,000 rows" in output and "%" in output  # the owner's progress bar
     assert "\x1b[" in output  # drawn with the terminal's escape codes, as in a local run
     assert "roc_auc" in output and "whole run" in output
+
+
+def test_a_client_killed_mid_command_leaves_the_owner_serving(
+    registry_workspace: Path, owner: subprocess.Popen[str]
+) -> None:
+    """Its command is cancelled as for Ctrl-C (the owner notices the connection close), so the
+    query stops and nothing waits on it."""
+    client = subprocess.Popen([str(MLOPS), "data", "sql", ENDLESS, "-w", str(registry_workspace)], env=ENV)
+    wait_until(lambda: "mlops data sql" in clients(registry_workspace), what="the owner to start the query")
+    client.kill()
+    client.wait()
+    wait_until(lambda: clients(registry_workspace) == ["mlops status"], what="the owner to drop the client")
+    result = mlops(registry_workspace, "data", "list", "--json")
+    assert result.returncode == 0 and owner.poll() is None
