@@ -9,7 +9,10 @@ Two console sessions, each in a fresh interpreter so its imports start from noth
 - as shipped: the console imports the training libraries in a worker once the workspace is
   open (the warm-up is measured too, the Home screen idle), then the user switches to the
   Experiments screen (its first mount and first load, measured for 2 s) and runs two sweeps;
-- without the warm-up: the same switch, then the first sweep imports the libraries itself.
+- without the warm-up: the same switch, then the first sweep imports the libraries itself;
+- hosting a CLI client: as shipped, then `mlops train` (a random forest) run from another
+  process, which the console runs for it in one of its threads (engine/host) while the
+  Experiments screen shows the runs.
 """
 
 from __future__ import annotations
@@ -37,20 +40,28 @@ SESSIONS = {
         ["warm-up (Home screen idle)", "first switch to Experiments", "first sweep", "second sweep"],
     ),
     "cold": ("without the warm-up", ["first switch to Experiments", "first sweep (imports during it)"]),
+    "client": (
+        "hosting a CLI client",
+        ["warm-up (Home screen idle)", "first switch to Experiments", "a client's `mlops train`"],
+    ),
 }
+CLIENT_TRAIN = ["train", "--dataset", "churn", "--target", "churned", "--model", "random_forest", "--json"]
 
 
-async def measure(workspace: Path, warm_up: bool) -> list[list[float]]:
+async def measure(workspace: Path, session: str) -> list[list[float]]:
     """The stalls of each phase of one session (see ``SESSIONS``).
 
     Imported here, not at the top: the sweep's spawned workers re-import this module as their
     ``__main__`` and need none of it."""
     from console.app import MlopsApp
     from console.screens.experiments import ExperimentsScreen
+    from engine.cli import host_commands
     from engine.facade import Engine
     from engine.types.training import SweepRequest, TrainRequest, parse_grid
 
-    app = MlopsApp(Engine.claim(workspace, command="benchmark"), warm_up=warm_up)
+    warm_up = session != "cold"
+    serve = host_commands if session == "client" else None
+    app = MlopsApp(Engine.claim(workspace, command="benchmark"), warm_up=warm_up, serve=serve)
     ticks: list[float] = []
     phases: list[list[float]] = []
 
@@ -72,6 +83,16 @@ async def measure(workspace: Path, warm_up: bool) -> list[list[float]]:
             phases.append(stalls())
             screen = app.screen
             assert isinstance(screen, ExperimentsScreen)
+            if session == "client":
+                ticks.clear()
+                mlops = Path(sys.executable).parent / "mlops"
+                client = await asyncio.create_subprocess_exec(
+                    str(mlops), *CLIENT_TRAIN, "-w", str(workspace), stdout=asyncio.subprocess.DEVNULL
+                )
+                assert await client.wait() == 0
+                phases.append(stalls())
+                await app.workers.wait_for_complete()
+                return phases
             request = SweepRequest(
                 TrainRequest("churn", "churned", "random_forest"), parse_grid(GRID), workers=2
             )
@@ -114,7 +135,9 @@ def main() -> None:
     load_before = os.getloadavg()[0]
     results = {name: session(name) for name in SESSIONS}
     load_after = os.getloadavg()[0]
-    print("### Console responsiveness during an 8-trial sweep (2 workers), 10 ms timer\n")
+    print(
+        "### Console responsiveness during an 8-trial sweep (2 workers) and a client's train, 10 ms timer\n"
+    )
     print("| session | phase | ticks | longest stall | stalls > 100 ms | p99 stall | median stall |")
     print("| --- | --- | ---: | ---: | ---: | ---: | ---: |")
     for name, (title, labels) in SESSIONS.items():
@@ -134,7 +157,7 @@ def main() -> None:
 
 if __name__ == "__main__":
     if len(sys.argv) == 4:  # one session, run by ``session``
-        found = asyncio.run(measure(Path(sys.argv[1]), warm_up=sys.argv[2] == "warm"))
+        found = asyncio.run(measure(Path(sys.argv[1]), sys.argv[2]))
         Path(sys.argv[3]).write_text(json.dumps(found))
     else:
         main()
