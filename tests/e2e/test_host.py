@@ -142,6 +142,7 @@ def test_a_relative_path_is_the_clients(
     assert (tmp_path / "out.parquet").is_file()
 
 
+TRAIN_FOREST = ("train", "--dataset", "churn", "--target", "churned", "--model", "random_forest")
 ENDLESS = "SELECT count(*) FROM range(1000000000000) t(a) WHERE a % 7 = 3"
 
 
@@ -282,3 +283,22 @@ def test_a_client_killed_mid_command_leaves_the_owner_serving(
     wait_until(lambda: clients(registry_workspace) == ["mlops status"], what="the owner to drop the client")
     result = mlops(registry_workspace, "data", "list", "--json")
     assert result.returncode == 0 and owner.poll() is None
+
+
+def test_an_owner_told_to_stop_lets_its_clients_commands_finish(
+    registry_workspace: Path, owner: subprocess.Popen[str]
+) -> None:
+    client = subprocess.Popen(
+        [str(MLOPS), *TRAIN_FOREST, "--json", "-w", str(registry_workspace)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=ENV,
+    )
+    wait_until(lambda: "mlops train" in clients(registry_workspace), what="the owner to start the train")
+    owner.send_signal(signal.SIGTERM)
+    stdout, stderr = client.communicate(timeout=120)
+    assert client.returncode == 0, stderr
+    assert json.loads(stdout)["metrics"]["f1"] > 0.5
+    assert owner.wait(60) == 0
+    assert endpoint(registry_workspace) is None
