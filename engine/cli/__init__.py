@@ -16,7 +16,7 @@ from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, TextIO
 
 from engine.cli import workspace_commands
-from engine.cli.common import client_cwd, hosted_engine
+from engine.cli.common import OwnerHosting, client_cwd, hosted_engine
 from engine.cli.output import Output
 from engine.cli.streams import Streams, current_streams, streams
 from engine.errors import MlopsError
@@ -103,13 +103,18 @@ def main(argv: Sequence[str] | None = None, open_console: OpenConsole | None = N
     """
     arguments = list(sys.argv[1:] if argv is None else argv)
     args = _parse(arguments, open_console)
-    if getattr(args, "handler", None) not in (None, *workspace_commands.RUN_HERE):
-        from engine.host.client import forward
+    if getattr(args, "handler", None) in (None, *workspace_commands.RUN_HERE):
+        return execute(args)
+    from engine.host.client import forward
 
+    while True:  # forwarded, or run here; a host met while opening means forwarding after all
         forwarded = forward(args.workspace, arguments)
         if forwarded is not None:
             return forwarded
-    return execute(args)
+        try:
+            return execute(args)
+        except OwnerHosting:
+            continue
 
 
 def run_for_client(request: CommandRequest, stdout: TextIO, stderr: TextIO, engine: Engine) -> int:
@@ -160,6 +165,8 @@ def execute(args: argparse.Namespace) -> int:
         handler = workspace_commands.run_console
     try:
         return int(handler(args, out))
+    except OwnerHosting:
+        raise
     except MlopsError as error:
         if args.debug:
             raise

@@ -20,6 +20,8 @@ from contextvars import ContextVar
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
+from engine.errors import WorkspaceLocked
+
 if TYPE_CHECKING:
     from rich.console import Console
     from rich.text import Text
@@ -45,11 +47,32 @@ def opened(args: argparse.Namespace, command: str) -> Iterator[Engine]:
         yield hosted
         return
     from engine.cli import host_commands
-    from engine.facade import Engine
 
-    with Engine.open(args.workspace, command=f"mlops {command}") as engine:
+    engine = _open_or_find_host(args, command)
+    with engine:
         host_commands(engine)
         yield engine
+
+
+def _open_or_find_host(args: argparse.Namespace, command: str) -> Engine:
+    """Own the workspace, or raise ``OwnerHosting`` when a process that hosts it owns it."""
+    from engine.facade import Engine
+    from engine.host.client import wait_for_owner
+
+    while True:
+        try:
+            return Engine.open(args.workspace, command=f"mlops {command}")
+        except WorkspaceLocked:
+            found = wait_for_owner(args.workspace)
+            if found == "hosting":
+                raise OwnerHosting from None
+            if found == "busy":
+                raise
+
+
+class OwnerHosting(Exception):
+    """The workspace turned out to be owned by a process that hosts it (it took the lock as this
+    command started): ``engine.cli.main`` forwards the command there instead."""
 
 
 def client_path(text: str) -> str:

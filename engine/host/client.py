@@ -11,10 +11,12 @@ import json
 import os
 import shutil
 import sys
+import time
 from collections.abc import Sequence
+from datetime import UTC, datetime
 from multiprocessing.connection import Client, Connection
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from engine.errors import WorkspaceNotFound
 from engine.host.endpoint import PROTOCOL, Endpoint, read_endpoint, remove_endpoint, workspace_key
@@ -52,11 +54,43 @@ def forward(workspace_option: str | None, argv: Sequence[str]) -> int | None:
         return _relay(connection, endpoint)
 
 
+STARTING_SECONDS = 15.0
+"""How long after taking the lock an owner may still be opening the workspace (DuckDB, the
+migrations) before it publishes its endpoint; one that owns it longer without an endpoint does
+not host (an older version, or a program using the engine as a library)."""
+
+
+def wait_for_owner(workspace_option: str | None) -> Literal["hosting", "free", "busy"]:
+    """After finding the workspace owned: wait while its owner is still starting. ``hosting``:
+    it now hosts (forward the command there); ``free``: it has gone (open the workspace again);
+    ``busy``: it owns the workspace without hosting it (the command stops with exit 3).
+
+    Commands started together race for the lock; the losers find the winner still opening the
+    workspace, not yet hosting (or already gone), and would otherwise fail for nothing."""
+    try:
+        workspace = find_workspace(workspace_option)
+    except WorkspaceNotFound:
+        return "free"
+    while True:
+        if read_endpoint(workspace) is not None:
+            return "hosting"
+        owner = read_owner(workspace.mlops_dir)
+        if owner is None:
+            return "free"
+        try:
+            started = datetime.fromisoformat(owner.started_at)
+        except ValueError:
+            return "busy"
+        if (datetime.now(UTC) - started).total_seconds() > STARTING_SECONDS:
+            return "busy"
+        time.sleep(0.05)
+
+
 def _connect(workspace: Workspace, endpoint: Endpoint) -> Connection | None:
     """A connection to the owner; None, having cleared the stale endpoint, when its owner is dead."""
     try:
         return Client(endpoint.address, family="AF_UNIX", authkey=workspace_key(workspace))
-    except (FileNotFoundError, ConnectionRefusedError):
+    except (OSError, EOFError):  # nobody listening, or an owner closing as we connected
         if read_owner(workspace.mlops_dir) is None:  # killed (-9): nobody holds the lock
             remove_endpoint(workspace, endpoint)
         return None

@@ -88,6 +88,7 @@ class Host:
         self._log = log
         self._clients: dict[int, ClientInfo] = {}
         self._workers: dict[int, threading.Thread] = {}
+        self._connections: set[threading.Thread] = set()  # accepted, from handshake to last frame
         self._lock = threading.Lock()
         self._listener: Listener | None = None
         self._endpoint: Endpoint | None = None
@@ -122,12 +123,16 @@ class Host:
         if self._endpoint is not None:
             remove_endpoint(self._workspace, self._endpoint)
         deadline = time.monotonic() + grace_seconds
-        while self._running() and time.monotonic() < deadline:
+        while self._serving() and time.monotonic() < deadline:  # accepted ones are served too
             time.sleep(POLL_SECONDS)
         for worker in self._running():
             self._cancel(worker)
         for worker in self._running():
             worker.join(5.0)
+
+    def _serving(self) -> list[threading.Thread]:
+        with self._lock:
+            return [thread for thread in self._connections if thread.is_alive()]
 
     def _running(self) -> list[threading.Thread]:
         with self._lock:
@@ -139,9 +144,11 @@ class Host:
                 connection = self._listener.accept()
             except OSError:
                 return  # closed
-            threading.Thread(
-                target=self._serve, args=(connection,), name="mlops-host-client", daemon=True
-            ).start()
+            serving = threading.Thread(target=self._serve, args=(connection,), name="mlops-host-client")
+            serving.daemon = True
+            with self._lock:
+                self._connections.add(serving)
+            serving.start()
 
     def _serve(self, connection: Connection) -> None:
         send_lock = threading.Lock()
@@ -171,6 +178,8 @@ class Host:
             self._log(f"refused a connection: {type(error).__name__}: {error}")
         finally:
             connection.close()
+            with self._lock:
+                self._connections.discard(threading.current_thread())
 
     def _run(
         self,

@@ -302,3 +302,18 @@ def test_an_owner_told_to_stop_lets_its_clients_commands_finish(
     assert json.loads(stdout)["metrics"]["f1"] > 0.5
     assert owner.wait(60) == 0
     assert endpoint(registry_workspace) is None
+
+
+def test_commands_started_together_with_no_owner_all_run(registry_workspace: Path) -> None:
+    """The first takes the workspace; the others find it opening, wait for its endpoint and run
+    through it instead of failing with exit 3."""
+    commands = [
+        ("data", "list", "--json"),
+        ("runs", "list", "--json"),
+        ("data", "ingest", str(SAMPLE / "churn_week_1.csv"), "--name", "production", "--json"),
+        ("train", "--dataset", "churn", "--target", "churned", "--model", "logistic_regression", "--json"),
+    ]
+    with ThreadPoolExecutor(4) as pool:
+        results = list(pool.map(lambda command: mlops(registry_workspace, *command), commands))
+    assert [result.returncode for result in results] == [0, 0, 0, 0], [r.stderr for r in results]
+    assert endpoint(registry_workspace) is None
