@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Collection, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -72,14 +72,15 @@ class Database:
                 raise
             cursor.commit()
 
-    def interrupt(self) -> None:
-        """Stop the units of work running now: their queries fail with DuckDB's
-        InterruptException and roll back. Called when the process is told to stop.
+    def interrupt(self, spared: Collection[int] = ()) -> None:
+        """Stop the units of work running now, but those of the ``spared`` threads: their
+        queries fail with DuckDB's InterruptException and roll back. Called when the process is
+        told to stop (the commands it runs for clients are spared: they get a grace period).
 
         A query that starts just after the call would miss a single interrupt (DuckDB clears
         the flag as a query begins), so the cursors in use are interrupted until released;
         cursors taken later (the unwinding's own bookkeeping) are left to run."""
-        self._interrupt_until_released(lambda cursor: True)
+        self._interrupt_until_released(lambda cursor: self._threads.get(cursor) not in spared)
 
     def interrupt_thread(self, ident: int) -> None:
         """Stop the units of work one thread is running (a client's command the owner runs for

@@ -111,7 +111,7 @@ class Engine:
         self._db = db
         self._shutdown = shutdown
         self._host: Host | None = None
-        shutdown.hand_over(self.close, db.interrupt)
+        shutdown.hand_over(self.close, self._interrupt_own_work)
         # What a process killed mid-work left behind, put right before anything reads it.
         self.quality.validate_pending()
         for run_id in self.runs.close_orphans():
@@ -169,6 +169,13 @@ class Engine:
     def catalogue() -> list[ModelInfo]:
         """The models training can fit, with defaults and search spaces; needs no workspace."""
         return Training.catalogue()
+
+    @staticmethod
+    def wait_for_warm_up() -> None:
+        """Return once a warm-up in progress (any thread) has finished importing."""
+        from engine.training.warm import wait_for_imports
+
+        wait_for_imports()
 
     @staticmethod
     def warm_up() -> None:
@@ -237,6 +244,12 @@ class Engine:
     def closed(self) -> bool:
         return not self._lock.held
 
+    def _interrupt_own_work(self) -> None:
+        """On SIGINT/SIGTERM: stop this process's own queries at once; the clients' commands
+        keep running for ``close``'s grace period."""
+        host = self._host
+        self._db.interrupt(spared=host.worker_threads() if host is not None else ())
+
     def serve(self, runner: CommandRunner, log: Callable[[str], None] = lambda line: None) -> None:
         """Host other processes' commands (engine/host): listen on the workspace's endpoint and
         run each on this engine through ``runner``, until ``close``. Whoever owns the workspace
@@ -248,10 +261,9 @@ class Engine:
     def close(self) -> None:
         """Stop hosting (the clients' commands in flight get ``GRACE_SECONDS`` to finish),
         checkpoint DuckDB and give up ownership; safe to call more than once."""
-        host, self._host = self._host, None
         try:
-            if host is not None:
-                host.close()
+            if self._host is not None:  # kept while it closes: a signal meanwhile spares its clients
+                self._host.close()  # safe to repeat
             self._db.close()
         finally:
             self._lock.release()

@@ -124,6 +124,7 @@ def run_for_client(request: CommandRequest, stdout: TextIO, stderr: TextIO, engi
     token_streams = current_streams.set(streams)
     token_cwd = client_cwd.set(request.cwd)
     token_engine = hosted_engine.set(engine)
+    engine.wait_for_warm_up()
     try:
         try:
             args = _parse(request.argv, None)

@@ -130,6 +130,11 @@ class Host:
         for worker in self._running():
             worker.join(5.0)
 
+    def worker_threads(self) -> set[int]:
+        """The threads running clients' commands now (a signal to the owner spares them)."""
+        with self._lock:
+            return {worker.ident for worker in self._workers.values() if worker.ident is not None}
+
     def _serving(self) -> list[threading.Thread]:
         with self._lock:
             return [thread for thread in self._connections if thread.is_alive()]

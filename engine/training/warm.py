@@ -53,6 +53,7 @@ TRAINING_MODULES = (
 )
 
 _lock = threading.Lock()
+_importing = threading.Lock()
 _pauses = 0
 _restore = False
 _imported = False
@@ -85,10 +86,21 @@ def import_training_libraries() -> None:
     CLI) imports the same quiet way.
     """
     global _imported
-    if _imported:
+    with _importing:  # one thread imports; the others wait for it (see wait_for_imports)
+        if _imported:
+            return
+        with paused_gc():
+            for name in TRAINING_MODULES:
+                importlib.import_module(name)
+            gc.freeze()
+        _imported = True
+
+
+def wait_for_imports() -> None:
+    """Return once no thread is importing the training libraries.
+
+    Two threads importing MLflow at once can meet its circular imports half done ("cannot
+    import name '_get_store' from partially initialized module"): a command the owner runs for
+    a client while the owner warms up waits for the warm-up first (engine/host)."""
+    with _importing:
         return
-    with paused_gc():
-        for name in TRAINING_MODULES:
-            importlib.import_module(name)
-        gc.freeze()
-    _imported = True
