@@ -9,7 +9,6 @@ in the owner exactly what it would have rendered in the client.
 
 from __future__ import annotations
 
-import os
 import sys
 from collections.abc import Mapping
 from contextvars import ContextVar
@@ -44,7 +43,8 @@ class Streams:
 
 
 def process_streams() -> Streams:
-    return Streams(sys.stdout, sys.stderr, sys.stdin.isatty(), dict(os.environ))
+    """This process's own streams: Rich reads this process's environment itself."""
+    return Streams(sys.stdout, sys.stderr, sys.stdin.isatty())
 
 
 current_streams: ContextVar[Streams | None] = ContextVar("current_streams", default=None)

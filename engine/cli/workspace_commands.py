@@ -138,7 +138,7 @@ def run_up(args: argparse.Namespace, out: Output) -> int:
         target.write(f"{datetime.now().astimezone().isoformat(timespec='seconds')} {line}\n")
         target.flush()
 
-    stopped = threading.Event()
+    never = threading.Event()  # the main thread waits here until a signal unwinds it
     with Engine.open(args.workspace, command="mlops up") as engine:
         host_commands(engine, log)
         # Clients come for training and evaluation: have their libraries imported before the first.
@@ -147,7 +147,7 @@ def run_up(args: argparse.Namespace, out: Output) -> int:
             f"mlops up: owning {engine.workspace.mlops_dir} as pid {os.getpid()}; stop with Ctrl-C or SIGTERM"
         )
         try:
-            stopped.wait()
+            never.wait()
         except KeyboardInterrupt:
             log("stopping: Ctrl-C")
         except SystemExit:  # SIGTERM (engine.shutdown): the way a service manager stops it

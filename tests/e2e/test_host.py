@@ -147,17 +147,23 @@ LONG_BUT_FINITE = "SELECT count(*) AS n FROM range(1500000000) t(a) WHERE a % 7 
 ENDLESS = "SELECT count(*) FROM range(1000000000000) t(a) WHERE a % 7 = 3"
 
 
-def test_ctrl_c_cancels_that_clients_command_only(
-    registry_workspace: Path, owner: subprocess.Popen[str]
-) -> None:
+def start_query(workspace: Path, sql: str, *options: str) -> subprocess.Popen[str]:
+    """`mlops data sql SQL` as a client, returned once the owner is running it."""
     client = subprocess.Popen(
-        [str(MLOPS), "data", "sql", ENDLESS, "-w", str(registry_workspace)],
+        [str(MLOPS), "data", "sql", sql, *options, "-w", str(workspace)],
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
         env=ENV,
     )
-    wait_until(lambda: "mlops data sql" in clients(registry_workspace), what="the owner to start the query")
+    wait_until(lambda: "mlops data sql" in clients(workspace), what="the owner to start the query")
+    return client
+
+
+def test_ctrl_c_cancels_that_clients_command_only(
+    registry_workspace: Path, owner: subprocess.Popen[str]
+) -> None:
+    client = start_query(registry_workspace, ENDLESS)
     client.send_signal(signal.SIGINT)
     _, stderr = client.communicate(timeout=60)
     assert (client.returncode, stderr) == (130, "error: interrupted\n")
@@ -255,17 +261,7 @@ def run_in_terminal(*args: str) -> tuple[int, str]:
 def test_progress_renders_in_the_clients_terminal(
     registry_workspace: Path, owner: subprocess.Popen[str]
 ) -> None:
-    code, output = run_in_terminal(
-        "train",
-        "--dataset",
-        "churn",
-        "--target",
-        "churned",
-        "--model",
-        "random_forest",
-        "-w",
-        str(registry_workspace),
-    )
+    code, output = run_in_terminal(*TRAIN_FOREST, "-w", str(registry_workspace))
     assert code == 0, output
     assert "fitting random_forest on 16,000 rows" in output and "%" in output  # the owner's progress bar
     assert "\x1b[" in output  # drawn with the terminal's escape codes, as in a local run
@@ -277,8 +273,7 @@ def test_a_client_killed_mid_command_leaves_the_owner_serving(
 ) -> None:
     """Its command is cancelled as for Ctrl-C (the owner notices the connection close), so the
     query stops and nothing waits on it."""
-    client = subprocess.Popen([str(MLOPS), "data", "sql", ENDLESS, "-w", str(registry_workspace)], env=ENV)
-    wait_until(lambda: "mlops data sql" in clients(registry_workspace), what="the owner to start the query")
+    client = start_query(registry_workspace, ENDLESS)
     client.kill()
     client.wait()
     wait_until(lambda: clients(registry_workspace) == ["mlops status"], what="the owner to drop the client")
@@ -291,14 +286,7 @@ def test_an_owner_told_to_stop_lets_its_clients_commands_finish(
 ) -> None:
     """SIGTERM stops the owner's own work at once, but a client's query in flight runs to its
     end (the grace period) before the owner closes the workspace and exits 0."""
-    client = subprocess.Popen(
-        [str(MLOPS), "data", "sql", LONG_BUT_FINITE, "--json", "-w", str(registry_workspace)],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-        env=ENV,
-    )
-    wait_until(lambda: "mlops data sql" in clients(registry_workspace), what="the owner to start the query")
+    client = start_query(registry_workspace, LONG_BUT_FINITE, "--json")
     owner.send_signal(signal.SIGTERM)
     stdout, stderr = client.communicate(timeout=300)
     assert client.returncode == 0, stderr
