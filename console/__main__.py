@@ -31,16 +31,17 @@ def main(argv: list[str] | None = None) -> int:
 def open_console(
     workspace: str | os.PathLike[str] | None, serve: Callable[[Engine], None] | None = None
 ) -> int:
-    """Own the workspace, run the app until it quits, then checkpoint and release. ``serve``
-    makes the engine host other ``mlops`` commands once it is open (``engine.cli.host_commands``,
-    passed in by the launcher: the console does not import the CLI)."""
+    """Own the workspace (or attach to the process that owns it), run the app until it quits,
+    then checkpoint and release (or detach). ``serve`` makes an owning console host other
+    ``mlops`` commands once it is open (``engine.cli.host_commands``, passed in by the
+    launcher: the console does not import the CLI)."""
     from engine.facade import Engine
 
-    claim = Engine.claim(workspace, command="mlops console")
+    opening = Engine.claim_or_attach(workspace, command="mlops console")
 
     from console.app import MlopsApp
 
-    app = MlopsApp(claim, serve=serve)
+    app = MlopsApp(opening, serve=serve)
     try:
         app.run()
     finally:

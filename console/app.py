@@ -1,14 +1,17 @@
 """``MlopsApp``: the console frame. Screens are app modes switched by number keys.
 
-The app owns the workspace for its whole life: ``console.__main__`` claims it before the
-app starts (so a second owner fails at once with the one-line error) and the database is
-opened in a worker after the first paint, keeping start-up under a second.
+``console.__main__`` claims the workspace before the app starts, or, when another process owns
+and hosts it, finds that owner to attach to (a program owning it without hosting fails at once
+with the one-line error). The database is opened, or the owner attached to, in a worker after
+the first paint, keeping start-up under a second. An attached console whose owner stops says so
+and takes the workspace over, or attaches to whoever owns it next, keeping its screens.
 """
 
 from __future__ import annotations
 
 import asyncio
 import signal
+import threading
 from collections.abc import Callable, Iterable
 from functools import partial
 from typing import ClassVar
@@ -19,12 +22,17 @@ from textual.notifications import SeverityLevel
 from textual.screen import Screen
 
 from console.host import NavTarget
-from console.messages import EngineOpened
+from console.messages import EngineOpened, OwnerLeft
 from console.screens import SCREENS
 from console.screens.base import ConsoleScreen
 from console.screens.help import HelpRow, HelpScreen
 from console.workers import NotifiesWorkerErrors, blocking_work
-from engine.facade import Claim, Engine
+from engine.errors import OwnerGone, WorkspaceLocked
+from engine.facade import AttachedEngine, Attachment, Claim, Engine, Facade
+
+CONSOLE_COMMAND = "mlops console"
+TAKE_OVER_RETRY_SECONDS = 0.25
+"""How often a console whose owner left tries again while that owner is still closing."""
 
 
 class MlopsApp(NotifiesWorkerErrors, App[None]):
@@ -42,19 +50,26 @@ class MlopsApp(NotifiesWorkerErrors, App[None]):
     ]
 
     def __init__(
-        self, claim: Claim, *, warm_up: bool = True, serve: Callable[[Engine], None] | None = None
+        self,
+        opening: Claim | Attachment,
+        *,
+        warm_up: bool = True,
+        serve: Callable[[Engine], None] | None = None,
     ) -> None:
-        """``warm_up``: import the training libraries once the workspace is open (see
+        """``opening``: the workspace claimed, or its owner found (``Engine.claim_or_attach``).
+        ``warm_up``: import the training libraries once the workspace is open here (see
         ``_warm_up``); off only where a test or benchmark wants them imported on first use.
-        ``serve``: called with the open engine so this process hosts other ``mlops`` commands."""
+        ``serve``: called with an engine opened here so this process hosts other ``mlops`` commands."""
         super().__init__()
-        self.workspace_label = str(claim.workspace.mlops_dir)
-        self.refresh_seconds = claim.config.console.refresh_seconds
+        self.workspace_label = str(opening.workspace.mlops_dir)
+        self.refresh_seconds = opening.config.console.refresh_seconds
         self.navigation = tuple(NavTarget(entry.key, entry.mode, entry.title) for entry in SCREENS)
-        self.engine: Engine | None = None
+        self.engine: Facade | None = None
         self.warm_up = warm_up
-        self._claim = claim
+        self._workspace_root = opening.workspace.root
+        self._opening: Claim | Attachment | None = opening
         self._serve = serve
+        self._leaving = threading.Event()
         self._visited: list[str] = []
 
     def on_mount(self) -> None:
@@ -67,17 +82,56 @@ class MlopsApp(NotifiesWorkerErrors, App[None]):
 
     @blocking_work("open workspace")
     def _open_engine(self) -> None:
-        engine = self._claim.open()
+        """Open what the app was given; after its owner left, own the workspace or attach to
+        whoever owns it now, trying again while the old owner is still closing (its clients'
+        grace period, engine/host/server.py)."""
+        took_over = self._opening is None
+        while not self._leaving.is_set():
+            try:
+                if self._opening is None:
+                    self._opening = Engine.claim_or_attach(self._workspace_root, command=CONSOLE_COMMAND)
+                self.post_message(EngineOpened(self._open(self._opening), took_over))
+                return
+            except (WorkspaceLocked, OwnerGone):  # the old owner is closing still, or left as we attached
+                self._opening = None
+                self._leaving.wait(TAKE_OVER_RETRY_SECONDS)
+
+    def _open(self, opening: Claim | Attachment) -> Facade:
+        if isinstance(opening, Attachment):
+            return opening.open(self._post_owner_left)
+        engine = opening.open()
         if self._serve is not None:
             self._serve(engine)
-        self.post_message(EngineOpened(engine))
+        return engine
+
+    def _post_owner_left(self, pid: int) -> None:
+        self.post_message(OwnerLeft(pid))  # from the attachment's thread: post_message is thread-safe
 
     def on_engine_opened(self, message: EngineOpened) -> None:
-        self.engine = message.engine
+        self.engine, self._opening = message.engine, None
         if isinstance(self.screen, ConsoleScreen):
             self.screen.refresh_now()
-        if self.warm_up:
+        if message.took_over:
+            self.notify(
+                f"attached to the workspace's new owner, pid {message.engine.owner_pid}"
+                if isinstance(message.engine, AttachedEngine)
+                else "this console now owns the workspace",
+                title="workspace",
+            )
+        if self.warm_up and isinstance(message.engine, Engine):  # attached: the owner has them
             self._warm_up()
+
+    def on_owner_left(self, message: OwnerLeft) -> None:
+        """Keep every screen as it is; own the workspace, or attach to its next owner."""
+        engine, self.engine = self.engine, None
+        if engine is not None:
+            engine.close()
+        self.notify(
+            f"the workspace's owner (pid {message.pid}) stopped: this console carries on and takes over",
+            title="workspace",
+            severity="warning",
+        )
+        self._open_engine()
 
     @blocking_work("warm up")
     def _warm_up(self) -> None:
@@ -99,11 +153,13 @@ class MlopsApp(NotifiesWorkerErrors, App[None]):
         super().notify(message, title=title, severity=severity, timeout=timeout, markup=markup)
 
     def close_engine(self) -> None:
-        """Checkpoint and give up the workspace (the engine, or just the claim if not open)."""
+        """Checkpoint and give up the workspace, or detach from its owner (the engine, or just
+        the claim if not open)."""
+        self._leaving.set()
         if self.engine is not None:
             self.engine.close()
-        else:
-            self._claim.release()
+        elif self._opening is not None:
+            self._opening.release()
 
     # -- navigation ------------------------------------------------------------------------
 

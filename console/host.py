@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Protocol, runtime_checkable
 
 if TYPE_CHECKING:
-    from engine.facade import Engine
+    from engine.facade import Facade
 
 
 @dataclass(frozen=True)
@@ -22,7 +22,7 @@ class NavTarget:
 
 @runtime_checkable
 class ConsoleHost(Protocol):
-    engine: Engine | None  # None until the workspace's database has opened
+    engine: Facade | None  # None until the workspace is open (owned, or attached to its owner)
     workspace_label: str  # the workspace's .mlops folder, shown until the first status arrives
     refresh_seconds: float
     navigation: Sequence[NavTarget]

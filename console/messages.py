@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Any
 from textual.message import Message
 
 if TYPE_CHECKING:
-    from engine.facade import Engine
+    from engine.facade import Facade
     from engine.types.data import ColumnProfile, DatasetVersion, IngestResult, ValidationReport, VersionDiff
     from engine.types.evaluation import Evaluation
     from engine.types.features import ApplyResult, Materialization, OnlineFeatures
@@ -19,11 +19,21 @@ if TYPE_CHECKING:
 
 
 class EngineOpened(Message):
-    """The workspace database is open and migrated; screens may start asking the engine."""
+    """The workspace is open (its database, here) or attached to (in the process that owns it);
+    screens may start asking the engine. ``took_over``: after the previous owner left."""
 
-    def __init__(self, engine: Engine) -> None:
+    def __init__(self, engine: Facade, took_over: bool = False) -> None:
         super().__init__()
         self.engine = engine
+        self.took_over = took_over
+
+
+class OwnerLeft(Message):
+    """The process owning the workspace, which this console was attached to, stopped or died."""
+
+    def __init__(self, pid: int) -> None:
+        super().__init__()
+        self.pid = pid
 
 
 class LiveDataLoaded(Message):

@@ -34,3 +34,13 @@ class WorkspaceLocked(MlopsError):
 
 class ConfigError(InvalidInput):
     """``config.toml`` holds a value the engine cannot use."""
+
+
+class OwnerGone(MlopsError):
+    """The process that owns the workspace, which this one was attached to, stopped or cannot
+    be reached (engine/host)."""
+
+
+class OwnerFailed(MlopsError):
+    """A call run in the workspace's owner failed there with an error that is not an
+    ``MlopsError`` (a bug): its type and message, as the owner saw them."""

@@ -19,6 +19,11 @@ of ``engine.types`` (or a pandas frame), never UI objects:
     engine.events      recent
     engine.status()
 
+That list is ``SURFACE``: what a face may call. A face of a workspace another process owns gets
+an ``AttachedEngine`` instead (``Engine.claim_or_attach``): the same services, each call run in
+the owner (engine/host), so either is a ``Facade`` to the console. ``features.historical`` is
+the one call that stays in-process: its pandas frame does not cross (``export_historical`` does).
+
 Everything else in the engine is its own business: faces import only this module, the
 types, the errors and the formatting helpers (import-linter contracts in pyproject.toml).
 """
@@ -31,6 +36,7 @@ from collections.abc import Callable
 from dataclasses import asdict
 from pathlib import Path
 from types import TracebackType
+from typing import Any, Protocol, cast
 
 from engine.config import Config, load_config
 from engine.data.datasets import Datasets
@@ -38,8 +44,11 @@ from engine.data.feature_store import FeatureStore
 from engine.data.quality import DataQuality
 from engine.data.suite_store import Suites
 from engine.db import Database
+from engine.errors import InvalidInput, WorkspaceLocked
 from engine.evaluation.evaluator import Evaluator
 from engine.events import EventLog
+from engine.host.client import wait_for_owner
+from engine.host.remote import Session
 from engine.host.server import CommandRunner, Host
 from engine.lock import OwnerLock
 from engine.migrations import applied_versions, migrate
@@ -60,6 +69,58 @@ from engine.types.progress import Progress
 from engine.types.training import ModelInfo
 from engine.types.workspace import Counts, Workspace, WorkspaceStatus
 from engine.workspace import create_workspace_files, find_workspace, make_private
+
+SURFACE: dict[str, frozenset[str]] = {
+    "datasets": frozenset(
+        {"ingest", "summaries", "versions", "resolve", "profile", "head", "query", "diff", "export"}
+    ),
+    "suites": frozenset({"add", "get", "all"}),
+    "quality": frozenset({"validate", "require", "latest_report", "infer"}),
+    "features": frozenset({"apply", "views", "export_historical", "materialize", "online", "parse_entity"}),
+    "training": frozenset({"train", "sweep", "reproduce", "catalogue"}),
+    "runs": frozenset({"search", "get", "compare", "check_filter"}),
+    "evaluation": frozenset({"evaluate", "recent", "get"}),
+    "registry": frozenset(
+        {
+            "register",
+            "models",
+            "model",
+            "version",
+            "resolve",
+            "moves",
+            "gates",
+            "promote",
+            "rollback",
+            "export_onnx",
+            "kserve_manifest",
+            "write_kserve_manifest",
+        }
+    ),
+    "pipelines": frozenset({"run", "runs", "get"}),
+    "events": frozenset({"recent"}),
+}
+"""Each service's calls a face may make, in this process or from another (``Engine._call``)."""
+
+
+class Facade(Protocol):
+    """What a face holds: the owner's ``Engine`` or an ``AttachedEngine`` relaying to it."""
+
+    workspace: Workspace
+    config: Config
+    datasets: Datasets
+    suites: Suites
+    quality: DataQuality
+    features: FeatureStore
+    training: Training
+    runs: Runs
+    evaluation: Evaluator
+    registry: Registry
+    pipelines: Pipelines
+    events: EventLog
+
+    def status(self) -> WorkspaceStatus: ...
+
+    def close(self) -> None: ...
 
 
 class Engine:
@@ -187,6 +248,25 @@ class Engine:
         import_training_libraries()
 
     @classmethod
+    def claim_or_attach(
+        cls, path: str | os.PathLike[str] | None = None, *, command: str
+    ) -> Claim | Attachment:
+        """Own the workspace if nobody does, else attach to the process that owns and hosts it
+        (waiting while it is still starting). Raises ``WorkspaceLocked`` when its owner does not
+        host (a program using the engine as a library)."""
+        while True:
+            try:
+                return cls.claim(path, command=command)
+            except WorkspaceLocked:
+                state = wait_for_owner(None if path is None else os.fspath(path))
+                if state == "busy":
+                    raise
+                if state == "hosting":
+                    workspace = find_workspace(path)
+                    return Attachment(workspace, load_config(workspace.config_path), command)
+                # "free": its owner has just gone; try to own it again
+
+    @classmethod
     def _open(cls, workspace: Workspace, command: str | None) -> Engine:
         return cls.claim(workspace.root, command=command).open()
 
@@ -255,8 +335,19 @@ class Engine:
         run each on this engine through ``runner``, until ``close``. Whoever owns the workspace
         serves, so every ``mlops`` command keeps working beside it."""
         if self._host is None:
-            self._host = Host(self.workspace, runner, self._db.interrupt_thread, log)
+            self._host = Host(self.workspace, runner, self._call, self._db.interrupt_thread, log)
             self._host.start()
+
+    def _call(self, name: str, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
+        """Run a client's facade call (``"datasets.head"`` or ``"status"``), if it is one of
+        ``SURFACE``'s: nothing else of the engine is reachable from another process."""
+        if name == "status":
+            return self.status()
+        service, _, method = name.partition(".")
+        if method not in SURFACE.get(service, ()):
+            raise InvalidInput(f"{name!r} is not a call of the engine's facade")
+        self.wait_for_warm_up()  # two threads importing MLflow at once break it (engine/training/warm.py)
+        return getattr(getattr(self, service), method)(*args, **kwargs)
 
     def close(self) -> None:
         """Stop hosting (the clients' commands in flight get ``GRACE_SECONDS`` to finish),
@@ -312,6 +403,56 @@ class Claim:
     def release(self) -> None:
         self.lock.release()
         self._shutdown.disarm()
+
+
+class Attachment:
+    """A workspace another process owns and hosts, found but not yet attached to."""
+
+    def __init__(self, workspace: Workspace, config: Config, command: str) -> None:
+        self.workspace = workspace
+        self.config = config
+        self._command = command
+
+    def open(self, on_owner_left: Callable[[int], None]) -> AttachedEngine:
+        """Attach; ``on_owner_left(pid)`` is called from another thread if the owner stops or
+        dies while attached. Raises ``OwnerGone`` if it has stopped meanwhile."""
+        return AttachedEngine(
+            self.workspace, self.config, Session.attach(self.workspace, self._command, on_owner_left)
+        )
+
+    def release(self) -> None:
+        """Nothing is held before ``open``: here for symmetry with ``Claim``."""
+
+
+class AttachedEngine:
+    """The facade of a workspace another process owns: the same services as ``Engine``, each
+    call run in the owner and answered with the same types and errors (engine/host/remote.py)."""
+
+    def __init__(self, workspace: Workspace, config: Config, session: Session) -> None:
+        self.workspace = workspace
+        self.config = config
+        self._session = session
+        self.datasets = cast(Datasets, session.service("datasets", SURFACE["datasets"]))
+        self.suites = cast(Suites, session.service("suites", SURFACE["suites"]))
+        self.quality = cast(DataQuality, session.service("quality", SURFACE["quality"]))
+        self.features = cast(FeatureStore, session.service("features", SURFACE["features"]))
+        self.training = cast(Training, session.service("training", SURFACE["training"]))
+        self.runs = cast(Runs, session.service("runs", SURFACE["runs"]))
+        self.evaluation = cast(Evaluator, session.service("evaluation", SURFACE["evaluation"]))
+        self.registry = cast(Registry, session.service("registry", SURFACE["registry"]))
+        self.pipelines = cast(Pipelines, session.service("pipelines", SURFACE["pipelines"]))
+        self.events = cast(EventLog, session.service("events", SURFACE["events"]))
+
+    @property
+    def owner_pid(self) -> int:
+        return self._session.owner_pid
+
+    def status(self) -> WorkspaceStatus:
+        return cast(WorkspaceStatus, self._session.call("status", (), {}))
+
+    def close(self) -> None:
+        """Detach; the owner and the workspace carry on."""
+        self._session.close()
 
 
 def _default_command() -> str:

@@ -7,6 +7,7 @@ test session and copied for each test; the copy is a complete, never-opened work
 from __future__ import annotations
 
 import json
+import os
 import shutil
 import sqlite3
 import subprocess
@@ -133,3 +134,29 @@ def mlops_json(workspace: Path, *args: str) -> dict[str, Any]:
     assert result.returncode == 0, result.stderr
     document: dict[str, Any] = json.loads(result.stdout)
     return document
+
+
+ENV = {**{k: v for k, v in os.environ.items() if k != "MLOPS_WORKSPACE"}, "COLUMNS": "120"}
+"""What a user's terminal would pass a command: no workspace from the environment, 120 columns."""
+
+
+def endpoint(workspace: Path) -> dict[str, object] | None:
+    """The published ``.mlops/host.json``, or None."""
+    try:
+        return dict(json.loads((workspace / ".mlops" / "host.json").read_text()))
+    except (OSError, ValueError):
+        return None
+
+
+def start_owner(workspace: Path) -> subprocess.Popen[str]:
+    """`mlops up` on ``workspace``, returned once it hosts (its endpoint is published)."""
+    owner = subprocess.Popen(
+        [str(MLOPS), "up", "-w", str(workspace)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=ENV,
+    )
+    wait_until(lambda: endpoint(workspace) is not None or owner.poll() is not None, what="the endpoint")
+    assert owner.poll() is None, owner.stderr.read() if owner.stderr else ""
+    return owner

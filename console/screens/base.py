@@ -24,9 +24,10 @@ from console.widgets.filter_table import FilterableTable
 from console.widgets.header import WorkspaceHeader
 from console.widgets.nav import NavBar
 from console.workers import NotifiesWorkerErrors, blocking_work
+from engine.errors import OwnerGone
 
 if TYPE_CHECKING:
-    from engine.facade import Engine
+    from engine.facade import Facade
     from engine.types.workspace import WorkspaceStatus
 
 LIVE_REFRESH_GROUP = "live-refresh"
@@ -53,7 +54,7 @@ class ConsoleScreen(NotifiesWorkerErrors, Screen[None]):
         return self.app
 
     @property
-    def engine(self) -> Engine:
+    def engine(self) -> Facade:
         """The open engine, for workers: they are started only once the workspace has opened."""
         engine = self.host.engine
         if engine is None:
@@ -71,7 +72,7 @@ class ConsoleScreen(NotifiesWorkerErrors, Screen[None]):
 
     # -- live data -------------------------------------------------------------------------
 
-    def load_live_data(self, engine: Engine) -> Any:
+    def load_live_data(self, engine: Facade) -> Any:
         """Fetch what the screen shows; runs in a worker thread."""
         return None
 
@@ -87,8 +88,11 @@ class ConsoleScreen(NotifiesWorkerErrors, Screen[None]):
 
     @blocking_work(LIVE_REFRESH_GROUP)
     def _load_live(self) -> None:
-        status = self.engine.status()
-        data = self.load_live_data(self.engine)
+        try:
+            status = self.engine.status()
+            data = self.load_live_data(self.engine)
+        except OwnerGone:
+            return  # the app takes over (MlopsApp.on_owner_left) and refreshes once it has
         if not get_current_worker().is_cancelled:
             self.post_message(LiveDataLoaded(status, data))
 
@@ -103,7 +107,7 @@ class ConsoleScreen(NotifiesWorkerErrors, Screen[None]):
 
     def _refresh_if_shown(self) -> None:
         self._next_refresh = None
-        if self.is_current:
+        if self.is_current and self.host.engine is not None:  # None: being taken over; it refreshes
             self._load_live()
 
     def on_screen_resume(self) -> None:

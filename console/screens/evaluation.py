@@ -24,7 +24,7 @@ from console.widgets.dialogs import Field, FormDialog
 from console.widgets.filter_table import FilterableTable
 from console.widgets.table_rows import show_rows
 from console.workers import blocking_work
-from engine.facade import Engine
+from engine.facade import Facade
 from engine.formatting import number
 from engine.types.evaluation import AttributeFairness, Evaluation
 from engine.types.workspace import WorkspaceStatus
@@ -67,7 +67,7 @@ class EvaluationScreen(ConsoleScreen):
 
     # -- the list -------------------------------------------------------------------------------
 
-    def load_live_data(self, engine: Engine) -> list[Evaluation]:
+    def load_live_data(self, engine: Facade) -> list[Evaluation]:
         return engine.evaluation.recent(SHOWN_EVALUATIONS, self.filters.get("evaluations", ""))
 
     def show_live_data(self, status: WorkspaceStatus, evaluations: list[Evaluation]) -> None:

@@ -14,12 +14,12 @@ from textual.widgets import Button, DataTable, Input, Static
 
 from console.messages import FeaturesApplied, FeaturesMaterialized, OnlineFeaturesLoaded
 from console.screens.base import ConsoleScreen
-from console.widgets.dialogs import Field, FormDialog
+from console.widgets.dialogs import Field, FormDialog, absolute_path
 from console.widgets.filter_table import FilterableTable
 from console.widgets.table_rows import show_rows
 from console.workers import blocking_work
 from engine.errors import InvalidInput
-from engine.facade import Engine
+from engine.facade import Facade
 from engine.formatting import cell, duration
 from engine.types.features import FeatureView, ViewStatus
 from engine.types.workspace import WorkspaceStatus
@@ -65,7 +65,7 @@ class FeaturesScreen(ConsoleScreen):
 
     # -- live list ------------------------------------------------------------------------------
 
-    def load_live_data(self, engine: Engine) -> list[ViewStatus]:
+    def load_live_data(self, engine: Facade) -> list[ViewStatus]:
         wanted = self.filters.get("views", "").lower()
         return [status for status in engine.features.views() if wanted in status.view.name.lower()]
 
@@ -112,7 +112,7 @@ class FeaturesScreen(ConsoleScreen):
 
     @blocking_work("apply features")
     def _apply(self, path: str) -> None:
-        self.post_message(FeaturesApplied(self.engine.features.apply(path)))
+        self.post_message(FeaturesApplied(self.engine.features.apply(absolute_path(path))))
 
     def on_features_applied(self, message: FeaturesApplied) -> None:
         self.app.notify(message.result.summary, title="Feature definitions applied")

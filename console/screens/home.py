@@ -13,7 +13,7 @@ from textual.widgets import Static
 from console.screens.base import ConsoleScreen
 from console.widgets.filter_table import FilterableTable
 from console.widgets.table_rows import show_rows
-from engine.facade import Engine
+from engine.facade import Facade
 from engine.types.workspace import Event, WorkspaceStatus
 
 EVENTS_SHOWN = 200
@@ -37,7 +37,7 @@ class HomeScreen(ConsoleScreen):
         table = self.query_one("#events", FilterableTable).table
         table.add_columns("time (UTC)", "kind", "message", "subject")
 
-    def load_live_data(self, engine: Engine) -> list[Event]:
+    def load_live_data(self, engine: Facade) -> list[Event]:
         return engine.events.recent(EVENTS_SHOWN, contains=self.filters.get("events", ""))
 
     def show_live_data(self, status: WorkspaceStatus, events: list[Event]) -> None:

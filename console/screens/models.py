@@ -33,7 +33,7 @@ from console.widgets.filter_table import FilterableTable
 from console.widgets.table_rows import selected_key, show_rows
 from console.widgets.work_panel import WorkPanel
 from console.workers import blocking_work
-from engine.facade import Engine
+from engine.facade import Facade
 from engine.formatting import number
 from engine.types.registry import CHAMPION, AliasMove, ModelSummary, OnnxExportRecord
 from engine.types.workspace import WorkspaceStatus
@@ -86,7 +86,7 @@ class ModelsScreen(ConsoleScreen):
 
     # -- live data ------------------------------------------------------------------------------
 
-    def load_live_data(self, engine: Engine) -> RegistryData:
+    def load_live_data(self, engine: Facade) -> RegistryData:
         wanted = self.filters.get("models", "").lower()
         models = [model for model in engine.registry.models() if wanted in model.name.lower()]
         names = [model.name for model in models]

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from pathlib import Path
 from typing import ClassVar
 
 from rich.console import RenderableType
@@ -30,6 +31,12 @@ class Field:
     value: str = ""
     placeholder: str = ""
     required: bool = True
+
+
+def absolute_path(typed: str) -> str:
+    """A file path typed in a form, as the engine must get it: absolute, since the engine may
+    run in another process (the owner this console is attached to) with another working folder."""
+    return str(Path(typed).expanduser().absolute()) if typed else typed
 
 
 class FormDialog(ModalScreen[dict[str, str] | None]):

@@ -21,7 +21,7 @@ from pathlib import Path
 
 from engine.types.workspace import Workspace
 
-PROTOCOL = 1
+PROTOCOL = 2
 """Bumped whenever a message changes shape: a client and an owner of different protocols refuse
 each other in one line instead of misreading each other."""
 ENDPOINT_FILE = "host.json"

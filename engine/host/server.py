@@ -1,13 +1,22 @@
-"""The owner's side: accept clients on the endpoint and run their commands on this engine.
+"""The owner's side: accept clients on the endpoint and serve them on this engine.
 
 Each connection gets a thread: it authenticates the peer (the workspace token's HMAC
-challenge, both ways, and the same uid), reads one request, runs the command in a worker
-thread and streams its output back as it is written, then the exit code. A client's Ctrl-C
-(a ``cancel`` message) or its going away interrupts that command only: its DuckDB queries are
-stopped and ``KeyboardInterrupt`` is raised in its thread, so it unwinds through the same
-paths as a local Ctrl-C and nothing is half-written. Messages are JSON in
-``multiprocessing.connection``'s length-prefixed frames: nothing received is ever unpickled,
-and a malformed message ends that connection, never the owner.
+challenge, both ways, and the same uid) and reads one request, a JSON object, of one of three
+kinds:
+
+- a command (``argv``, from ``mlops`` in another terminal): run in a worker thread, its output
+  streamed back as JSON frames as it is written, then its exit code;
+- a facade call (``call``, from an attached console or, later, a serving worker): its arguments
+  follow in one frame, the answer, the error or each progress report goes back the same way,
+  pickled and read back only through codec.py's allow-list;
+- an attachment (``attach``, from a console): held open until either side leaves, so the owner
+  lists the console among its clients and the console learns at once when the owner stops.
+
+A client's Ctrl-C (a ``cancel`` message) or its going away interrupts its work only: its DuckDB
+queries are stopped and ``KeyboardInterrupt`` is raised in its thread, so it unwinds through
+the same paths as a local Ctrl-C and nothing is half-written. Frames are
+``multiprocessing.connection``'s length-prefixed ones; a malformed message ends that
+connection, never the owner.
 """
 
 from __future__ import annotations
@@ -26,6 +35,8 @@ from multiprocessing.connection import Connection, Listener, answer_challenge, d
 from pathlib import Path
 from typing import Any, TextIO, cast
 
+from engine.errors import MlopsError
+from engine.host import codec
 from engine.host.endpoint import (
     PROTOCOL,
     Endpoint,
@@ -34,7 +45,7 @@ from engine.host.endpoint import (
     workspace_key,
     write_endpoint,
 )
-from engine.types.host import CommandRequest
+from engine.types.host import CommandRequest, RelayedCallback
 from engine.types.workspace import ClientInfo, Workspace
 from engine.version import __version__
 
@@ -70,6 +81,8 @@ class ClientStream:
 
 # Runs one command for a client: the request, its stdout and stderr; returns the exit code.
 CommandRunner = Callable[[CommandRequest, TextIO, TextIO], int]
+# Runs one facade call (``"datasets.head"``, its arguments) and returns its answer (Engine.call).
+Caller = Callable[[str, tuple[Any, ...], dict[str, Any]], Any]
 # Stops the DuckDB work a thread is doing (Database.interrupt_thread).
 ThreadInterrupter = Callable[[int], None]
 
@@ -79,17 +92,20 @@ class Host:
         self,
         workspace: Workspace,
         runner: CommandRunner,
+        caller: Caller,
         interrupt_thread: ThreadInterrupter,
         log: Callable[[str], None] = lambda line: None,
     ) -> None:
         self._workspace = workspace
         self._runner = runner
+        self._caller = caller
         self._interrupt_thread = interrupt_thread
         self._log = log
         self._clients: dict[int, ClientInfo] = {}
         self._workers: dict[int, threading.Thread] = {}
         self._connections: set[threading.Thread] = set()  # accepted, from handshake to last frame
         self._lock = threading.Lock()
+        self._closing = threading.Event()  # attached consoles are let go at once
         self._listener: Listener | None = None
         self._endpoint: Endpoint | None = None
         self._key = b""
@@ -113,11 +129,12 @@ class Host:
             return sorted(self._clients.values(), key=lambda client: client.started_at)
 
     def close(self, grace_seconds: float = GRACE_SECONDS) -> None:
-        """Stop accepting, let the commands in flight finish for up to ``grace_seconds``, then
-        interrupt what is left, and unpublish the endpoint."""
+        """Stop accepting and let attached consoles go, let the work in flight finish for up to
+        ``grace_seconds``, then interrupt what is left, and unpublish the endpoint."""
         listener, self._listener = self._listener, None
         if listener is None:
             return
+        self._closing.set()
         with contextlib.suppress(OSError):  # already gone (removed by hand): nothing to close
             listener.close()  # unlinks the socket too
         if self._endpoint is not None:
@@ -131,7 +148,7 @@ class Host:
             worker.join(5.0)
 
     def worker_threads(self) -> set[int]:
-        """The threads running clients' commands now (a signal to the owner spares them)."""
+        """The threads running clients' work now (a signal to the owner spares them)."""
         with self._lock:
             return {worker.ident for worker in self._workers.values() if worker.ident is not None}
 
@@ -156,29 +173,27 @@ class Host:
             serving.start()
 
     def _serve(self, connection: Connection) -> None:
-        send_lock = threading.Lock()
-        gone = threading.Event()
-
-        def send(message: dict[str, Any]) -> None:
-            if gone.is_set():
-                raise BrokenPipeError("the client went away")
-            try:
-                with send_lock:
-                    connection.send_bytes(json.dumps(message).encode())
-            except OSError:
-                gone.set()
-                raise BrokenPipeError("the client went away") from None
-
+        link = _Link(connection)
         try:
             deliver_challenge(connection, self._key)
             answer_challenge(connection, self._key)
             _check_same_user(connection)
-            request = _parse_request(json.loads(connection.recv_bytes(MAX_REQUEST_BYTES)))
-            if isinstance(request, str):
-                send({"stderr": f"error: {request}\n"})
-                send({"exit": 2})
-                return
-            self._run(connection, request, send, gone)
+            raw = json.loads(connection.recv_bytes(MAX_REQUEST_BYTES))
+            refusal = _refusal(raw)
+            if refusal is not None:
+                link.send_json({"stderr": f"error: {refusal}\n"})
+                link.send_json({"exit": 2})
+            elif "call" in raw:
+                self._run_call(link, raw)
+            elif "attach" in raw:
+                self._hold_attachment(link, raw)
+            else:
+                request = _parse_command(raw)
+                if isinstance(request, str):
+                    link.send_json({"stderr": f"error: {request}\n"})
+                    link.send_json({"exit": 2})
+                else:
+                    self._run_command(link, request)
         except Exception as error:  # a bad peer ends its own connection, never the owner
             self._log(f"refused a connection: {type(error).__name__}: {error}")
         finally:
@@ -186,16 +201,10 @@ class Host:
             with self._lock:
                 self._connections.discard(threading.current_thread())
 
-    def _run(
-        self,
-        connection: Connection,
-        request: CommandRequest,
-        send: Callable[[dict[str, Any]], None],
-        gone: threading.Event,
-    ) -> None:
+    def _run_command(self, link: _Link, request: CommandRequest) -> None:
         outcome: dict[str, int] = {}
-        stdout = ClientStream(send, "stdout", request.stdout_tty)
-        stderr = ClientStream(send, "stderr", request.stderr_tty)
+        stdout = ClientStream(link.send_json, "stdout", request.stdout_tty)
+        stderr = ClientStream(link.send_json, "stderr", request.stderr_tty)
 
         def work() -> None:
             try:
@@ -207,29 +216,92 @@ class Host:
                 outcome["exit"] = 1
 
         command = _command_name(request.argv)
-        worker = threading.Thread(target=work, name=f"mlops-client-{request.pid}", daemon=True)
-        started = datetime.now(UTC).isoformat(timespec="seconds")
-        with self._lock:
-            self._clients[id(worker)] = ClientInfo(request.pid, command, started)
-            self._workers[id(worker)] = worker
         self._log(f"pid {request.pid}: {command}")
+        info = ClientInfo(request.pid, command, datetime.now(UTC).isoformat(timespec="seconds"))
+        self._supervise(link, threading.Thread(target=work, name=f"mlops-client-{request.pid}"), info)
+        if not link.gone.is_set():
+            link.send_json({"exit": outcome.get("exit", 1)})
+
+    def _run_call(self, link: _Link, raw: dict[str, Any]) -> None:
+        """One facade call: its arguments, then the answer (or the error) and any progress
+        reports in between, each a pickled frame."""
+        name = raw["call"]
+        if not isinstance(name, str):
+            raise ValueError("malformed call: expected the call's name")
+        arguments = codec.loads(link.connection.recv_bytes(MAX_REQUEST_BYTES))
+        if not (
+            isinstance(arguments, tuple)
+            and len(arguments) == 2
+            and isinstance(arguments[0], tuple)
+            and isinstance(arguments[1], dict)
+            and all(isinstance(key, str) for key in arguments[1])
+        ):
+            raise ValueError("malformed call: expected (args, kwargs)")
+        args = tuple(_relayed(link, value) for value in arguments[0])
+        kwargs = {key: _relayed(link, value) for key, value in arguments[1].items()}
+
+        answer: dict[str, bytes] = {}
+
+        def work() -> None:
+            try:  # an answer that cannot cross (codec.dumps) is an error like any other
+                answer["frame"] = codec.dumps({"result": self._caller(name, args, kwargs)})
+            except KeyboardInterrupt:
+                return  # cancelled: its caller has gone
+            except MlopsError as error:
+                answer["frame"] = codec.dumps({"error": _portable(error)})
+            except BaseException as error:  # a bug in the owner; its caller is told what and where
+                self._log(f"call {name} failed: {type(error).__name__}: {error}")
+                answer["frame"] = codec.dumps({"failure": f"{type(error).__name__}: {error}"})
+
+        self._supervise(link, threading.Thread(target=work, name=f"mlops-call-{raw.get('pid')}"), None)
+        if "frame" in answer and not link.gone.is_set():
+            link.send_bytes(answer["frame"])
+
+    def _hold_attachment(self, link: _Link, raw: dict[str, Any]) -> None:
+        """Keep an attached console's connection until it leaves or this owner closes; the
+        console reads the end of it as the owner leaving."""
+        info = ClientInfo(
+            int(raw["pid"]), str(raw["attach"])[:80], datetime.now(UTC).isoformat(timespec="seconds")
+        )
+        key = id(threading.current_thread())
+        link.send_json({"attached": os.getpid()})
+        with self._lock:
+            self._clients[key] = info
+        self._log(f"pid {info.pid}: {info.command} attached")
+        try:
+            while not self._closing.is_set():
+                if link.connection.poll(POLL_SECONDS):
+                    link.connection.recv_bytes(1024)  # it sends nothing: EOF, or garbage, ends it
+                    break
+        except (EOFError, OSError):
+            pass
+        finally:
+            with self._lock:
+                self._clients.pop(key, None)
+            self._log(f"pid {info.pid}: {info.command} detached")
+
+    def _supervise(self, link: _Link, worker: threading.Thread, info: ClientInfo | None) -> None:
+        """Run a client's work in ``worker`` until it ends; cancel it if the client asks or goes."""
+        worker.daemon = True
+        with self._lock:
+            if info is not None:
+                self._clients[id(worker)] = info
+            self._workers[id(worker)] = worker
         worker.start()
         try:
             while worker.is_alive():
-                if gone.is_set():
+                if link.gone.is_set():
                     self._cancel(worker)
                     break
                 try:
-                    ready = connection.poll(POLL_SECONDS)
-                    message = json.loads(connection.recv_bytes(1024)) if ready else None
+                    ready = link.connection.poll(POLL_SECONDS)
+                    message = json.loads(link.connection.recv_bytes(1024)) if ready else None
                 except (EOFError, OSError, ValueError):
-                    gone.set()
+                    link.gone.set()
                     continue
                 if isinstance(message, dict) and message.get("cancel"):
                     self._cancel(worker)
             worker.join()
-            if not gone.is_set():
-                send({"exit": outcome.get("exit", 1)})
         finally:
             with self._lock:
                 self._clients.pop(id(worker), None)
@@ -260,8 +332,8 @@ def _command_name(argv: list[str]) -> str:
     return " ".join(["mlops", *words])
 
 
-def _parse_request(raw: Any) -> CommandRequest | str:
-    """The request, or the one line that says why it cannot be run."""
+def _refusal(raw: Any) -> str | None:
+    """Why a request cannot be served at all (not an object, another protocol), or None."""
     if not isinstance(raw, dict):
         return "malformed request: expected a JSON object"
     if raw.get("protocol") != PROTOCOL:
@@ -269,6 +341,11 @@ def _parse_request(raw: Any) -> CommandRequest | str:
             f"this workspace's owner runs mlops-console {__version__} (protocol {PROTOCOL}); the client "
             f"is {raw.get('version', 'unknown')} (protocol {raw.get('protocol')}): use the same version"
         )
+    return None
+
+
+def _parse_command(raw: dict[str, Any]) -> CommandRequest | str:
+    """The command, or the one line that says why it cannot be run."""
     argv, environ = raw.get("argv"), raw.get("environ", {})
     if not isinstance(argv, list) or not all(isinstance(item, str) for item in argv):
         return "malformed request: argv must be a list of strings"
@@ -286,6 +363,50 @@ def _parse_request(raw: Any) -> CommandRequest | str:
         )
     except (KeyError, TypeError, ValueError):
         return "malformed request: expected cwd and pid"
+
+
+class _Link:
+    """One client's connection: frames sent from any of its threads, and whether it has gone."""
+
+    def __init__(self, connection: Connection) -> None:
+        self.connection = connection
+        self.gone = threading.Event()
+        self._send_lock = threading.Lock()
+
+    def send_json(self, message: dict[str, Any]) -> None:
+        self.send_bytes(json.dumps(message).encode())
+
+    def send_bytes(self, frame: bytes) -> None:
+        if self.gone.is_set():
+            raise BrokenPipeError("the client went away")
+        try:
+            with self._send_lock:
+                self.connection.send_bytes(frame)
+        except OSError:
+            self.gone.set()
+            raise BrokenPipeError("the client went away") from None
+
+
+def _relayed(link: _Link, value: Any) -> Any:
+    """An argument as the call gets it: a ``RelayedCallback`` becomes a progress callback whose
+    reports go back to the caller."""
+    if not isinstance(value, RelayedCallback):
+        return value
+    index = value.index
+
+    def report(stage: str, fraction: float | None) -> None:
+        link.send_bytes(codec.dumps({"progress": (index, stage, fraction)}))
+
+    return report
+
+
+def _portable(error: MlopsError) -> MlopsError:
+    """``error`` as one of engine.errors' classes, the ones that cross the endpoint (codec.py): an
+    error class of a service (``StepFailed``) crosses as its nearest such ancestor, same message."""
+    if type(error).__module__ == MlopsError.__module__:
+        return error
+    nearest = next(cls for cls in type(error).__mro__ if cls.__module__ == MlopsError.__module__)
+    return cast(MlopsError, nearest(str(error)))
 
 
 def _check_same_user(connection: Connection) -> None:

@@ -19,29 +19,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import MLOPS, SAMPLE, run_mlops, wait_until
-
-ENV = {**{k: v for k, v in os.environ.items() if k != "MLOPS_WORKSPACE"}, "COLUMNS": "120"}
-
-
-def endpoint(workspace: Path) -> dict[str, object] | None:
-    try:
-        return dict(json.loads((workspace / ".mlops" / "host.json").read_text()))
-    except (OSError, ValueError):
-        return None
-
-
-def start_owner(workspace: Path) -> subprocess.Popen[str]:
-    owner = subprocess.Popen(
-        [str(MLOPS), "up", "-w", str(workspace)],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-        env=ENV,
-    )
-    wait_until(lambda: endpoint(workspace) is not None or owner.poll() is not None, what="the endpoint")
-    assert owner.poll() is None, owner.stderr.read() if owner.stderr else ""
-    return owner
+from tests.conftest import ENV, MLOPS, SAMPLE, endpoint, run_mlops, start_owner, wait_until
 
 
 @pytest.fixture

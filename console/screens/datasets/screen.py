@@ -29,12 +29,12 @@ from console.messages import (
 from console.screens.base import ConsoleScreen
 from console.screens.datasets.diff import DiffScreen
 from console.screens.datasets.version_details import VersionDetails, status_text
-from console.widgets.dialogs import Field, FormDialog
+from console.widgets.dialogs import Field, FormDialog, absolute_path
 from console.widgets.filter_table import FilterableTable
 from console.widgets.table_rows import show_rows
 from console.widgets.work_panel import WorkPanel
 from console.workers import blocking_work
-from engine.facade import Engine
+from engine.facade import Facade
 from engine.types.data import DatasetSummary, DatasetVersion
 from engine.types.workspace import WorkspaceStatus
 
@@ -97,7 +97,7 @@ class DatasetsScreen(ConsoleScreen):
 
     # -- live list of datasets and versions -------------------------------------------------
 
-    def load_live_data(self, engine: Engine) -> DatasetsData:
+    def load_live_data(self, engine: Facade) -> DatasetsData:
         summaries = engine.datasets.summaries(contains=self.filters.get("datasets", ""))
         names = [summary.name for summary in summaries]
         selected = self.selected_dataset if self.selected_dataset in names else (names[0] if names else None)
@@ -235,7 +235,7 @@ class DatasetsScreen(ConsoleScreen):
     @blocking_work("ingest")
     def _ingest(self, path: str, name: str, schema: str | None, tokens: list[str] | None) -> None:
         result = self.engine.datasets.ingest(
-            path, name, schema, progress=self.report_progress, null_tokens=tokens
+            absolute_path(path), name, schema, progress=self.report_progress, null_tokens=tokens
         )
         self.post_message(DatasetIngested(result))
 

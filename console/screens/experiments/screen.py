@@ -27,11 +27,11 @@ from console.screens.experiments import forms
 from console.screens.experiments.compare import CompareScreen
 from console.screens.experiments.pipelines_view import PipelinesView
 from console.screens.experiments.runs_view import METRICS, RunsView
-from console.widgets.dialogs import FormDialog
+from console.widgets.dialogs import FormDialog, absolute_path
 from console.widgets.work_panel import WorkPanel
 from console.workers import blocking_work
 from engine.errors import InvalidInput
-from engine.facade import Engine
+from engine.facade import Engine, Facade
 from engine.types.pipelines import PipelineRunRecord
 from engine.types.training import Run, SweepRequest, TrainRequest, lower_is_better
 from engine.types.workspace import WorkspaceStatus
@@ -102,7 +102,7 @@ class ExperimentsScreen(ConsoleScreen):
         """Marking, comparing and sorting runs belong to the runs view only."""
         return not (action in RUNS_ONLY_ACTIONS and self.is_mounted and self.showing_pipelines)
 
-    def load_live_data(self, engine: Engine) -> ExperimentsData:
+    def load_live_data(self, engine: Facade) -> ExperimentsData:
         if self.showing_pipelines:
             contains = self.filters.get("pipeline-runs", "")
             return ExperimentsData(
@@ -246,7 +246,9 @@ class ExperimentsScreen(ConsoleScreen):
             self.report_progress(stage, fraction)
             self.app.call_from_thread(self._follow_newest_pipeline_run)
 
-        self.post_message(PipelineFinished(self.engine.pipelines.run(path, force=force, progress=report)))
+        self.post_message(
+            PipelineFinished(self.engine.pipelines.run(absolute_path(path), force=force, progress=report))
+        )
 
     def _follow_newest_pipeline_run(self) -> None:
         self.pipelines_view.follow_newest()
