@@ -148,7 +148,7 @@ def endpoint(workspace: Path) -> dict[str, object] | None:
         return None
 
 
-def start_owner(workspace: Path) -> subprocess.Popen[str]:
+def start_owner(workspace: Path, cwd: Path | None = None) -> subprocess.Popen[str]:
     """`mlops up` on ``workspace``, returned once it hosts (its endpoint is published)."""
     owner = subprocess.Popen(
         [str(MLOPS), "up", "-w", str(workspace)],
@@ -156,6 +156,7 @@ def start_owner(workspace: Path) -> subprocess.Popen[str]:
         stderr=subprocess.PIPE,
         text=True,
         env=ENV,
+        cwd=cwd,
     )
     wait_until(lambda: endpoint(workspace) is not None or owner.poll() is not None, what="the endpoint")
     assert owner.poll() is None, owner.stderr.read() if owner.stderr else ""

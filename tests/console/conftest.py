@@ -13,7 +13,7 @@ from textual.pilot import Pilot
 from textual.widgets import DataTable, Static
 
 from console.app import MlopsApp
-from engine.facade import Claim, Engine
+from engine.facade import Attachment, Claim, Engine
 
 
 class RecordingApp(MlopsApp):
@@ -24,8 +24,8 @@ class RecordingApp(MlopsApp):
         Path(inspect.getfile(MlopsApp)).with_name("app.tcss")
     )  # relative paths follow the subclass
 
-    def __init__(self, claim: Claim) -> None:
-        super().__init__(claim)
+    def __init__(self, opening: Claim | Attachment, serve: Callable[[Engine], None] | None = None) -> None:
+        super().__init__(opening, serve=serve)
         self.notifications: list[str] = []
 
     def notify(

@@ -95,16 +95,32 @@ def test_bare_mlops_in_a_terminal_opens_the_console_of_the_workspace_here(worksp
         assert term.exit_code() == 0
 
 
-def test_the_console_on_an_owned_workspace_is_one_line_and_exit_3(workspace: Path) -> None:
-    with terminal("console", "--workspace", str(workspace)) as term:
-        term.wait_for("Recent activity")
-        second = run_mlops("console", "--workspace", str(workspace))
-        assert second.returncode == 3
-        assert second.stderr == (
-            f"error: workspace {workspace}/.mlops is in use by pid {term.process.pid} (mlops console)\n"
-        )
-        term.type("q")
-        assert term.exit_code() == 0
+def test_a_second_console_attaches_and_takes_over_when_the_first_quits(workspace: Path) -> None:
+    """Two consoles in two terminals: the second attaches to the first (its header names the
+    owner), shows what a CLI client ingests, and owns the workspace once the first quits."""
+    (workspace / ".mlops" / "config.toml").write_text("[console]\nrefresh_seconds = 0.2\n")
+    with terminal("console", "--workspace", str(workspace)) as first:
+        first.wait_for("Recent activity")
+        wait_until(lambda: (workspace / ".mlops" / "host.json").exists(), what="the first console's endpoint")
+        with terminal("console", "--workspace", str(workspace)) as second:
+            second.wait_for(f"pid {first.process.pid} (mlops console)")
+            second.type("2")
+            ingested = run_mlops(
+                "data", "ingest", str(SAMPLE / "churn_week_1.csv"), "--name", "from_cli", "-w", str(workspace)
+            )
+            assert ingested.returncode == 0, ingested.stderr
+            second.wait_for("from_cli")
+            clients = json.loads(run_mlops("status", "--json", "-w", str(workspace)).stdout)["clients"]
+            assert [client["pid"] for client in clients][:1] == [second.process.pid]
+            first.type("q")
+            assert first.exit_code() == 0
+            second.wait_for("this console now owns the workspace")
+            owner = read_owner(workspace / ".mlops")
+            assert owner is not None and owner.pid == second.process.pid
+            second.type("q")
+            assert second.exit_code() == 0
+    assert read_owner(workspace / ".mlops") is None
+    assert not (workspace / ".mlops" / "host.json").exists()
 
 
 def test_sigterm_closes_the_console_cleanly(workspace: Path) -> None:
