@@ -47,7 +47,8 @@ from engine.db import Database
 from engine.errors import InvalidInput, WorkspaceLocked
 from engine.evaluation.evaluator import Evaluator
 from engine.events import EventLog
-from engine.host.client import wait_for_owner
+from engine.host.client import protocol_mismatch, wait_for_owner
+from engine.host.endpoint import read_endpoint
 from engine.host.remote import Session
 from engine.host.server import CommandRunner, Host
 from engine.lock import OwnerLock
@@ -263,6 +264,10 @@ class Engine:
                     raise
                 if state == "hosting":
                     workspace = find_workspace(path)
+                    endpoint = read_endpoint(workspace)
+                    mismatch = None if endpoint is None else protocol_mismatch(workspace, endpoint)
+                    if mismatch is not None:
+                        raise InvalidInput(mismatch) from None
                     return Attachment(workspace, load_config(workspace.config_path), command)
                 # "free": its owner has just gone; try to own it again
 

@@ -39,12 +39,9 @@ def forward(workspace_option: str | None, argv: Sequence[str]) -> int | None:
     endpoint = read_endpoint(workspace)
     if endpoint is None:
         return None
-    if endpoint.protocol != PROTOCOL:
-        sys.stderr.write(
-            f"error: workspace {workspace.mlops_dir} is owned by pid {endpoint.pid} running "
-            f"mlops-console {endpoint.version} (protocol {endpoint.protocol}); this mlops is "
-            f"{__version__} (protocol {PROTOCOL}): use the same version, or stop the owner\n"
-        )
+    mismatch = protocol_mismatch(workspace, endpoint)
+    if mismatch is not None:
+        sys.stderr.write(f"error: {mismatch}\n")
         return 2
     connection = _connect(workspace, endpoint)
     if connection is None:
@@ -52,6 +49,18 @@ def forward(workspace_option: str | None, argv: Sequence[str]) -> int | None:
     with connection:
         connection.send_bytes(json.dumps(_request(argv)).encode())
         return _relay(connection, endpoint)
+
+
+def protocol_mismatch(workspace: Workspace, endpoint: Endpoint) -> str | None:
+    """Why this process cannot talk to the owner behind ``endpoint`` (another version of the
+    messages), in one line; None when it can."""
+    if endpoint.protocol == PROTOCOL:
+        return None
+    return (
+        f"workspace {workspace.mlops_dir} is owned by pid {endpoint.pid} running "
+        f"mlops-console {endpoint.version} (protocol {endpoint.protocol}); this mlops is "
+        f"{__version__} (protocol {PROTOCOL}): use the same version, or stop the owner"
+    )
 
 
 STARTING_SECONDS = 15.0

@@ -186,10 +186,11 @@ def test_a_client_of_another_protocol_gets_one_line(
     path = registry_workspace / ".mlops" / "host.json"
     published = json.loads(path.read_text())
     path.write_text(json.dumps({**published, "protocol": 999, "version": "9.9.9"}))
-    result = mlops(registry_workspace, "runs", "list")
-    assert result.returncode == 2 and result.stdout == ""
-    assert result.stderr.count("\n") == 1 and "mlops-console 9.9.9 (protocol 999)" in result.stderr
-    assert "use the same version" in result.stderr
+    for command in (("runs", "list"), ("console",)):  # a console would attach: it refuses too
+        result = mlops(registry_workspace, *command)
+        assert result.returncode == 2 and result.stdout == ""
+        assert result.stderr.count("\n") == 1 and "mlops-console 9.9.9 (protocol 999)" in result.stderr
+        assert "use the same version" in result.stderr
 
 
 def test_a_deep_workspace_path_gets_its_endpoint_in_a_private_folder(
