@@ -12,7 +12,9 @@ Two console sessions, each in a fresh interpreter so its imports start from noth
 - without the warm-up: the same switch, then the first sweep imports the libraries itself;
 - hosting a CLI client: as shipped, then `mlops train` (a random forest) run from another
   process, which the console runs for it in one of its threads (engine/host) while the
-  Experiments screen shows the runs.
+  Experiments screen shows the runs;
+- attached: a second console, attached to `mlops up` owning the workspace, runs the sweep:
+  it runs in the owner, and this console only relays its progress and shows the runs.
 """
 
 from __future__ import annotations
@@ -44,6 +46,7 @@ SESSIONS = {
         "hosting a CLI client",
         ["warm-up (Home screen idle)", "first switch to Experiments", "a client's `mlops train`"],
     ),
+    "attached": ("attached to `mlops up`", ["first switch to Experiments", "a sweep run in the owner"]),
 }
 CLIENT_TRAIN = ["train", "--dataset", "churn", "--target", "churned", "--model", "random_forest", "--json"]
 
@@ -59,9 +62,15 @@ async def measure(workspace: Path, session: str) -> list[list[float]]:
     from engine.facade import Engine
     from engine.types.training import SweepRequest, TrainRequest, parse_grid
 
-    warm_up = session != "cold"
+    warm_up = session in ("warm", "client")
     serve = host_commands if session == "client" else None
-    app = MlopsApp(Engine.claim(workspace, command="benchmark"), warm_up=warm_up, serve=serve)
+    mlops = Path(sys.executable).parent / "mlops"
+    owner = None
+    if session == "attached":
+        owner = subprocess.Popen([str(mlops), "up", "-w", str(workspace)], stdout=subprocess.DEVNULL)
+        while not (workspace / ".mlops" / "host.json").exists():
+            await asyncio.sleep(0.05)
+    app = MlopsApp(Engine.claim_or_attach(workspace, command="benchmark"), warm_up=warm_up, serve=serve)
     ticks: list[float] = []
     phases: list[list[float]] = []
 
@@ -85,7 +94,6 @@ async def measure(workspace: Path, session: str) -> list[list[float]]:
             assert isinstance(screen, ExperimentsScreen)
             if session == "client":
                 ticks.clear()
-                mlops = Path(sys.executable).parent / "mlops"
                 client = await asyncio.create_subprocess_exec(
                     str(mlops), *CLIENT_TRAIN, "-w", str(workspace), stdout=asyncio.subprocess.DEVNULL
                 )
@@ -96,7 +104,7 @@ async def measure(workspace: Path, session: str) -> list[list[float]]:
             request = SweepRequest(
                 TrainRequest("churn", "churned", "random_forest"), parse_grid(GRID), workers=2
             )
-            for _ in range(2 if warm_up else 1):
+            for _ in range(2 if session == "warm" else 1):
                 ticks.clear()
                 # Wait on the worker itself: the "Sweep finished" notification expires after
                 # 5 s, so counting notifications never sees a second sweep end.
@@ -107,6 +115,9 @@ async def measure(workspace: Path, session: str) -> list[list[float]]:
             await app.workers.wait_for_complete()
     finally:
         app.close_engine()
+        if owner is not None:
+            owner.terminate()
+            owner.wait()
     return phases
 
 
