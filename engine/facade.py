@@ -243,10 +243,12 @@ class Engine:
     def warm_up() -> None:
         """Import the training libraries now, quietly and with the collector paused
         (engine/training/warm.py), so the first run in a long-lived process (the console) does
-        not stall it importing them."""
+        not stall it importing them; and keep the figures' drawing process started ahead."""
+        from engine.training.figures import keep_one_ready
         from engine.training.warm import import_training_libraries
 
         import_training_libraries()
+        keep_one_ready()  # the figures' drawing process too, matplotlib imported (figures.py)
 
     @classmethod
     def claim_or_attach(

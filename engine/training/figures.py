@@ -8,6 +8,11 @@ that stalled the console for hundreds of milliseconds (docs/benchmarks.md). The 
 only small, already computed numbers (the confusion matrix and the top importances, as JSON
 on stdin), so it imports matplotlib and numpy but not scikit-learn, and it draws while the
 parent saves the model.
+
+A long-lived owner (the console, ``mlops up``: ``Engine.warm_up``) keeps one child started
+ahead, matplotlib already imported, waiting on stdin (``keep_one_ready``): a run takes it and
+only waits for the drawing, and the next one is started once that drawing is done. That
+import was most of a warm owner's train (measured in docs/benchmarks.md, forwarding).
 """
 
 from __future__ import annotations
@@ -16,6 +21,7 @@ import json
 import os
 import subprocess
 import sys
+import threading
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -64,16 +70,8 @@ class FigureDrawing:
     """
 
     def __init__(self, data: FigureData, folder: Path) -> None:
-        source = str(Path(__file__).resolve().parents[2])  # the engine importable from any cwd
-        path = os.pathsep.join(filter(None, [source, os.environ.get("PYTHONPATH")]))
-        self._process = subprocess.Popen(
-            [sys.executable, "-m", "engine.training.figures", str(folder)],
-            stdin=subprocess.PIPE,
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.PIPE,
-            env={**os.environ, "PYTHONPATH": path},
-        )
-        self._input = json.dumps(asdict(data)).encode()
+        self._process = _take_ready() or _start_child()
+        self._input = json.dumps({"folder": str(folder), "figures": asdict(data)}).encode()
 
     def __enter__(self) -> FigureDrawing:
         return self
@@ -86,11 +84,54 @@ class FigureDrawing:
     def wait(self) -> None:
         """Until both PNGs are written; an error carries the end of the child's stderr."""
         _, error = self._process.communicate(self._input)
+        _replenish()
         if self._process.returncode != 0:
             raise RuntimeError(
                 f"drawing the run's figures failed (exit {self._process.returncode}): "
                 + error.decode(errors="replace").strip()[-2000:]
             )
+
+
+_ready_lock = threading.Lock()
+_ready: subprocess.Popen[bytes] | None = None
+_keeping = False
+
+
+def keep_one_ready() -> None:
+    """From now on keep a child started ahead for the next run (in a long-lived process: a
+    one-off command would leave it behind for nothing)."""
+    global _keeping
+    _keeping = True
+    _replenish()
+
+
+def _take_ready() -> subprocess.Popen[bytes] | None:
+    """The child started ahead, if it is still waiting (None: start one now)."""
+    global _ready
+    with _ready_lock:
+        child, _ready = _ready, None
+    return child if child is not None and child.poll() is None else None
+
+
+def _replenish() -> None:
+    global _ready
+    with _ready_lock:
+        if _keeping and (_ready is None or _ready.poll() is not None):
+            _ready = _start_child()
+
+
+def _start_child() -> subprocess.Popen[bytes]:
+    """A child that imports matplotlib, then draws what it reads on stdin; it ends quietly if
+    stdin closes first (its parent exited while it waited)."""
+    source = str(Path(__file__).resolve().parents[2])  # the engine importable from any cwd
+    path = os.pathsep.join(filter(None, [source, os.environ.get("PYTHONPATH")]))
+    return subprocess.Popen(
+        [sys.executable, "-m", "engine.training.figures"],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        env={**os.environ, "PYTHONPATH": path},
+    )
 
 
 def draw(data: FigureData, folder: Path) -> None:
@@ -152,11 +193,21 @@ def feature_importance(model: Any) -> np.ndarray | None:
     return None
 
 
-def _main(argv: list[str]) -> None:
-    """``python -m engine.training.figures FOLDER`` with the ``FigureData`` JSON on stdin."""
+def _main() -> None:
+    """``python -m engine.training.figures`` with ``{"folder": …, "figures": FigureData}`` on
+    stdin, read once matplotlib is imported (so a child started ahead is ready to draw)."""
     os.nice(NICENESS)
-    draw(FigureData(**json.load(sys.stdin)), Path(argv[0]))
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot
+
+    text = sys.stdin.read()
+    if not text:
+        return  # the parent went away before it had anything to draw
+    request = json.loads(text)
+    draw(FigureData(**request["figures"]), Path(request["folder"]))
 
 
 if __name__ == "__main__":
-    _main(sys.argv[1:])
+    _main()

@@ -73,3 +73,31 @@ def test_training_never_imports_matplotlib_into_the_owner(workspace: Path) -> No
         [sys.executable, "-c", script], cwd=REPO_ROOT, capture_output=True, text=True, check=True
     )
     assert json.loads(done.stdout.splitlines()[-1])["matplotlib"] is False
+
+
+def test_a_long_lived_owner_keeps_a_child_ready_and_it_draws(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """``keep_one_ready`` (Engine.warm_up): the next drawing takes a child that has imported
+    matplotlib already, and another is started once that drawing is done."""
+    monkeypatch.setattr(figures, "_keeping", False)
+    monkeypatch.setattr(figures, "_ready", None)
+    figures.keep_one_ready()
+    ready = figures._ready
+    assert ready is not None and ready.poll() is None
+    try:
+        data = figures.FigureData(["0", "1"], [[5, 1], [2, 7]], ["age", "tenure"], [0.2, 0.8])
+        with figures.FigureDrawing(data, tmp_path) as drawing:
+            assert drawing._process is ready
+            drawing.wait()
+        assert (tmp_path / figures.CONFUSION_MATRIX).read_bytes().startswith(PNG_SIGNATURE)
+        following = figures._ready
+        assert following is not None and following is not ready and following.poll() is None
+        following.stdin.close()  # type: ignore[union-attr]  # its parent gone: it ends, quietly
+        assert following.wait(60) == 0 and following.stderr.read() == b""  # type: ignore[union-attr]
+    finally:
+        monkeypatch.setattr(figures, "_keeping", False)
+        left = figures._ready
+        if left is not None and left.poll() is None:
+            left.kill()
+            left.wait()
