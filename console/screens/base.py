@@ -23,8 +23,7 @@ from console.messages import FilterChanged, LiveDataLoaded, WorkProgressed
 from console.widgets.filter_table import FilterableTable
 from console.widgets.header import WorkspaceHeader
 from console.widgets.nav import NavBar
-from console.workers import NotifiesWorkerErrors, blocking_work
-from engine.errors import OwnerGone
+from console.workers import NotifiesWorkerErrors, showing_work
 
 if TYPE_CHECKING:
     from engine.facade import Facade
@@ -86,13 +85,10 @@ class ConsoleScreen(NotifiesWorkerErrors, Screen[None]):
         if self.host.engine is not None:
             self._load_live()
 
-    @blocking_work(LIVE_REFRESH_GROUP)
+    @showing_work(LIVE_REFRESH_GROUP)
     def _load_live(self) -> None:
-        try:
-            status = self.engine.status()
-            data = self.load_live_data(self.engine)
-        except OwnerGone:
-            return  # the app takes over (MlopsApp.on_owner_left) and refreshes once it has
+        status = self.engine.status()
+        data = self.load_live_data(self.engine)
         if not get_current_worker().is_cancelled:
             self.post_message(LiveDataLoaded(status, data))
 

@@ -71,7 +71,15 @@ class FigureDrawing:
 
     def __init__(self, data: FigureData, folder: Path) -> None:
         self._process = _take_ready() or _start_child()
-        self._input = json.dumps({"folder": str(folder), "figures": asdict(data)}).encode()
+        # A few hundred bytes: the pipe takes them at once, and the child draws from now on.
+        request = json.dumps({"folder": str(folder), "figures": asdict(data)}).encode()
+        stdin = self._process.stdin
+        assert stdin is not None
+        try:
+            stdin.write(request)
+            stdin.close()
+        except BrokenPipeError:  # the child died early; wait() reports its stderr
+            pass
 
     def __enter__(self) -> FigureDrawing:
         return self
@@ -83,7 +91,10 @@ class FigureDrawing:
 
     def wait(self) -> None:
         """Until both PNGs are written; an error carries the end of the child's stderr."""
-        _, error = self._process.communicate(self._input)
+        stderr = self._process.stderr
+        assert stderr is not None
+        error = stderr.read()
+        self._process.wait()
         _replenish()
         if self._process.returncode != 0:
             raise RuntimeError(

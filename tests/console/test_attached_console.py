@@ -167,3 +167,22 @@ async def test_when_the_owner_stops_the_console_finishes_its_work_and_takes_over
         status = json.loads((await mlops(registry_workspace, "status", "--json")).stdout)
         assert status["owner"]["pid"] == os.getpid()
         assert failures(app) == []
+
+
+async def test_when_the_owner_is_killed_the_console_takes_over_its_stale_endpoint(
+    attached_app: RecordingApp, registry_workspace: Path, owner: subprocess.Popen[str]
+) -> None:
+    app = attached_app
+    async with app.run_test(size=SIZE) as pilot:
+        await until(pilot, lambda: app.engine is not None)
+        await pilot.press("2")
+        await until(pilot, lambda: [row[0] for row in rows_of(app, "#datasets DataTable")] == ["churn"])
+        owner.kill()
+        owner.wait()
+        await until(pilot, lambda: notified(app, "this console now owns the workspace"), timeout=90)
+        assert isinstance(app.engine, Engine) and isinstance(app.screen, DatasetsScreen)
+        listed = await mlops(registry_workspace, "data", "list", "--json")
+        assert listed.returncode == 0 and [
+            item["name"] for item in json.loads(listed.stdout)["datasets"]
+        ] == ["churn"]
+        assert failures(app) == []

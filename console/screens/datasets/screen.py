@@ -33,7 +33,7 @@ from console.widgets.dialogs import Field, FormDialog, absolute_path
 from console.widgets.filter_table import FilterableTable
 from console.widgets.table_rows import show_rows
 from console.widgets.work_panel import WorkPanel
-from console.workers import blocking_work
+from console.workers import blocking_work, showing_work
 from engine.facade import Facade
 from engine.types.data import DatasetSummary, DatasetVersion
 from engine.types.workspace import WorkspaceStatus
@@ -172,7 +172,7 @@ class DatasetsScreen(ConsoleScreen):
 
     # -- one version: details and rows --------------------------------------------------------
 
-    @blocking_work("version details")
+    @showing_work("version details")
     def _load_details(self, ref: str) -> None:
         engine = self.engine
         version = engine.datasets.resolve(ref)
@@ -184,7 +184,7 @@ class DatasetsScreen(ConsoleScreen):
     def on_version_details_loaded(self, message: VersionDetailsLoaded) -> None:
         self.details.show_version(message.version, message.profiles, message.validation)
 
-    @blocking_work("rows page")
+    @showing_work("rows page")
     def _load_page(self, ref: str, offset: int) -> None:
         columns, rows = self.engine.datasets.head(ref, offset, PAGE_SIZE)
         self.post_message(RowsPageLoaded(ref, offset, columns, rows))
