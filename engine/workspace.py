@@ -12,7 +12,6 @@ import secrets
 from collections.abc import Mapping
 from pathlib import Path
 
-from engine.config import DEFAULT_CONFIG_TOML
 from engine.errors import InvalidInput, WorkspaceNotFound
 from engine.lock import OwnerLock
 from engine.types.workspace import MLOPS_DIR_NAME, Workspace
@@ -83,6 +82,8 @@ def create_workspace_files(directory: Path) -> tuple[Workspace, bool]:
     directory = directory.expanduser().resolve()
     if directory.exists() and not directory.is_dir():
         raise InvalidInput(f"cannot create a workspace in {directory}: it is a file, not a directory")
+    from engine.config import DEFAULT_CONFIG_TOML  # here: a forwarded command never needs it
+
     workspace = _usable(directory)
     created = not workspace.mlops_dir.is_dir()
     directory.mkdir(parents=True, exist_ok=True)

@@ -31,7 +31,7 @@ import threading
 import time
 from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
-from multiprocessing.connection import Connection, Listener, answer_challenge, deliver_challenge
+from multiprocessing.connection import Connection, Listener, answer_challenge, deliver_challenge, wait
 from pathlib import Path
 from typing import Any, TextIO, cast
 
@@ -218,7 +218,7 @@ class Host:
         command = _command_name(request.argv)
         self._log(f"pid {request.pid}: {command}")
         info = ClientInfo(request.pid, command, datetime.now(UTC).isoformat(timespec="seconds"))
-        self._supervise(link, threading.Thread(target=work, name=f"mlops-client-{request.pid}"), info)
+        self._supervise(link, work, f"mlops-client-{request.pid}", info)
         if not link.gone.is_set():
             link.send_json({"exit": outcome.get("exit", 1)})
 
@@ -253,7 +253,7 @@ class Host:
                 self._log(f"call {name} failed: {type(error).__name__}: {error}")
                 answer["frame"] = codec.dumps({"failure": f"{type(error).__name__}: {error}"})
 
-        self._supervise(link, threading.Thread(target=work, name=f"mlops-call-{raw.get('pid')}"), None)
+        self._supervise(link, work, f"mlops-call-{raw.get('pid')}", None)
         if "frame" in answer and not link.gone.is_set():
             link.send_bytes(answer["frame"])
 
@@ -280,29 +280,43 @@ class Host:
                 self._clients.pop(key, None)
             self._log(f"pid {info.pid}: {info.command} detached")
 
-    def _supervise(self, link: _Link, worker: threading.Thread, info: ClientInfo | None) -> None:
-        """Run a client's work in ``worker`` until it ends; cancel it if the client asks or goes."""
-        worker.daemon = True
+    def _supervise(self, link: _Link, work: Callable[[], None], name: str, info: ClientInfo | None) -> None:
+        """Run a client's ``work`` in a thread of its own until it ends; cancel it if the client
+        asks or goes. The wait wakes at once on either: the thread writes to a pipe as it ends
+        (an answer is not held back by a polling interval)."""
+        finished, finishing = os.pipe()
+
+        def run() -> None:
+            try:
+                work()
+            finally:
+                os.write(finishing, b".")
+
+        worker = threading.Thread(target=run, name=name, daemon=True)
         with self._lock:
             if info is not None:
                 self._clients[id(worker)] = info
             self._workers[id(worker)] = worker
         worker.start()
         try:
-            while worker.is_alive():
-                if link.gone.is_set():
-                    self._cancel(worker)
+            while worker.is_alive():  # the pipe may miss a thread interrupted in its last line
+                ready = wait([link.connection, finished], timeout=1.0)
+                if finished in ready:
                     break
-                try:
-                    ready = link.connection.poll(POLL_SECONDS)
-                    message = json.loads(link.connection.recv_bytes(1024)) if ready else None
-                except (EOFError, OSError, ValueError):
-                    link.gone.set()
+                if not ready:
                     continue
+                try:
+                    message = json.loads(link.connection.recv_bytes(1024))
+                except (EOFError, OSError, ValueError):  # gone, or garbage: both end its work
+                    link.gone.set()
+                    message = {"cancel": True}
                 if isinstance(message, dict) and message.get("cancel"):
                     self._cancel(worker)
+                    break
             worker.join()
         finally:
+            os.close(finished)
+            os.close(finishing)
             with self._lock:
                 self._clients.pop(id(worker), None)
                 self._workers.pop(id(worker), None)
