@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import os
 import shutil
+import signal
 import sqlite3
 import subprocess
 import sys
@@ -21,6 +22,11 @@ import pytest
 
 from engine.facade import Engine
 from engine.types.training import TrainRequest
+
+# A run started in the background (`make test &`, a CI step under nohup) inherits SIGINT
+# ignored, and every process it starts would too: the tests that press Ctrl-C need it delivered.
+if signal.getsignal(signal.SIGINT) is signal.SIG_IGN:
+    signal.signal(signal.SIGINT, signal.default_int_handler)
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 SAMPLE = REPO_ROOT / "sample_data"

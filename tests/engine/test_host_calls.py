@@ -29,6 +29,7 @@ from engine.host import codec
 from engine.host.endpoint import PROTOCOL, read_endpoint, workspace_key
 from engine.types.data import DatasetVersion
 from engine.types.host import RelayedCallback
+from engine.types.training import SweepRequest, TrainRequest
 from engine.types.workspace import Workspace
 from tests.conftest import SAMPLE, wait_until
 
@@ -183,3 +184,66 @@ def raw_call(workspace: Workspace, name: str, arguments: tuple[Any, ...]) -> dic
         connection.send_bytes(codec.dumps(arguments))
         answer: dict[str, Any] = codec.loads(connection.recv_bytes())
         return answer
+
+
+@pytest.fixture
+def registry_owner(registry_workspace: Path) -> Iterator[Engine]:
+    engine = Engine.open(registry_workspace, command="pytest owner")
+    engine.serve(lambda request, stdout, stderr: 0)
+    yield engine
+    engine.close()
+
+
+@pytest.mark.slow
+def test_every_answer_the_console_asks_for_crosses(registry_owner: Engine, tmp_path: Path) -> None:
+    """Each call the console's screens and actions make, through the endpoint: what comes back
+    equals what the owner's engine returns itself (a value the codec could not carry, a numpy
+    float or a pandas timestamp among DuckDB's or MLflow's answers, would fail here)."""
+    owner = registry_owner
+    opening = Engine.claim_or_attach(owner.workspace.root, command="pytest attached")
+    assert isinstance(opening, Attachment)
+    remote = opening.open(lambda pid: None)
+    try:
+        remote.datasets.ingest(SAMPLE / "churn_week_1.csv", "churn")
+        same = [
+            lambda e: e.datasets.diff("churn@v1", "churn@v2"),
+            lambda e: e.datasets.versions("churn"),
+            lambda e: e.quality.latest_report("churn@v1"),
+            lambda e: e.suites.all(),
+            lambda e: e.runs.search(),
+            lambda e: e.runs.compare([run.run_id for run in owner.runs.search()]),
+            lambda e: e.registry.models(),
+            lambda e: e.registry.version("churn", 2),
+            lambda e: e.pipelines.runs(),
+            lambda e: e.events.recent(20),
+        ]
+        for call in same:
+            assert call(remote) == call(owner)
+        report = remote.quality.validate("churn@v2", "churn_suite")
+        assert report == owner.quality.latest_report("churn@v2")
+        remote.features.apply(SAMPLE / "features.toml")
+        assert remote.features.views() == owner.features.views()
+        materialized = remote.features.materialize()
+        assert sum(item.rows_written for item in materialized) > 0
+        assert remote.features.views() == owner.features.views()  # their freshness, now set
+        entity = remote.features.parse_entity(["customer_id=119999"])
+        found = remote.features.online(entity, ["customer_orders:tenure_days"], datetime(2026, 6, 29))
+        assert found == owner.features.online(entity, ["customer_orders:tenure_days"], datetime(2026, 6, 29))
+        promotion = remote.registry.promote("churn", 2, "champion", False, None, lambda *report: None)
+        assert promotion.promoted
+        assert remote.registry.moves("churn") == owner.registry.moves("churn")
+        export = remote.registry.export_onnx("churn", 1)
+        assert export == owner.registry.export_onnx("churn", 1)
+        manifest = remote.registry.write_kserve_manifest("churn", 2)
+        assert manifest.is_file() and "InferenceService" in manifest.read_text()
+        remote.registry.promote("churn", 1, "champion", True, "a test", lambda *report: None)
+        assert remote.registry.rollback("churn", "champion").to_version == 2
+        # repr: an empty calibration bin's mean is NaN, which equals nothing, not even itself
+        assert repr(remote.evaluation.recent()) == repr(owner.evaluation.recent())
+        sweep = remote.training.sweep(
+            SweepRequest(TrainRequest("churn@v1", "churned", "logistic_regression"), {"C": ["0.5", "1"]}),
+            lambda *report: None,
+        )
+        assert len(sweep.trials) == 2
+    finally:
+        remote.close()
