@@ -11,6 +11,11 @@ comment names (``# exit 1``). What the runner does that a shell would do differe
 - ``. .venv/bin/activate`` puts the suite's own ``mlops`` on PATH (the tests' venv);
 - ``cd DIR`` changes the folder the next commands run in (a ``&&`` chain runs part by part);
 - ``mlops console`` is interactive: it is checked to be a command and not run.
+
+The README runs as a newcomer types it, with nothing else running. The docs pages run beside
+`mlops up` owning their workspace (started from another folder), as they would with the
+console open: each command goes through the owner and must behave as the page says all the
+same; the owner must then stop cleanly.
 """
 
 from __future__ import annotations
@@ -19,13 +24,14 @@ import os
 import re
 import shlex
 import shutil
+import signal
 import subprocess
 from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 
-from tests.conftest import MLOPS, REPO_ROOT, SAMPLE
+from tests.conftest import MLOPS, REPO_ROOT, SAMPLE, start_owner
 
 PAGES = ["README.md", "docs/data.md", "docs/experiments.md", "docs/evaluation.md", "docs/registry.md"]
 FENCE = re.compile(r"^```(?P<language>\S*)\n(?P<body>.*?)^```$", re.MULTILINE | re.DOTALL)
@@ -59,10 +65,21 @@ def run_page(page: str, root: Path) -> None:
     env["PATH"] = f"{MLOPS.parent}{os.pathsep}{env.get('PATH', '')}"
     env["COLUMNS"] = "200"
     here = root
+    owner = None
     if page != "README.md":
         created = subprocess.run(["mlops", "init", "my-project"], cwd=root, env=env, capture_output=True)
         assert created.returncode == 0, created.stderr
         here = root / "my-project"
+        owner = start_owner(here, cwd=root)
+    try:
+        run_commands(page, here, env)
+    finally:
+        if owner is not None:
+            owner.send_signal(signal.SIGTERM)
+            assert owner.wait(90) == 0, owner.stderr.read() if owner.stderr else ""
+
+
+def run_commands(page: str, here: Path, env: dict[str, str]) -> None:
     commands = runnable_commands(REPO_ROOT / page)
     assert commands, f"{page} has no ```sh example"
     for command in commands:
