@@ -13,6 +13,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from textual.pilot import Pilot
 from textual.widgets import Input
 
 from console.app import MlopsApp
@@ -53,6 +54,17 @@ def attached_app(registry_workspace: Path, owner: subprocess.Popen[str]) -> Iter
 async def mlops(workspace: Path, *args: str) -> subprocess.CompletedProcess[str]:
     """A CLI client in another terminal, run without blocking the app's event loop."""
     return await asyncio.to_thread(run_mlops, *args, "-w", str(workspace), env=ENV)
+
+
+async def start_a_run(app: MlopsApp, pilot: Pilot[object]) -> None:
+    """From the Experiments screen's form: a logistic regression on the churn data."""
+    await pilot.press("4", "n")
+    form = app.screen
+    assert isinstance(form, FormDialog)
+    form.query_one("#field-dataset", Input).value = "churn"
+    form.query_one("#field-target", Input).value = "churned"
+    form.query_one("#field-model", Input).value = "logistic_regression"
+    await pilot.click("#submit")
 
 
 def failures(app: MlopsApp) -> list[str]:
@@ -112,13 +124,7 @@ async def test_every_kind_of_action_runs_in_the_owner(
         await pilot.click("#submit")
         await until(pilot, lambda: len(rows_of(app, "#views DataTable")) == 4, what="the applied views")
 
-        await pilot.press("4", "n")
-        form = app.screen
-        assert isinstance(form, FormDialog)
-        form.query_one("#field-dataset", Input).value = "churn"
-        form.query_one("#field-target", Input).value = "churned"
-        form.query_one("#field-model", Input).value = "logistic_regression"
-        await pilot.click("#submit")
+        await start_a_run(app, pilot)
         await until(pilot, lambda: notified(app, "Run finished"), timeout=120, what="the run")
         await until(pilot, lambda: len(rows_of(app, "#runs DataTable")) == 3)
 
@@ -146,13 +152,7 @@ async def test_when_the_owner_stops_the_console_finishes_its_work_and_takes_over
     app = attached_app
     async with app.run_test(size=SIZE) as pilot:
         await until(pilot, lambda: app.engine is not None)
-        await pilot.press("4", "n")
-        form = app.screen
-        assert isinstance(form, FormDialog)
-        form.query_one("#field-dataset", Input).value = "churn"
-        form.query_one("#field-target", Input).value = "churned"
-        form.query_one("#field-model", Input).value = "logistic_regression"
-        await pilot.click("#submit")
+        await start_a_run(app, pilot)
         panel = app.screen.query_one("#training", WorkPanel)
         await until(pilot, lambda: len(panel.lines) >= 2, what="a progress report from the run in the owner")
         owner.send_signal(signal.SIGTERM)  # the owner lets the run finish (its grace period) and stops

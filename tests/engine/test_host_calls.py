@@ -34,12 +34,17 @@ from engine.types.workspace import Workspace
 from tests.conftest import SAMPLE, wait_until
 
 
-@pytest.fixture
-def owner(workspace: Path) -> Iterator[Engine]:
+def serving(workspace: Path) -> Iterator[Engine]:
+    """This process owning ``workspace`` and hosting it (commands are not run: calls are)."""
     engine = Engine.open(workspace, command="pytest owner")
     engine.serve(lambda request, stdout, stderr: 0)
     yield engine
     engine.close()
+
+
+@pytest.fixture
+def owner(workspace: Path) -> Iterator[Engine]:
+    yield from serving(workspace)
 
 
 @pytest.fixture
@@ -188,10 +193,7 @@ def raw_call(workspace: Workspace, name: str, arguments: tuple[Any, ...]) -> dic
 
 @pytest.fixture
 def registry_owner(registry_workspace: Path) -> Iterator[Engine]:
-    engine = Engine.open(registry_workspace, command="pytest owner")
-    engine.serve(lambda request, stdout, stderr: 0)
-    yield engine
-    engine.close()
+    yield from serving(registry_workspace)
 
 
 @pytest.mark.slow
