@@ -45,7 +45,14 @@ from engine.errors import InvalidInput, MlopsError
 from engine.registry.onnx_shims import patch_skl2onnx
 from engine.training.inputs import model_input
 from engine.training.labels import label_text
-from engine.types.registry import OnnxExportRecord, OnnxInput
+from engine.types.registry import (
+    ONNX_CLASSES_PROPERTY,
+    ONNX_COLUMNS_PROPERTY,
+    ONNX_POSITIVE_CLASS_PROPERTY,
+    ONNX_STRING_TENSOR,
+    OnnxExportRecord,
+    OnnxInput,
+)
 
 if TYPE_CHECKING:
     import numpy as np
@@ -54,10 +61,10 @@ if TYPE_CHECKING:
     from sklearn.pipeline import Pipeline
 
 FLOAT = "tensor(float)"
-STRING = "tensor(string)"
-COLUMNS_PROPERTY = "mlops.columns"
-CLASSES_PROPERTY = "mlops.classes"
-POSITIVE_CLASS_PROPERTY = "mlops.positive_class"
+STRING = ONNX_STRING_TENSOR
+COLUMNS_PROPERTY = ONNX_COLUMNS_PROPERTY
+CLASSES_PROPERTY = ONNX_CLASSES_PROPERTY
+POSITIVE_CLASS_PROPERTY = ONNX_POSITIVE_CLASS_PROPERTY
 
 
 class ParityError(MlopsError):

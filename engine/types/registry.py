@@ -58,6 +58,15 @@ class ModelSummary:
         return {"name": self.name, "aliases": self.aliases, "versions": [v.to_dict() for v in self.versions]}
 
 
+# What an exported graph carries besides its inputs (engine/registry/onnx_export.py writes it,
+# engine/serving reads it): its columns in input order, its classes' text in the order of the
+# probabilities' columns, a binary model's positive class; and the tensor type of text inputs.
+ONNX_COLUMNS_PROPERTY = "mlops.columns"
+ONNX_CLASSES_PROPERTY = "mlops.classes"
+ONNX_POSITIVE_CLASS_PROPERTY = "mlops.positive_class"
+ONNX_STRING_TENSOR = "tensor(string)"
+
+
 @dataclass(frozen=True)
 class OnnxInput:
     """One input of an exported graph: the column it reads, the graph's own name for it (ONNX
