@@ -17,6 +17,7 @@ of ``engine.types`` (or a pandas frame), never UI objects:
                        rollback, export_onnx, kserve_manifest, write_kserve_manifest
     engine.pipelines   run, runs, get
     engine.events      recent
+    engine.tokens      create, all, revoke (serving's bearer tokens)
     engine.status()
 
 That list is ``SURFACE``: what a face may call. A face of a workspace another process owns gets
@@ -60,6 +61,7 @@ from engine.pipelines.steps import StepContext
 from engine.registry.gates import ChampionScorer
 from engine.registry.lookup import RegistryLookup
 from engine.registry.registry import Registry
+from engine.serving.tokens import Tokens
 from engine.shutdown import ShutdownGuard
 from engine.status import count_mlflow_store, count_workspace
 from engine.tracking_store import create_local_store
@@ -99,6 +101,7 @@ SURFACE: dict[str, frozenset[str]] = {
     ),
     "pipelines": frozenset({"run", "runs", "get"}),
     "events": frozenset({"recent"}),
+    "tokens": frozenset({"create", "all", "revoke"}),
 }
 """Each service's calls a face may make, in this process or from another (``Engine._call``)."""
 
@@ -118,6 +121,7 @@ class Facade(Protocol):
     registry: Registry
     pipelines: Pipelines
     events: EventLog
+    tokens: Tokens
 
     def status(self) -> WorkspaceStatus: ...
 
@@ -169,6 +173,7 @@ class Engine:
             config,
         )
         self.pipelines = Pipelines(PipelineRecords(db), self.events, self._step_context)
+        self.tokens = Tokens(workspace)
         self._lock = lock
         self._db = db
         self._shutdown = shutdown
@@ -449,6 +454,7 @@ class AttachedEngine:
         self.registry = cast(Registry, session.service("registry", SURFACE["registry"]))
         self.pipelines = cast(Pipelines, session.service("pipelines", SURFACE["pipelines"]))
         self.events = cast(EventLog, session.service("events", SURFACE["events"]))
+        self.tokens = cast(Tokens, session.service("tokens", SURFACE["tokens"]))
 
     @property
     def owner_pid(self) -> int:

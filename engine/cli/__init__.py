@@ -36,6 +36,7 @@ COMMAND_MODULES = {
     "pipeline_commands": ("pipeline",),
     "eval_commands": ("eval",),
     "model_commands": ("models",),
+    "token_commands": ("tokens",),
 }
 """Each module of commands and the nouns it adds. Only the module of the noun typed is
 imported (a forwarded command's client starts faster); ``mlops --help`` and a mistyped noun

@@ -46,6 +46,7 @@ SAME_EITHER_WAY = [
     ("models", "show", "churn"),
     ("models", "promote", "nope", "1"),
     ("pipeline", "runs", "--json"),
+    ("tokens", "list", "--json"),
     ("train", "--dataset", "churn", "--target", "nope"),
     ("data", "sql", "DROP TABLE datasets"),
 ]
