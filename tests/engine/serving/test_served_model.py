@@ -4,7 +4,6 @@ own parity path, the file checked against the registry, every bad value named.""
 from __future__ import annotations
 
 import math
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -13,25 +12,11 @@ import pandas as pd
 import pytest
 
 from engine.errors import InvalidInput
-from engine.facade import Engine
 from engine.registry.onnx_export import predict_onnx
 from engine.serving.model import ModelIntegrityError, ServedModel
 from engine.types.registry import OnnxExportRecord
+from tests.engine.serving.conftest import Exported
 from tests.engine.test_facade import loaded_top_level_modules
-
-Exported = tuple[OnnxExportRecord, list[dict[str, Any]]]
-
-
-@pytest.fixture(scope="module")
-def exported(registry_template: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Exported]:
-    """Version 2 of "churn" exported to ONNX, and 300 rows of its data as request objects."""
-    from tests.conftest import copy_workspace
-
-    root = copy_workspace(registry_template, tmp_path_factory.mktemp("serving") / "ws")
-    with Engine.open(root, command="pytest") as engine:
-        record = engine.registry.export_onnx("churn", 2)
-        columns, rows = engine.datasets.head("churn", 0, 300)
-    yield record, [dict(zip(columns, row, strict=True)) for row in rows]
 
 
 def served(record: OnnxExportRecord) -> ServedModel:

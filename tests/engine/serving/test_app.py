@@ -1,0 +1,137 @@
+"""The inference server's routes over real HTTP (uvicorn on 127.0.0.1): the seed's client as it
+is, auth, the protocols' errors, request ids, and fuzzed bodies that never reach a traceback."""
+
+from __future__ import annotations
+
+import json
+import socket
+import threading
+from collections.abc import Iterator
+from typing import Any
+
+import httpx
+import pytest
+import uvicorn
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from engine.facade import Engine
+from engine.serving.app import ServerSettings, build_app
+from engine.serving.model import ServedModel
+from engine.serving.tokens import TokenCheck
+from tests.conftest import wait_until
+from tests.engine.serving.conftest import Exported
+
+ENDPOINT = "churn-predictor"
+LIMIT = 64 * 1024
+
+
+@pytest.fixture
+def server(engine: Engine, exported: Exported) -> Iterator[tuple[str, Engine, list[dict[str, Any]]]]:
+    """The app on a free loopback port, serving version 2 as ``churn-predictor``."""
+    record, rows = exported
+    model = ServedModel.load("churn", 2, record.path, record.sha256)
+    app = build_app(lambda: {ENDPOINT: model}, TokenCheck(engine.workspace), ServerSettings(LIMIT))
+    listening = socket.socket()
+    listening.bind(("127.0.0.1", 0))
+    port = listening.getsockname()[1]
+    running = uvicorn.Server(uvicorn.Config(app, log_level="warning", lifespan="off"))
+    thread = threading.Thread(target=running.run, kwargs={"sockets": [listening]}, daemon=True)
+    thread.start()
+    wait_until(lambda: running.started, what="the server listening")
+    features = [feature.column for feature in model.features]
+    instances = [{column: row[column] for column in features} for row in rows[:20]]
+    yield f"http://127.0.0.1:{port}", engine, instances
+    running.should_exit = True
+    thread.join(10)
+    listening.close()
+
+
+def bearer(engine: Engine) -> dict[str, str]:
+    return {"Authorization": f"Bearer {engine.workspace.default_token_path.read_text().strip()}"}
+
+
+def test_the_seeds_client_works_unchanged(server: tuple[str, Engine, list[dict[str, Any]]]) -> None:
+    url, engine, instances = server
+    customer_data = instances[0]
+    response = httpx.post(
+        f"{url}/v1/models/{ENDPOINT}:predict", json={"instances": [customer_data]}, headers=bearer(engine)
+    )
+    result = response.json()
+    assert response.status_code == 200
+    assert 0.0 <= result["predictions"][0]["score"] <= 1.0
+    assert result["predictions"][0]["label"] in (0, 1)
+    assert result["id"] == response.headers["x-request-id"]
+    several = httpx.post(
+        f"{url}/v1/models/{ENDPOINT}:predict", json={"instances": instances}, headers=bearer(engine)
+    )
+    assert len(several.json()["predictions"]) == 20
+    assert several.json()["predictions"][0] == result["predictions"][0]
+
+
+def test_tokens_guard_every_route_but_health(server: tuple[str, Engine, list[dict[str, Any]]]) -> None:
+    url, engine, instances = server
+    body = {"instances": instances[:1]}
+    predict = f"{url}/v1/models/{ENDPOINT}:predict"
+    assert httpx.post(predict, json=body).status_code == 401
+    assert httpx.post(predict, json=body, headers={"Authorization": "Basic abc"}).status_code == 401
+    refused = httpx.post(predict, json=body, headers={"Authorization": "Bearer guessed"})
+    assert refused.status_code == 403 and "not an active token" in refused.json()["error"]
+    issued = engine.tokens.create("ci-bot")
+    as_bot = {"Authorization": f"Bearer {issued.token}"}
+    assert httpx.post(predict, json=body, headers=as_bot).status_code == 200
+    engine.tokens.revoke("ci-bot")
+    assert httpx.post(predict, json=body, headers=as_bot).status_code == 403
+    for route in ("/v1/models", f"/v1/models/{ENDPOINT}"):
+        assert httpx.get(f"{url}{route}").status_code == 401
+        assert httpx.get(f"{url}{route}", headers=bearer(engine)).status_code == 200
+    assert httpx.get(f"{url}/v2/health/live").json()["live"] is True
+    assert httpx.get(f"{url}/v2/health/ready").json()["ready"] is True
+
+
+def test_bad_requests_are_named_in_the_protocols_error_shape(
+    server: tuple[str, Engine, list[dict[str, Any]]],
+) -> None:
+    url, engine, instances = server
+    headers = bearer(engine)
+    predict = f"{url}/v1/models/{ENDPOINT}:predict"
+    missing = httpx.post(predict, json={"instances": [{**instances[0], "age": "old"}]}, headers=headers)
+    assert missing.status_code == 400
+    assert missing.json()["error"] == 'instances[0].age: expected a number or null, got "old"'
+    unknown = httpx.post(f"{url}/v1/models/nope:predict", json={"instances": []}, headers=headers)
+    assert unknown.status_code == 404 and "served: churn-predictor" in unknown.json()["error"]
+    garbled = httpx.post(predict, content=b"{not json", headers=headers)
+    assert garbled.status_code == 400 and garbled.json()["error"].startswith("the body is not valid JSON")
+    assert httpx.post(predict, json=[1], headers=headers).status_code == 400
+    assert (
+        httpx.post(predict, json={"instances": []}, headers=headers).json()["error"].startswith("instances:")
+    )
+    big = httpx.post(predict, content=b"[" + b"1," * LIMIT + b"1]", headers=headers)
+    assert big.status_code == 413
+    sent = httpx.post(predict, json={"instances": []}, headers={**headers, "X-Request-Id": "label-join-7"})
+    assert sent.headers["x-request-id"] == "label-join-7" and sent.json()["id"] == "label-join-7"
+
+
+JSON = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats() | st.text(max_size=20),
+    lambda children: (
+        st.lists(children, max_size=5) | st.dictionaries(st.text(max_size=10), children, max_size=5)
+    ),
+    max_leaves=30,
+)
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(body=JSON, keep_instances=st.booleans())
+def test_no_body_reaches_a_traceback(
+    server: tuple[str, Engine, list[dict[str, Any]]], body: Any, keep_instances: bool
+) -> None:
+    url, engine, _ = server
+    payload = {"instances": body} if keep_instances else body
+    response = httpx.post(
+        f"{url}/v1/models/{ENDPOINT}:predict",
+        content=json.dumps(payload).encode(),
+        headers={**bearer(engine), "Content-Type": "application/json"},
+    )
+    assert response.status_code in (200, 400), response.text
+    assert ("error" in response.json()) == (response.status_code == 400)
