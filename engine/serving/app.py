@@ -27,8 +27,10 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from engine.errors import InvalidInput
+from engine.serving import v2
 from engine.serving.model import ServedModel
 from engine.serving.tokens import TokenCheck
+from engine.version import __version__
 
 REQUEST_ID_HEADER = "x-request-id"
 MAX_REQUEST_ID = 128
@@ -54,6 +56,10 @@ def build_app(models: Models, tokens: TokenCheck, settings: ServerSettings | Non
             Route("/v1/models", handlers.v1_models, methods=["GET"]),
             Route("/v1/models/{name}:predict", handlers.v1_predict, methods=["POST"]),
             Route("/v1/models/{name}", handlers.v1_model, methods=["GET"]),
+            Route("/v2", handlers.v2_server, methods=["GET"]),
+            Route("/v2/models/{name}/ready", handlers.v2_model_ready, methods=["GET"]),
+            Route("/v2/models/{name}/infer", handlers.v2_infer, methods=["POST"]),
+            Route("/v2/models/{name}", handlers.v2_model, methods=["GET"]),
         ]
     )
 
@@ -104,6 +110,51 @@ class _Handlers:
         return _answer(
             request,
             {"predictions": [{"score": p.score, "label": p.label} for p in predictions]},
+        )
+
+    async def v2_server(self, request: Request) -> Response:
+        refused = self._refused(request)
+        if refused is not None:
+            return refused
+        return _answer(request, {"name": "mlops-console", "version": __version__, "extensions": []})
+
+    async def v2_model_ready(self, request: Request) -> Response:
+        name = request.path_params["name"]
+        ready = name in self._models()
+        return _answer(request, {"name": name, "ready": ready}, 200 if ready else 404)
+
+    async def v2_model(self, request: Request) -> Response:
+        refused = self._refused(request)
+        if refused is not None:
+            return refused
+        model = self._model(request)
+        if isinstance(model, Response):
+            return model
+        return _answer(request, v2.metadata(request.path_params["name"], model))
+
+    async def v2_infer(self, request: Request) -> Response:
+        refused = self._refused(request)
+        if refused is not None:
+            return refused
+        model = self._model(request)
+        if isinstance(model, Response):
+            return model
+        body = await self._json_body(request)
+        if isinstance(body, Response):
+            return body
+        if isinstance(body, dict) and isinstance(body.get("id"), str) and body["id"]:
+            request.scope.setdefault("state", {})["request_id"] = body["id"][:MAX_REQUEST_ID]
+        try:
+            predictions = model.predict(v2.rows(model, body), v2.place)
+        except InvalidInput as problem:
+            return _error(request, 400, str(problem))
+        return _answer(
+            request,
+            {
+                "model_name": request.path_params["name"],
+                "model_version": str(model.version),
+                "outputs": v2.outputs(model, predictions),
+            },
         )
 
     def _refused(self, request: Request) -> Response | None:

@@ -19,7 +19,7 @@ from __future__ import annotations
 import hashlib
 import json
 import math
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
@@ -36,6 +36,8 @@ if TYPE_CHECKING:
     from onnxruntime import InferenceSession
 
 Kind = Literal["number", "category"]
+# Where a value sat in the request, as its protocol spells it: (row, column) -> "instances[3].age".
+Place = Callable[[int, str], str]
 
 
 class ModelIntegrityError(MlopsError):
@@ -91,13 +93,14 @@ class ServedModel:
             ) from None
         return cls(name, version, onnx_bytes, expected_sha256)
 
-    def predict(self, instances: Any) -> list[Prediction]:
+    def predict(self, instances: Any, place: Place | None = None) -> list[Prediction]:
         """Answer ``instances``: a non-empty list of rows, each a list of values in feature
         order or an object keyed by feature name. Raises ``InvalidInput`` naming the first
-        value that is not what its feature takes."""
+        value that is not what its feature takes, where the request had it (``place``: the row
+        and the column as the protocol spells them; KServe V1's ``instances[3].age`` by default)."""
         import numpy as np
 
-        rows = self._rows(instances)
+        rows = self._rows(instances, place or v1_place)
         feed = {}
         for position, feature in enumerate(self.features):
             values = [row[position] for row in rows]
@@ -116,13 +119,13 @@ class ServedModel:
             for label, row in zip(labels.reshape(-1), probabilities, strict=True)
         ]
 
-    def _rows(self, instances: Any) -> list[list[Any]]:
+    def _rows(self, instances: Any, place: Place) -> list[list[Any]]:
         """Each instance as a list of checked values in feature order."""
         if not isinstance(instances, list) or not instances:
             raise InvalidInput("instances: expected a non-empty list of rows")
-        return [self._row(index, instance) for index, instance in enumerate(instances)]
+        return [self._row(index, instance, place) for index, instance in enumerate(instances)]
 
-    def _row(self, index: int, instance: Any) -> list[Any]:
+    def _row(self, index: int, instance: Any, place: Place) -> list[Any]:
         features = self.features
         if isinstance(instance, Mapping):
             missing = [feature.column for feature in features if feature.column not in instance]
@@ -146,33 +149,34 @@ class ServedModel:
             values = instance
         else:
             raise InvalidInput(f"instances[{index}]: expected a list of values or an object of features")
-        return [_checked(index, feature, value) for feature, value in zip(features, values, strict=True)]
+        return [
+            _checked(place(index, feature.column), feature, value)
+            for feature, value in zip(features, values, strict=True)
+        ]
 
     def _takes(self) -> str:
         return ", ".join(feature.column for feature in self.features)
 
 
-def _checked(index: int, feature: Feature, value: Any) -> Any:
+def v1_place(index: int, column: str) -> str:
+    return f"instances[{index}].{column}"
+
+
+def _checked(where: str, feature: Feature, value: Any) -> Any:
     """A value as its graph input takes it: numbers as floats (null: missing, NaN), categories
     as text (null: the spelling the export gave a missing category, "None")."""
     if feature.kind == "number":
         if value is None:
             return math.nan
         if isinstance(value, bool) or not isinstance(value, int | float):
-            raise InvalidInput(
-                f"instances[{index}].{feature.column}: expected a number or null, got {json.dumps(value)}"
-            )
+            raise InvalidInput(f"{where}: expected a number or null, got {json.dumps(value)}")
         if not math.isfinite(value):
-            raise InvalidInput(
-                f"instances[{index}].{feature.column}: expected a finite number or null, got {value}"
-            )
+            raise InvalidInput(f"{where}: expected a finite number or null, got {value}")
         return value
     if value is None:
         return "None"
     if not isinstance(value, str):
-        raise InvalidInput(
-            f"instances[{index}].{feature.column}: expected text or null, got {json.dumps(value)}"
-        )
+        raise InvalidInput(f"{where}: expected text or null, got {json.dumps(value)}")
     return value
 
 

@@ -15,7 +15,7 @@ from tests.conftest import copy_workspace
 Exported = tuple[OnnxExportRecord, list[dict[str, Any]]]
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def exported(registry_template: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Exported]:
     """Version 2 of "churn" exported to ONNX, and 300 rows of its data as request objects."""
     root = copy_workspace(registry_template, tmp_path_factory.mktemp("serving") / "ws")

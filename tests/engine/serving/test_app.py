@@ -121,17 +121,95 @@ JSON = st.recursive(
 )
 
 
-@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
-@given(body=JSON, keep_instances=st.booleans())
+@pytest.mark.parametrize(
+    ("route", "key"),
+    [(f"/v1/models/{ENDPOINT}:predict", "instances"), (f"/v2/models/{ENDPOINT}/infer", "inputs")],
+)
+@settings(max_examples=120, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(body=JSON, keep_key=st.booleans())
 def test_no_body_reaches_a_traceback(
-    server: tuple[str, Engine, list[dict[str, Any]]], body: Any, keep_instances: bool
+    server: tuple[str, Engine, list[dict[str, Any]]], route: str, key: str, body: Any, keep_key: bool
 ) -> None:
     url, engine, _ = server
-    payload = {"instances": body} if keep_instances else body
+    payload = {key: body} if keep_key else body
     response = httpx.post(
-        f"{url}/v1/models/{ENDPOINT}:predict",
+        f"{url}{route}",
         content=json.dumps(payload).encode(),
         headers={**bearer(engine), "Content-Type": "application/json"},
     )
     assert response.status_code in (200, 400), response.text
     assert ("error" in response.json()) == (response.status_code == 400)
+
+
+def v2_inputs(instances: list[dict[str, Any]], kinds: dict[str, str]) -> list[dict[str, Any]]:
+    """The rows as V2 tensors: one per feature, FP32 or BYTES, shape [n, 1], nested data."""
+    return [
+        {
+            "name": column,
+            "datatype": "FP32" if kind == "number" else "BYTES",
+            "shape": [len(instances), 1],
+            "data": [[row[column]] for row in instances],
+        }
+        for column, kind in kinds.items()
+    ]
+
+
+def changed(tensors: list[dict[str, Any]], name: str, **fields: Any) -> list[dict[str, Any]]:
+    """The tensors with the one named ``name`` given other ``fields``."""
+    return [{**tensor, **fields} if tensor["name"] == name else tensor for tensor in tensors]
+
+
+def test_open_inference_v2_metadata_and_infer(server: tuple[str, Engine, list[dict[str, Any]]]) -> None:
+    url, engine, instances = server
+    headers = bearer(engine)
+    metadata = httpx.get(f"{url}/v2/models/{ENDPOINT}", headers=headers).json()
+    assert metadata["versions"] == ["2"] and metadata["platform"] == "onnxruntime_onnx"
+    kinds = {
+        item["name"]: "number" if item["datatype"] == "FP32" else "category" for item in metadata["inputs"]
+    }
+    assert [output["name"] for output in metadata["outputs"]] == ["score", "label"]
+    assert httpx.get(f"{url}/v2/models/{ENDPOINT}/ready").json()["ready"] is True
+    assert httpx.get(f"{url}/v2/models/nope/ready").status_code == 404
+    assert httpx.get(f"{url}/v2", headers=headers).json()["name"] == "mlops-console"
+
+    infer = f"{url}/v2/models/{ENDPOINT}/infer"
+    answer = httpx.post(infer, json={"id": "req-1", "inputs": v2_inputs(instances, kinds)}, headers=headers)
+    assert answer.status_code == 200, answer.text
+    body = answer.json()
+    assert body["id"] == "req-1" == answer.headers["x-request-id"]
+    assert body["model_name"] == ENDPOINT and body["model_version"] == "2"
+    score, label = body["outputs"]
+    assert score["shape"] == [20] and label["datatype"] == "INT64"
+    v1 = httpx.post(
+        f"{url}/v1/models/{ENDPOINT}:predict", json={"instances": instances}, headers=headers
+    ).json()
+    assert score["data"] == [p["score"] for p in v1["predictions"]]
+    assert label["data"] == [p["label"] for p in v1["predictions"]]
+
+    tensors = v2_inputs(instances[:2], kinds)
+    number = next(column for column, kind in kinds.items() if kind == "number")
+    cases = [
+        ({"inputs": []}, 'expected a JSON object with "inputs"'),
+        ({"inputs": tensors[1:]}, f"inputs: no tensor for '{tensors[0]['name']}'"),
+        ({"inputs": [*tensors, {**tensors[0]}]}, "a second tensor named"),
+        ({"inputs": [{**tensors[0], "name": "plan"}, *tensors[1:]]}, "no feature named 'plan'"),
+        (
+            {"inputs": [{**t, "datatype": "BYTES"} if t["name"] == number else t for t in tensors]},
+            f"inputs.{number}: datatype 'BYTES'",
+        ),
+        (
+            {"inputs": [{**t, "shape": [2, 3]} if t["name"] == number else t for t in tensors]},
+            "expected [n] or [n, 1]",
+        ),
+        (
+            {"inputs": [{**t, "shape": [3, 1]} if t["name"] == number else t for t in tensors]},
+            "holds 3 values, data has 2",
+        ),
+        (
+            {"inputs": [{**t, "data": [["x"], [1]]} if t["name"] == number else t for t in tensors]},
+            f"inputs.{number}[0]: expected a number",
+        ),
+    ]
+    for request, message in cases:
+        refused = httpx.post(infer, json=request, headers=headers)
+        assert refused.status_code == 400 and message in refused.json()["error"], (message, refused.text)
