@@ -17,6 +17,7 @@ of ``engine.types`` (or a pandas frame), never UI objects:
                        rollback, export_onnx, kserve_manifest, write_kserve_manifest
     engine.pipelines   run, runs, get
     engine.events      recent
+    engine.deployments deploy, all, get, remove, plan (what the inference server serves)
     engine.tokens      create, all, revoke (serving's bearer tokens)
     engine.status()
 
@@ -61,6 +62,7 @@ from engine.pipelines.steps import StepContext
 from engine.registry.gates import ChampionScorer
 from engine.registry.lookup import RegistryLookup
 from engine.registry.registry import Registry
+from engine.serving.deployments import Deployments
 from engine.serving.tokens import Tokens
 from engine.shutdown import ShutdownGuard
 from engine.status import count_mlflow_store, count_workspace
@@ -102,6 +104,7 @@ SURFACE: dict[str, frozenset[str]] = {
     "pipelines": frozenset({"run", "runs", "get"}),
     "events": frozenset({"recent"}),
     "tokens": frozenset({"create", "all", "revoke"}),
+    "deployments": frozenset({"deploy", "all", "get", "remove", "plan"}),
 }
 """Each service's calls a face may make, in this process or from another (``Engine._call``)."""
 
@@ -122,6 +125,7 @@ class Facade(Protocol):
     pipelines: Pipelines
     events: EventLog
     tokens: Tokens
+    deployments: Deployments
 
     def status(self) -> WorkspaceStatus: ...
 
@@ -174,6 +178,7 @@ class Engine:
         )
         self.pipelines = Pipelines(PipelineRecords(db), self.events, self._step_context)
         self.tokens = Tokens(workspace)
+        self.deployments = Deployments(db, self.events, self.registry)
         self._lock = lock
         self._db = db
         self._shutdown = shutdown
@@ -455,6 +460,7 @@ class AttachedEngine:
         self.pipelines = cast(Pipelines, session.service("pipelines", SURFACE["pipelines"]))
         self.events = cast(EventLog, session.service("events", SURFACE["events"]))
         self.tokens = cast(Tokens, session.service("tokens", SURFACE["tokens"]))
+        self.deployments = cast(Deployments, session.service("deployments", SURFACE["deployments"]))
 
     @property
     def owner_pid(self) -> int:

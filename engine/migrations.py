@@ -198,6 +198,30 @@ MIGRATIONS: tuple[Migration, ...] = (
         );
         """,
     ),
+    Migration(
+        8,
+        "deployments",
+        """
+        -- Grows with every change of any deployment: serving processes reload when it moves.
+        CREATE SEQUENCE deployment_revisions;
+        -- An endpoint the inference server answers on, and the models it routes to.
+        CREATE TABLE deployments (
+            endpoint VARCHAR PRIMARY KEY,
+            strategy VARCHAR NOT NULL,         -- single, shadow, canary, bluegreen, ab
+            variants_json VARCHAR NOT NULL,    -- [{"role": "primary", "reference": "churn@champion"}]
+            settings_json VARCHAR NOT NULL,    -- the strategy's settings (percent, split, key)
+            revision BIGINT NOT NULL,
+            created_at TIMESTAMPTZ NOT NULL DEFAULT current_timestamp,
+            updated_at TIMESTAMPTZ NOT NULL DEFAULT current_timestamp
+        );
+        -- The revision of the last removal (a removal leaves no row to carry it).
+        CREATE TABLE deployment_removals (
+            endpoint VARCHAR NOT NULL,
+            revision BIGINT NOT NULL,
+            removed_at TIMESTAMPTZ NOT NULL DEFAULT current_timestamp
+        );
+        """,
+    ),
 )
 
 LATEST_VERSION = MIGRATIONS[-1].version

@@ -37,6 +37,7 @@ COMMAND_MODULES = {
     "eval_commands": ("eval",),
     "model_commands": ("models",),
     "token_commands": ("tokens",),
+    "deploy_commands": ("deploy",),
 }
 """Each module of commands and the nouns it adds. Only the module of the noun typed is
 imported (a forwarded command's client starts faster); ``mlops --help`` and a mistyped noun
@@ -86,12 +87,34 @@ def build_parser(arguments: Sequence[str] | None = None) -> argparse.ArgumentPar
 
 def _modules_for(arguments: Sequence[str] | None) -> list[str]:
     """The command modules to load: the typed noun's alone, or all of them."""
-    rest = list(arguments or [])
-    while rest and rest[0].startswith("-"):  # options before the noun; -w takes a value
-        rest = rest[2:] if rest[0] in ("-w", "--workspace") else rest[1:]
-    noun = rest[0] if rest else None
+    words = list(arguments or [])
+    position = _noun_position(words)
+    noun = words[position] if position is not None else None
     chosen = [name for name, nouns in COMMAND_MODULES.items() if noun in nouns]
     return chosen or list(COMMAND_MODULES)
+
+
+def _noun_position(arguments: Sequence[str]) -> int | None:
+    """Where the command's noun is: after the options given before it (``-w`` takes a value)."""
+    position = 0
+    while position < len(arguments) and arguments[position].startswith("-"):
+        position += 2 if arguments[position] in ("-w", "--workspace") else 1
+    return position if position < len(arguments) else None
+
+
+DEPLOY_VERBS = ("create", "list", "show", "remove")
+
+
+def _with_implicit_verb(arguments: list[str]) -> list[str]:
+    """``mlops deploy ENDPOINT --model REF`` (the way KServe and docker users say it) is
+    ``mlops deploy create ENDPOINT ...``; the verbs are reserved, not endpoint names."""
+    position = _noun_position(arguments)
+    if position is None or arguments[position] != "deploy":
+        return arguments
+    following = arguments[position + 1 : position + 2]
+    if following and not following[0].startswith("-") and following[0] not in DEPLOY_VERBS:
+        return [*arguments[: position + 1], "create", *arguments[position + 1 :]]
+    return arguments
 
 
 def main(argv: Sequence[str] | None = None, open_console: OpenConsole | None = None) -> int:
@@ -145,6 +168,7 @@ def host_commands(engine: Engine, log: Callable[[str], None] = lambda line: None
 
 
 def _parse(arguments: Sequence[str], open_console: OpenConsole | None) -> argparse.Namespace:
+    arguments = _with_implicit_verb(list(arguments))
     args = build_parser(arguments).parse_args(arguments)
     args.open_console = open_console
     args.workspace = getattr(args, "workspace", None)

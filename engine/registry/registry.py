@@ -149,6 +149,8 @@ class Registry:
             return VersionRef(name, summary.version, summary.run_id)
         found = self._lookup.alias(name, target)
         if found is None:
+            if not self._lookup.model_exists(name):
+                self.model(name)  # the error that lists the registered models
             raise InvalidInput(f"{name}@{target} is not set; see `mlops models show {name}`")
         return found
 

@@ -1,0 +1,136 @@
+"""``engine.deployments``: the endpoints the inference server answers on, and what it loads.
+
+A deployment names registry references, not versions: ``churn@champion`` follows the alias, so
+a promotion or a rollback re-points it without touching the deployment. ``plan()`` resolves
+every reference to its version and ONNX file at one revision; the serving processes load a
+new plan when the revision moves or a resolved version changes (serving/worker.py). A version
+that has no ONNX file yet is exported when it is deployed, so the plan never waits on one.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from engine.db import Database
+from engine.errors import InvalidInput
+from engine.events import EventLog
+from engine.identifiers import check_name
+from engine.registry.registry import Registry
+from engine.types.serving import Deployment, ServedEndpoint, ServedVariant, ServingPlan, Variant
+
+SINGLE = "single"
+PRIMARY = "primary"
+
+
+class Deployments:
+    def __init__(self, db: Database, events: EventLog, registry: Registry) -> None:
+        self._db = db
+        self._events = events
+        self._registry = registry
+
+    def deploy(self, endpoint: str, model: str) -> Deployment:
+        """Serve ``model`` (``NAME@ALIAS`` or ``NAME@vN``) on ``endpoint``, replacing what the
+        endpoint served before; the version it names now must exist and convert to ONNX."""
+        check_name(endpoint, "endpoint name")
+        resolved = self._registry.resolve(model)
+        self._onnx(resolved.name, resolved.version)
+        variants = [Variant(PRIMARY, model)]
+        with self._db.cursor() as cursor:
+            cursor.execute("BEGIN")
+            try:
+                cursor.execute(
+                    "INSERT INTO deployments (endpoint, strategy, variants_json, settings_json, revision)"
+                    " VALUES (?, ?, ?, '{}', nextval('deployment_revisions'))"
+                    " ON CONFLICT (endpoint) DO UPDATE SET strategy = excluded.strategy,"
+                    " variants_json = excluded.variants_json, settings_json = excluded.settings_json,"
+                    " revision = excluded.revision, updated_at = now()",
+                    [endpoint, SINGLE, json.dumps([v.__dict__ for v in variants])],
+                )
+                cursor.execute("COMMIT")
+            except BaseException:
+                cursor.execute("ROLLBACK")
+                raise
+        self._events.record("serving", endpoint, f"deployed {model} (v{resolved.version})")
+        return self.get(endpoint)
+
+    def all(self) -> list[Deployment]:
+        with self._db.cursor() as cursor:
+            rows = cursor.execute(f"{_SELECT} ORDER BY endpoint").fetchall()
+        return [_deployment(row) for row in rows]
+
+    def get(self, endpoint: str) -> Deployment:
+        with self._db.cursor() as cursor:
+            row = cursor.execute(f"{_SELECT} WHERE endpoint = ?", [endpoint]).fetchone()
+        if row is None:
+            known = ", ".join(deployment.endpoint for deployment in self.all()) or "none yet"
+            raise InvalidInput(f"no deployment named {endpoint!r}; deployments: {known}")
+        return _deployment(row)
+
+    def remove(self, endpoint: str) -> Deployment:
+        removed = self.get(endpoint)
+        with self._db.cursor() as cursor:
+            cursor.execute("BEGIN")
+            try:
+                cursor.execute("DELETE FROM deployments WHERE endpoint = ?", [endpoint])
+                cursor.execute(
+                    "INSERT INTO deployment_removals (endpoint, revision)"
+                    " VALUES (?, nextval('deployment_revisions'))",
+                    [endpoint],
+                )
+                cursor.execute("COMMIT")
+            except BaseException:
+                cursor.execute("ROLLBACK")
+                raise
+        self._events.record("serving", endpoint, "removed")
+        return removed
+
+    def plan(self) -> ServingPlan:
+        """Every deployment with its references resolved to versions and ONNX files, at the
+        revision of the newest change."""
+        with self._db.cursor() as cursor:
+            revision = cursor.execute(
+                "SELECT greatest(coalesce((SELECT max(revision) FROM deployments), 0),"
+                " coalesce((SELECT max(revision) FROM deployment_removals), 0))"
+            ).fetchone()
+        endpoints = [
+            ServedEndpoint(d.endpoint, d.strategy, [self._served(v) for v in d.variants], d.settings)
+            for d in self.all()
+        ]
+        return ServingPlan(int(revision[0]) if revision else 0, endpoints)
+
+    def _served(self, variant: Variant) -> ServedVariant:
+        resolved = self._registry.resolve(variant.reference)
+        path, sha256 = self._onnx(resolved.name, resolved.version)
+        return ServedVariant(variant.role, variant.reference, resolved.name, resolved.version, path, sha256)
+
+    def _onnx(self, name: str, version: int) -> tuple[str, str]:
+        """The version's ONNX file and its recorded sha256, exported first if it has none."""
+        with self._db.cursor() as cursor:
+            row = cursor.execute(
+                "SELECT path, sha256 FROM model_exports WHERE model = ? AND version = ? AND format = 'onnx'",
+                [name, version],
+            ).fetchone()
+        if row is not None:
+            return str(row[0]), str(row[1])
+        record = self._registry.export_onnx(name, version)
+        return record.path, record.sha256
+
+
+_SELECT = (
+    "SELECT endpoint, strategy, variants_json, settings_json, revision, created_at, updated_at"
+    " FROM deployments"
+)
+
+
+def _deployment(row: tuple[Any, ...]) -> Deployment:
+    endpoint, strategy, variants, settings, revision, created, updated = row
+    return Deployment(
+        endpoint,
+        strategy,
+        [Variant(**item) for item in json.loads(variants)],
+        json.loads(settings),
+        int(revision),
+        created,
+        updated,
+    )
