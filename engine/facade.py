@@ -63,6 +63,7 @@ from engine.registry.gates import ChampionScorer
 from engine.registry.lookup import RegistryLookup
 from engine.registry.registry import Registry
 from engine.serving.deployments import Deployments
+from engine.serving.processes import ServingProcesses
 from engine.serving.tokens import Tokens
 from engine.shutdown import ShutdownGuard
 from engine.status import count_mlflow_store, count_workspace
@@ -346,6 +347,14 @@ class Engine:
         keep running for ``close``'s grace period."""
         host = self._host
         self._db.interrupt(spared=host.worker_threads() if host is not None else ())
+
+    def start_serving(self, host: str, port: int, workers: int = 1) -> ServingProcesses:
+        """Start the inference server: ``workers`` processes answering on ``host:port`` what
+        ``deployments`` names (engine/serving); they reach this engine through its endpoint, so
+        it must be hosting (``serve``). Stop them with ``stop()`` before closing."""
+        if self._host is None:
+            raise InvalidInput("the engine must host its workspace (serve) before it starts serving models")
+        return ServingProcesses.start(self.workspace, host, port, workers)
 
     def serve(self, runner: CommandRunner, log: Callable[[str], None] = lambda line: None) -> None:
         """Host other processes' commands (engine/host): listen on the workspace's endpoint and

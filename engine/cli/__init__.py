@@ -27,7 +27,7 @@ if TYPE_CHECKING:
     from engine.facade import Engine
 
 COMMAND_MODULES = {
-    "workspace_commands": ("init", "status", "console", "up"),
+    "workspace_commands": ("init", "status", "console", "up", "serve"),
     "data_commands": ("data",),
     "suite_commands": ("suite",),
     "feature_commands": ("features",),

@@ -17,6 +17,8 @@ from engine.errors import InvalidInput, MlopsError
 if TYPE_CHECKING:
     from rich.console import Console
 
+    from engine.facade import Engine
+
 T = TypeVar("T")
 
 
@@ -41,6 +43,16 @@ def register(
         "up", parents=[common], help="own the workspace headless and serve other commands until stopped"
     )
     up.set_defaults(handler=run_up)
+
+    serve = commands.add_parser(
+        "serve",
+        parents=[common],
+        help="serve the deployed models over HTTP (KServe V1, Open Inference V2), owning the workspace",
+    )
+    serve.add_argument("--host", default="127.0.0.1", help="the address to listen on (default: loopback)")
+    serve.add_argument("--port", type=int, default=8080, help="the port (default 8080; 0: any free port)")
+    serve.add_argument("--workers", type=int, default=1, help="serving processes sharing the port")
+    serve.set_defaults(handler=run_serve)
 
 
 def run_init(args: argparse.Namespace, out: Output) -> int:
@@ -128,6 +140,28 @@ def _with_spinner(out: Output, message: str, work: Callable[[], T]) -> T:
 def run_up(args: argparse.Namespace, out: Output) -> int:
     """Own the workspace with nothing on screen and run other processes' commands until SIGTERM
     or Ctrl-C; a line per event on stdout, for a terminal or a service manager's log."""
+    return _own_until_stopped(args, "mlops up", lambda engine, log: None)
+
+
+def run_serve(args: argparse.Namespace, out: Output) -> int:
+    """``mlops up`` with the inference server: its processes answer HTTP on ``--host:--port``
+    until SIGTERM or Ctrl-C, then finish the requests in flight and stop before the owner does."""
+
+    def serving(engine: Engine, log: Callable[[str], None]) -> Callable[[], None]:
+        server = engine.start_serving(args.host, args.port, args.workers)
+        log(f"serving {server.url} with {args.workers} worker(s); deployments: `mlops deploy list`")
+        return server.stop
+
+    return _own_until_stopped(args, "mlops serve", serving)
+
+
+def _own_until_stopped(
+    args: argparse.Namespace,
+    command: str,
+    start: Callable[[Engine, Callable[[str], None]], Callable[[], None] | None],
+) -> int:
+    """Own and host the workspace, start what ``start`` starts (returning how to stop it), and
+    wait for SIGTERM or Ctrl-C; then stop it, and let the clients' commands in flight finish."""
     import threading
 
     from engine.cli import host_commands
@@ -139,13 +173,13 @@ def run_up(args: argparse.Namespace, out: Output) -> int:
         target.flush()
 
     never = threading.Event()  # the main thread waits here until a signal unwinds it
-    with Engine.open(args.workspace, command="mlops up") as engine:
+    with Engine.open(args.workspace, command=command) as engine:
         host_commands(engine, log)
         # Clients come for training and evaluation: have their libraries imported before the first.
         threading.Thread(target=Engine.warm_up, name="mlops-warm-up", daemon=True).start()
-        log(
-            f"mlops up: owning {engine.workspace.mlops_dir} as pid {os.getpid()}; stop with Ctrl-C or SIGTERM"
-        )
+        stop = start(engine, log)
+        owning = f"owning {engine.workspace.mlops_dir} as pid {os.getpid()}"
+        log(f"{command}: {owning}; stop with Ctrl-C or SIGTERM")
         try:
             never.wait()
         except KeyboardInterrupt:
@@ -153,11 +187,14 @@ def run_up(args: argparse.Namespace, out: Output) -> int:
         except SystemExit:  # SIGTERM (engine.shutdown): the way a service manager stops it
             log("stopping: SIGTERM")
         finally:
+            if stop is not None:
+                log("stopping: the serving processes finish their requests")
+                stop()
             log("stopping: waiting for the clients' commands in flight")
     log("stopped")
     return 0
 
 
-RUN_HERE = (run_init, run_console, run_up)
+RUN_HERE = (run_init, run_console, run_up, run_serve)
 """The commands that never go through another owner: they make a workspace, own it, or are
-interactive (a second console attaching to an owner comes later)."""
+interactive (a console beside an owner attaches to it itself: console/__main__.py)."""

@@ -1,0 +1,125 @@
+"""`mlops serve`: the owner with the inference server, its workers reaching it through the
+workspace endpoint; deployments made from another terminal are served without a restart."""
+
+from __future__ import annotations
+
+import json
+import signal
+import socket
+import subprocess
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+
+from engine.facade import Engine
+from tests.conftest import ENV, MLOPS, endpoint, run_mlops, wait_until
+
+
+class Served:
+    """A running `mlops serve` and the lines it has logged."""
+
+    def __init__(self, process: subprocess.Popen[str]) -> None:
+        self.process = process
+        self.lines: list[str] = []
+        threading.Thread(target=self._read, daemon=True).start()
+
+    def _read(self) -> None:
+        assert self.process.stdout is not None
+        for line in self.process.stdout:
+            self.lines.append(line)
+
+    @property
+    def url(self) -> str:
+        line = next(line for line in self.lines if " serving http" in line)
+        return line.split(" serving ")[1].split()[0]
+
+
+ServedWorkspace = tuple[Served, Path, dict[str, Any]]
+
+
+@pytest.fixture
+def served(registry_workspace: Path) -> Iterator[ServedWorkspace]:
+    with Engine.open(registry_workspace, command="pytest") as engine:
+        engine.registry.promote("churn", 2, "champion")
+        engine.deployments.deploy("churn-predictor", "churn@champion")
+        columns, rows = engine.datasets.head("churn", 0, 1)
+    process = subprocess.Popen(
+        [str(MLOPS), "serve", "--port", "0", "--workers", "2", "-w", str(registry_workspace)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=ENV,
+    )
+    server = Served(process)
+    wait_until(lambda: any(" serving http" in line for line in server.lines) or process.poll() is not None)
+    assert process.poll() is None, process.stderr.read() if process.stderr else ""
+    wait_until(lambda: sum("(worker) attached" in line for line in server.lines) == 2, what="both workers")
+    customer = dict(zip(columns, rows[0], strict=True))
+    del customer["churned"], customer["customer_id"], customer["event_timestamp"]
+    yield server, registry_workspace, customer
+    if process.poll() is None:
+        process.send_signal(signal.SIGTERM)
+        process.wait(60)
+
+
+def bearer(workspace: Path) -> dict[str, str]:
+    return {"Authorization": f"Bearer {(workspace / '.mlops' / 'token').read_text().strip()}"}
+
+
+def test_mlops_serve_answers_follows_changes_and_stops_cleanly(
+    served: ServedWorkspace,
+) -> None:
+    server, workspace, customer = served
+    headers = bearer(workspace)
+    predict = f"{server.url}/v1/models/churn-predictor:predict"
+    result = httpx.post(predict, json={"instances": [customer]}, headers=headers).json()
+    assert 0.0 <= result["predictions"][0]["score"] <= 1.0
+
+    status = json.loads(run_mlops("status", "--json", "-w", str(workspace), env=ENV).stdout)
+    assert [c["command"] for c in status["clients"]].count("mlops serve (worker)") == 2
+
+    def served_models() -> list[str]:
+        return list(httpx.get(f"{server.url}/v1/models", headers=headers).json()["models"])
+
+    assert run_mlops("deploy", "pinned", "--model", "churn@v1", "-w", str(workspace), env=ENV).returncode == 0
+    wait_until(
+        lambda: all("pinned" in served_models() for _ in range(4)), what="the new endpoint, on both workers"
+    )
+
+    def version() -> int:
+        return int(httpx.get(f"{server.url}/v1/models/churn-predictor", headers=headers).json()["version"])
+
+    assert version() == 2
+    moved = run_mlops(
+        "models", "promote", "churn", "1", "--force", "--reason", "test", "-w", str(workspace), env=ENV
+    )
+    assert moved.returncode == 0, moved.stderr
+    wait_until(lambda: all(version() == 1 for _ in range(4)), what="the alias move, served")
+
+    assert run_mlops("deploy", "remove", "pinned", "-w", str(workspace), env=ENV).returncode == 0
+    wait_until(lambda: all("pinned" not in served_models() for _ in range(4)), what="the removal, served")
+
+    server.process.send_signal(signal.SIGTERM)
+    assert server.process.wait(60) == 0
+    assert endpoint(workspace) is None
+    assert any("stopping: the serving processes finish their requests" in line for line in server.lines)
+    with pytest.raises(httpx.TransportError):
+        httpx.get(f"{server.url}/v2/health/live")
+
+
+def test_a_port_in_use_is_one_line(registry_workspace: Path) -> None:
+    taken = socket.socket()
+    taken.bind(("127.0.0.1", 0))
+    taken.listen()
+    port = taken.getsockname()[1]
+    try:
+        result = run_mlops("serve", "--port", str(port), "-w", str(registry_workspace), env=ENV)
+    finally:
+        taken.close()
+    assert result.returncode == 2
+    assert result.stderr == f"error: cannot serve on 127.0.0.1:{port}: Address already in use\n"
+    assert endpoint(registry_workspace) is None
