@@ -33,7 +33,14 @@ import pytest
 
 from tests.conftest import MLOPS, REPO_ROOT, SAMPLE, start_owner
 
-PAGES = ["README.md", "docs/data.md", "docs/experiments.md", "docs/evaluation.md", "docs/registry.md"]
+PAGES = [
+    "README.md",
+    "docs/data.md",
+    "docs/experiments.md",
+    "docs/evaluation.md",
+    "docs/registry.md",
+    "docs/serving.md",
+]
 FENCE = re.compile(r"^```(?P<language>\S*)\n(?P<body>.*?)^```$", re.MULTILINE | re.DOTALL)
 EXPECTED_EXIT = re.compile(r"#\s*exit (?P<code>\d+)\b")
 
