@@ -24,6 +24,18 @@ DEFAULT_CONFIG_TOML = """\
 # artifacts in .mlops/artifacts). Set "http://host:5000" to use a shared MLflow server.
 uri = ""
 
+[serving]
+# Where `mlops serve` listens (its --host and --port override these). Loopback by default:
+# set "0.0.0.0" to take requests from other machines (they still need a bearer token).
+host = "127.0.0.1"
+port = 8080
+# Serving processes sharing the port (--workers).
+workers = 1
+# A request body over this many bytes is refused with 413.
+max_body_bytes = 1048576
+# Whether /metrics needs a bearer token like the prediction routes (health routes never do).
+metrics_need_token = false
+
 [kserve]
 # The KServe InferenceService exported for a model version's ONNX file (KServe's ONNX runtime,
 # Open Inference Protocol v2), for when a model outgrows this machine.
@@ -79,12 +91,11 @@ class TrackingConfig:
 
 @dataclass(frozen=True)
 class ServingConfig:
-    """Read and checked now so a typo is caught; documented in the file written by ``mlops init``
-    once ``mlops serve`` exists (the serving issue), not before."""
-
     host: str = "127.0.0.1"
     port: int = 8080
-    token_file: str = "token"
+    workers: int = 1
+    max_body_bytes: int = 1 << 20
+    metrics_need_token: bool = False
 
 
 @dataclass(frozen=True)

@@ -49,9 +49,9 @@ def register(
         parents=[common],
         help="serve the deployed models over HTTP (KServe V1, Open Inference V2), owning the workspace",
     )
-    serve.add_argument("--host", default="127.0.0.1", help="the address to listen on (default: loopback)")
-    serve.add_argument("--port", type=int, default=8080, help="the port (default 8080; 0: any free port)")
-    serve.add_argument("--workers", type=int, default=1, help="serving processes sharing the port")
+    serve.add_argument("--host", help="the address to listen on (default: [serving] host, loopback)")
+    serve.add_argument("--port", type=int, help="the port (default: [serving] port, 8080; 0: any free one)")
+    serve.add_argument("--workers", type=int, help="serving processes sharing the port (default: [serving])")
     serve.set_defaults(handler=run_serve)
 
 
@@ -148,8 +148,14 @@ def run_serve(args: argparse.Namespace, out: Output) -> int:
     until SIGTERM or Ctrl-C, then finish the requests in flight and stop before the owner does."""
 
     def serving(engine: Engine, log: Callable[[str], None]) -> Callable[[], None]:
-        server = engine.start_serving(args.host, args.port, args.workers)
-        log(f"serving {server.url} with {args.workers} worker(s); deployments: `mlops deploy list`")
+        configured = engine.config.serving
+        workers = configured.workers if args.workers is None else args.workers
+        server = engine.start_serving(
+            configured.host if args.host is None else args.host,
+            configured.port if args.port is None else args.port,
+            workers,
+        )
+        log(f"serving {server.url} with {workers} worker(s); deployments: `mlops deploy list`")
         return server.stop
 
     return _own_until_stopped(args, "mlops serve", serving)

@@ -16,8 +16,9 @@ it sends one, so late labels can be joined to the prediction.
 from __future__ import annotations
 
 import json
+import time
 import uuid
-from collections.abc import Callable, Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -27,8 +28,8 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from engine.errors import InvalidInput
-from engine.serving import v2
-from engine.serving.model import ServedModel
+from engine.serving import metrics, v2
+from engine.serving.model import Prediction, ServedModel
 from engine.serving.tokens import TokenCheck
 from engine.version import __version__
 
@@ -39,11 +40,14 @@ MAX_REQUEST_ID = 128
 @dataclass(frozen=True)
 class ServerSettings:
     max_body_bytes: int = 1 << 20
+    metrics_need_token: bool = False
 
 
 # The models served now, by endpoint name (the deployments, resolved); called per request, so a
 # change of what is served shows at the next request.
 Models = Callable[[], Mapping[str, ServedModel]]
+# A prediction route's work: its response and the predictions it made (for the metrics).
+Answer = Callable[[Request], Awaitable[tuple[Response, list[Prediction]]]]
 
 
 def build_app(models: Models, tokens: TokenCheck, settings: ServerSettings | None = None) -> Starlette:
@@ -60,6 +64,7 @@ def build_app(models: Models, tokens: TokenCheck, settings: ServerSettings | Non
             Route("/v2/models/{name}/ready", handlers.v2_model_ready, methods=["GET"]),
             Route("/v2/models/{name}/infer", handlers.v2_infer, methods=["POST"]),
             Route("/v2/models/{name}", handlers.v2_model, methods=["GET"]),
+            Route("/metrics", handlers.metrics, methods=["GET"]),
         ]
     )
 
@@ -91,26 +96,44 @@ class _Handlers:
             return model
         return _answer(request, _v1_metadata(request.path_params["name"], model))
 
+    async def metrics(self, request: Request) -> Response:
+        if self._settings.metrics_need_token:
+            refused = self._refused(request)
+            if refused is not None:
+                return refused
+        return Response(metrics.exposition(), media_type=metrics.CONTENT_TYPE)
+
     async def v1_predict(self, request: Request) -> Response:
-        refused = self._refused(request)
-        if refused is not None:
-            return refused
-        model = self._model(request)
+        return await self._measured(request, "v1", self._v1_predict)
+
+    async def v2_infer(self, request: Request) -> Response:
+        return await self._measured(request, "v2", self._v2_infer)
+
+    async def _measured(self, request: Request, protocol: str, answer: Answer) -> Response:
+        """``answer``'s response, counted and timed (metrics.py) with its predictions' scores."""
+        started = time.perf_counter()
+        with metrics.IN_FLIGHT.track_inprogress():
+            response, predictions = await answer(request)
+        name = request.path_params["name"]
+        endpoint = name if name in self._models() else "(not served)"  # no label per URL typed
+        metrics.observed(endpoint, protocol, response.status_code, time.perf_counter() - started, predictions)
+        return response
+
+    async def _v1_predict(self, request: Request) -> tuple[Response, list[Prediction]]:
+        model = self._refused(request) or self._model(request)
         if isinstance(model, Response):
-            return model
+            return model, []
         body = await self._json_body(request)
         if isinstance(body, Response):
-            return body
+            return body, []
         if not isinstance(body, dict) or "instances" not in body:
-            return _error(request, 400, 'expected a JSON object with "instances": a list of rows')
+            return _error(request, 400, 'expected a JSON object with "instances": a list of rows'), []
         try:
             predictions = model.predict(body["instances"])
         except InvalidInput as problem:
-            return _error(request, 400, str(problem))
-        return _answer(
-            request,
-            {"predictions": [{"score": p.score, "label": p.label} for p in predictions]},
-        )
+            return _error(request, 400, str(problem)), []
+        answer = {"predictions": [{"score": p.score, "label": p.label} for p in predictions]}
+        return _answer(request, answer), predictions
 
     async def v2_server(self, request: Request) -> Response:
         refused = self._refused(request)
@@ -132,30 +155,25 @@ class _Handlers:
             return model
         return _answer(request, v2.metadata(request.path_params["name"], model))
 
-    async def v2_infer(self, request: Request) -> Response:
-        refused = self._refused(request)
-        if refused is not None:
-            return refused
-        model = self._model(request)
+    async def _v2_infer(self, request: Request) -> tuple[Response, list[Prediction]]:
+        model = self._refused(request) or self._model(request)
         if isinstance(model, Response):
-            return model
+            return model, []
         body = await self._json_body(request)
         if isinstance(body, Response):
-            return body
+            return body, []
         if isinstance(body, dict) and isinstance(body.get("id"), str) and body["id"]:
             request.scope.setdefault("state", {})["request_id"] = body["id"][:MAX_REQUEST_ID]
         try:
             predictions = model.predict(v2.rows(model, body), v2.place)
         except InvalidInput as problem:
-            return _error(request, 400, str(problem))
-        return _answer(
-            request,
-            {
-                "model_name": request.path_params["name"],
-                "model_version": str(model.version),
-                "outputs": v2.outputs(model, predictions),
-            },
-        )
+            return _error(request, 400, str(problem)), []
+        answer = {
+            "model_name": request.path_params["name"],
+            "model_version": str(model.version),
+            "outputs": v2.outputs(model, predictions),
+        }
+        return _answer(request, answer), predictions
 
     def _refused(self, request: Request) -> Response | None:
         """401 without a bearer token, 403 with one that is unknown or revoked."""

@@ -22,6 +22,10 @@ from engine.types.workspace import Workspace
 STOP_SECONDS = 30.0
 
 
+METRICS_FOLDER = "metrics"
+MULTIPROCESS_FOLDER = "PROMETHEUS_MULTIPROC_DIR"  # prometheus_client's (engine/serving/metrics.py)
+
+
 class ServingProcesses:
     def __init__(self, listening: socket.socket, processes: list[subprocess.Popen[bytes]], url: str) -> None:
         self._listening = listening
@@ -40,12 +44,17 @@ class ServingProcesses:
             listening.close()
             raise InvalidInput(f"cannot serve on {host}:{port}: {error.strerror}") from None
         listening.listen(2048)
+        metrics_folder = _empty_metrics_folder(workspace)
         source = str(Path(__file__).resolve().parents[2])
         path = os.pathsep.join(filter(None, [source, os.environ.get("PYTHONPATH")]))
         fd = listening.fileno()
         command = [sys.executable, "-m", "engine.serving.worker", str(workspace.root), str(fd)]
         processes = [
-            subprocess.Popen(command, pass_fds=[fd], env={**os.environ, "PYTHONPATH": path})
+            subprocess.Popen(
+                command,
+                pass_fds=[fd],
+                env={**os.environ, "PYTHONPATH": path, MULTIPROCESS_FOLDER: str(metrics_folder)},
+            )
             for _ in range(workers)
         ]
         bound_port = listening.getsockname()[1]
@@ -68,3 +77,12 @@ class ServingProcesses:
                 process.kill()
                 process.wait()
         self._listening.close()
+
+
+def _empty_metrics_folder(workspace: Workspace) -> Path:
+    """Where the serving processes keep their metrics, emptied: counts start at every start."""
+    folder = workspace.mlops_dir / METRICS_FOLDER
+    folder.mkdir(mode=0o700, exist_ok=True)
+    for leftover in folder.glob("*.db"):
+        leftover.unlink()
+    return folder

@@ -19,9 +19,10 @@ import sys
 import threading
 from collections.abc import Mapping
 
+from engine.config import load_config
 from engine.errors import MlopsError
 from engine.host.remote import Session
-from engine.serving.app import build_app
+from engine.serving.app import ServerSettings, build_app
 from engine.serving.model import ServedModel
 from engine.serving.tokens import TokenCheck
 from engine.types.serving import ServedVariant, ServingPlan
@@ -92,7 +93,9 @@ def main(argv: list[str]) -> int:
                 sys.stderr.write(f"serving worker {os.getpid()}: {error}\n")
 
     threading.Thread(target=keep_current, name="mlops-serving-plan", daemon=True).start()
-    app = build_app(models, TokenCheck(workspace))
+    serving = load_config(workspace.config_path).serving
+    settings = ServerSettings(serving.max_body_bytes, serving.metrics_need_token)
+    app = build_app(models, TokenCheck(workspace), settings)
     server = uvicorn.Server(uvicorn.Config(app, log_level="warning", lifespan="off", access_log=False))
     try:
         server.run(sockets=[listening])

@@ -103,6 +103,15 @@ def test_mlops_serve_answers_follows_changes_and_stops_cleanly(
     assert run_mlops("deploy", "remove", "pinned", "-w", str(workspace), env=ENV).returncode == 0
     wait_until(lambda: all("pinned" not in served_models() for _ in range(4)), what="the removal, served")
 
+    for _ in range(10):
+        assert httpx.post(predict, json={"instances": [customer]}, headers=headers).status_code == 200
+    assert httpx.post(predict, json={"instances": []}, headers=headers).status_code == 400
+    exposed = httpx.get(f"{server.url}/metrics").text  # open by default; summed over both workers
+    assert 'mlops_requests_total{endpoint="churn-predictor",protocol="v1",status="200"} 11.0' in exposed
+    assert 'mlops_requests_total{endpoint="churn-predictor",protocol="v1",status="400"} 1.0' in exposed
+    assert 'mlops_prediction_score_count{endpoint="churn-predictor"} 11.0' in exposed
+    assert "mlops_request_seconds_bucket" in exposed
+
     server.process.send_signal(signal.SIGTERM)
     assert server.process.wait(60) == 0
     assert endpoint(workspace) is None

@@ -7,6 +7,7 @@ import json
 import socket
 import threading
 from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 import httpx
@@ -14,6 +15,7 @@ import pytest
 import uvicorn
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from starlette.applications import Starlette
 
 from engine.facade import Engine
 from engine.serving.app import ServerSettings, build_app
@@ -32,19 +34,27 @@ def server(engine: Engine, exported: Exported) -> Iterator[tuple[str, Engine, li
     record, rows = exported
     model = ServedModel.load("churn", 2, record.path, record.sha256)
     app = build_app(lambda: {ENDPOINT: model}, TokenCheck(engine.workspace), ServerSettings(LIMIT))
+    features = [feature.column for feature in model.features]
+    instances = [{column: row[column] for column in features} for row in rows[:20]]
+    with serving(app) as url:
+        yield url, engine, instances
+
+
+@contextmanager
+def serving(app: Starlette) -> Iterator[str]:
+    """``app`` on uvicorn, on a free loopback port, until the block ends."""
     listening = socket.socket()
     listening.bind(("127.0.0.1", 0))
-    port = listening.getsockname()[1]
     running = uvicorn.Server(uvicorn.Config(app, log_level="warning", lifespan="off"))
     thread = threading.Thread(target=running.run, kwargs={"sockets": [listening]}, daemon=True)
     thread.start()
     wait_until(lambda: running.started, what="the server listening")
-    features = [feature.column for feature in model.features]
-    instances = [{column: row[column] for column in features} for row in rows[:20]]
-    yield f"http://127.0.0.1:{port}", engine, instances
-    running.should_exit = True
-    thread.join(10)
-    listening.close()
+    try:
+        yield f"http://127.0.0.1:{listening.getsockname()[1]}"
+    finally:
+        running.should_exit = True
+        thread.join(10)
+        listening.close()
 
 
 def bearer(engine: Engine) -> dict[str, str]:
@@ -86,6 +96,7 @@ def test_tokens_guard_every_route_but_health(server: tuple[str, Engine, list[dic
         assert httpx.get(f"{url}{route}").status_code == 401
         assert httpx.get(f"{url}{route}", headers=bearer(engine)).status_code == 200
     assert httpx.get(f"{url}/v2/health/live").json()["live"] is True
+    assert "mlops_requests_total" in httpx.get(f"{url}/metrics").text  # open unless configured
     assert httpx.get(f"{url}/v2/health/ready").json()["ready"] is True
 
 
@@ -213,3 +224,13 @@ def test_open_inference_v2_metadata_and_infer(server: tuple[str, Engine, list[di
     for request, message in cases:
         refused = httpx.post(infer, json=request, headers=headers)
         assert refused.status_code == 400 and message in refused.json()["error"], (message, refused.text)
+
+
+def test_metrics_can_require_a_token(engine: Engine, exported: Exported) -> None:
+    record, _ = exported
+    model = ServedModel.load("churn", 2, record.path, record.sha256)
+    settings = ServerSettings(LIMIT, metrics_need_token=True)
+    with serving(build_app(lambda: {ENDPOINT: model}, TokenCheck(engine.workspace), settings)) as url:
+        assert httpx.get(f"{url}/metrics").status_code == 401
+        assert httpx.get(f"{url}/metrics", headers=bearer(engine)).status_code == 200
+        assert httpx.get(f"{url}/v2/health/live").status_code == 200
