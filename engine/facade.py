@@ -348,13 +348,15 @@ class Engine:
         host = self._host
         self._db.interrupt(spared=host.worker_threads() if host is not None else ())
 
-    def start_serving(self, host: str, port: int, workers: int = 1) -> ServingProcesses:
+    def start_serving(
+        self, host: str, port: int, workers: int = 1, log: Callable[[str], None] = lambda line: None
+    ) -> ServingProcesses:
         """Start the inference server: ``workers`` processes answering on ``host:port`` what
         ``deployments`` names (engine/serving); they reach this engine through its endpoint, so
         it must be hosting (``serve``). Stop them with ``stop()`` before closing."""
         if self._host is None:
             raise InvalidInput("the engine must host its workspace (serve) before it starts serving models")
-        return ServingProcesses.start(self.workspace, host, port, workers)
+        return ServingProcesses.start(self.workspace, host, port, workers, log)
 
     def serve(self, runner: CommandRunner, log: Callable[[str], None] = lambda line: None) -> None:
         """Host other processes' commands (engine/host): listen on the workspace's endpoint and

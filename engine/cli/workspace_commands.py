@@ -154,6 +154,7 @@ def run_serve(args: argparse.Namespace, out: Output) -> int:
             configured.host if args.host is None else args.host,
             configured.port if args.port is None else args.port,
             workers,
+            log,
         )
         log(f"serving {server.url} with {workers} worker(s); deployments: `mlops deploy list`")
         return server.stop

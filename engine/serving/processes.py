@@ -2,8 +2,10 @@
 (worker.py) that share it.
 
 The owner binds the socket itself, so a port in use is one line at once, not N workers
-failing; each worker inherits it and Linux hands every new connection to one of them. Stopping
-sends each SIGTERM (uvicorn finishes the requests in flight), waits, and kills what is left.
+failing; each worker inherits it and Linux hands every new connection to one of them. A worker
+that dies (killed, crashed) is replaced, with a log line, no sooner than ``RESTART_SECONDS``
+after the last start of its slot, so one that cannot start does not spin. Stopping sends each
+SIGTERM (uvicorn finishes the requests in flight), waits, and kills what is left.
 """
 
 from __future__ import annotations
@@ -13,13 +15,17 @@ import signal
 import socket
 import subprocess
 import sys
+import threading
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 from engine.errors import InvalidInput
 from engine.types.workspace import Workspace
 
 STOP_SECONDS = 30.0
+RESTART_SECONDS = 1.0
+WATCH_SECONDS = 0.2
 
 
 METRICS_FOLDER = "metrics"
@@ -27,13 +33,30 @@ MULTIPROCESS_FOLDER = "PROMETHEUS_MULTIPROC_DIR"  # prometheus_client's (engine/
 
 
 class ServingProcesses:
-    def __init__(self, listening: socket.socket, processes: list[subprocess.Popen[bytes]], url: str) -> None:
+    def __init__(
+        self,
+        listening: socket.socket,
+        command: list[str],
+        environment: dict[str, str],
+        workers: int,
+        url: str,
+        log: Callable[[str], None],
+    ) -> None:
         self._listening = listening
-        self._processes = processes
+        self._command = command
+        self._environment = environment
+        self._log = log
         self.url = url
+        self._stopping = threading.Event()
+        self._lock = threading.Lock()
+        self._processes = [self._spawn() for _ in range(workers)]
+        self._started = [time.monotonic()] * workers
+        threading.Thread(target=self._keep_running, name="mlops-serving-watch", daemon=True).start()
 
     @classmethod
-    def start(cls, workspace: Workspace, host: str, port: int, workers: int) -> ServingProcesses:
+    def start(
+        cls, workspace: Workspace, host: str, port: int, workers: int, log: Callable[[str], None]
+    ) -> ServingProcesses:
         if workers < 1:
             raise InvalidInput(f"--workers {workers}: expected 1 or more")
         listening = socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET)
@@ -49,34 +72,48 @@ class ServingProcesses:
         path = os.pathsep.join(filter(None, [source, os.environ.get("PYTHONPATH")]))
         fd = listening.fileno()
         command = [sys.executable, "-m", "engine.serving.worker", str(workspace.root), str(fd)]
-        processes = [
-            subprocess.Popen(
-                command,
-                pass_fds=[fd],
-                env={**os.environ, "PYTHONPATH": path, MULTIPROCESS_FOLDER: str(metrics_folder)},
-            )
-            for _ in range(workers)
-        ]
-        bound_port = listening.getsockname()[1]
+        environment = {**os.environ, "PYTHONPATH": path, MULTIPROCESS_FOLDER: str(metrics_folder)}
         shown = f"[{host}]" if ":" in host else host
-        return cls(listening, processes, f"http://{shown}:{bound_port}")
-
-    def running(self) -> int:
-        return sum(process.poll() is None for process in self._processes)
+        url = f"http://{shown}:{listening.getsockname()[1]}"
+        return cls(listening, command, environment, workers, url, log)
 
     def stop(self, seconds: float = STOP_SECONDS) -> None:
         """SIGTERM each, wait up to ``seconds`` for the requests in flight, then kill the rest."""
-        for process in self._processes:
+        self._stopping.set()
+        with self._lock:
+            processes = list(self._processes)
+        for process in processes:
             if process.poll() is None:
                 process.send_signal(signal.SIGTERM)
         deadline = time.monotonic() + seconds
-        for process in self._processes:
+        for process in processes:
             try:
                 process.wait(max(0.0, deadline - time.monotonic()))
             except subprocess.TimeoutExpired:
                 process.kill()
                 process.wait()
         self._listening.close()
+
+    def _spawn(self) -> subprocess.Popen[bytes]:
+        return subprocess.Popen(self._command, pass_fds=[self._listening.fileno()], env=self._environment)
+
+    def _keep_running(self) -> None:
+        while not self._stopping.wait(WATCH_SECONDS):
+            for slot in range(len(self._processes)):
+                process = self._processes[slot]
+                if process.poll() is None or time.monotonic() - self._started[slot] < RESTART_SECONDS:
+                    continue
+                with self._lock:
+                    if self._stopping.is_set():
+                        return
+                    ended = _how(process.returncode)
+                    self._log(f"serving process pid {process.pid} exited ({ended}); starting another")
+                    self._processes[slot] = self._spawn()
+                    self._started[slot] = time.monotonic()
+
+
+def _how(code: int) -> str:
+    return f"killed by signal {-code}" if code < 0 else f"exit {code}"
 
 
 def _empty_metrics_folder(workspace: Workspace) -> Path:

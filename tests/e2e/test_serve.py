@@ -4,6 +4,7 @@ workspace endpoint; deployments made from another terminal are served without a 
 from __future__ import annotations
 
 import json
+import os
 import signal
 import socket
 import subprocess
@@ -118,6 +119,23 @@ def test_mlops_serve_answers_follows_changes_and_stops_cleanly(
     assert any("stopping: the serving processes finish their requests" in line for line in server.lines)
     with pytest.raises(httpx.TransportError):
         httpx.get(f"{server.url}/v2/health/live")
+
+
+def test_a_killed_serving_process_is_replaced(served: ServedWorkspace) -> None:
+    server, workspace, customer = served
+
+    def workers() -> list[int]:
+        status = json.loads(run_mlops("status", "--json", "-w", str(workspace), env=ENV).stdout)
+        return [c["pid"] for c in status["clients"] if c["command"] == "mlops serve (worker)"]
+
+    victim = workers()[0]
+    os.kill(victim, signal.SIGKILL)
+    wait_until(lambda: any(f"pid {victim} exited (killed by signal 9)" in line for line in server.lines))
+    wait_until(lambda: len(workers()) == 2 and victim not in workers(), what="a new worker attached")
+    predict = f"{server.url}/v1/models/churn-predictor:predict"
+    for _ in range(4):
+        answer = httpx.post(predict, json={"instances": [customer]}, headers=bearer(workspace))
+        assert answer.status_code == 200
 
 
 def test_a_port_in_use_is_one_line(registry_workspace: Path) -> None:
