@@ -1,9 +1,11 @@
 """Serving: registry versions' ONNX graphs answering KServe V1 and Open Inference V2 requests.
 
 Two sides. The owner's: ``deployments.py`` (``engine.deployments``: what each endpoint serves,
-resolved into a plan) and ``tokens.Tokens`` (``engine.tokens``). The serving processes': the
-HTTP face (``app.py``, ``v2.py``), the inference core (``model.ServedModel``: a version's graph
-checked against the registry's sha256, fed request rows without pandas) and ``tokens.TokenCheck``.
+resolved into a plan), ``tokens.Tokens`` (``engine.tokens``) and ``processes.py`` (the serving
+processes started, watched and stopped). The serving processes' (``worker.py``): the HTTP face
+(``app.py``, ``v2.py``, ``metrics.py``), the inference core (``model.ServedModel``: a version's
+graph checked against the registry's sha256, fed request rows without pandas) and
+``tokens.TokenCheck``.
 Those import neither the facade nor DuckDB, pandas or MLflow: a serving process reaches the
 owner through the workspace endpoint (engine/host) and reads only the ONNX files and tokens.
 """
