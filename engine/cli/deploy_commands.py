@@ -30,6 +30,10 @@ def register(
     )
     create.add_argument("endpoint", metavar="ENDPOINT")
     create.add_argument("--model", required=True, metavar="NAME@ALIAS|NAME@vN")
+    create.add_argument(
+        "--canary", metavar="NAME@ALIAS|NAME@vN", help="a model to try on part of the traffic"
+    )
+    create.add_argument("--percent", type=float, help="the canary's share of requests (with --canary)")
     create.set_defaults(handler=run_deploy)
     verbs.add_parser("list", parents=[common], help="the deployments").set_defaults(handler=run_deploy_list)
     show = verbs.add_parser("show", parents=[common], help="a deployment and the versions it serves now")
@@ -42,12 +46,12 @@ def register(
 
 def run_deploy(args: argparse.Namespace, out: Output) -> int:
     with opened(args, "deploy") as engine:
-        deployment = engine.deployments.deploy(args.endpoint, args.model)
+        deployment = engine.deployments.deploy(args.endpoint, args.model, args.canary, args.percent)
+    tried = f", {args.percent:g}% of requests to {args.canary}" if args.canary else ""
+    serves = f"serves {args.model}{tried} (revision {deployment.revision})"
     out.emit(
         deployment.to_dict(),
-        lambda console: console.print(
-            f"Endpoint [bold]{deployment.endpoint}[/] serves {args.model} (revision {deployment.revision})"
-        ),
+        lambda console: console.print(f"Endpoint [bold]{deployment.endpoint}[/] {serves}"),
     )
     return 0
 

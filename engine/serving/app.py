@@ -29,7 +29,8 @@ from starlette.routing import Route
 
 from engine.errors import InvalidInput
 from engine.serving import metrics, v2
-from engine.serving.model import Prediction, ServedModel
+from engine.serving.model import Prediction
+from engine.serving.routing import Servable
 from engine.serving.tokens import TokenCheck
 from engine.version import __version__
 
@@ -45,7 +46,7 @@ class ServerSettings:
 
 # The models served now, by endpoint name (the deployments, resolved); called per request, so a
 # change of what is served shows at the next request.
-Models = Callable[[], Mapping[str, ServedModel]]
+Models = Callable[[], Mapping[str, Servable]]
 # A prediction route's work: its response and the predictions it made (for the metrics).
 Answer = Callable[[Request], Awaitable[tuple[Response, list[Prediction]]]]
 
@@ -184,7 +185,7 @@ class _Handlers:
             return _error(request, 403, "the bearer token is not an active token of this workspace")
         return None
 
-    def _model(self, request: Request) -> ServedModel | Response:
+    def _model(self, request: Request) -> Servable | Response:
         name = request.path_params["name"]
         models = self._models()
         model = models.get(name)
@@ -209,7 +210,7 @@ class _Handlers:
             return _error(request, 400, f"the body is not valid JSON: {error}")
 
 
-def _v1_metadata(name: str, model: ServedModel) -> dict[str, Any]:
+def _v1_metadata(name: str, model: Servable) -> dict[str, Any]:
     return {
         "name": name,
         "model": model.name,

@@ -21,6 +21,7 @@ from engine.types.serving import Deployment, ServedEndpoint, ServedVariant, Serv
 
 SINGLE = "single"
 PRIMARY = "primary"
+CANARY = "canary"  # the strategy, and the role of the variant it tries
 
 
 class Deployments:
@@ -29,29 +30,46 @@ class Deployments:
         self._events = events
         self._registry = registry
 
-    def deploy(self, endpoint: str, model: str) -> Deployment:
+    def deploy(
+        self, endpoint: str, model: str, canary: str | None = None, percent: float | None = None
+    ) -> Deployment:
         """Serve ``model`` (``NAME@ALIAS`` or ``NAME@vN``) on ``endpoint``, replacing what the
-        endpoint served before; the version it names now must exist and convert to ONNX."""
+        endpoint served before; with ``canary`` (a reference too) and ``percent``, that share of
+        requests goes to the canary. Each version named must exist and convert to ONNX, and a
+        canary must take the primary's features."""
         check_name(endpoint, "endpoint name")
-        resolved = self._registry.resolve(model)
-        self._onnx(resolved.name, resolved.version)
+        if (canary is None) != (percent is None):
+            raise InvalidInput("--canary and --percent go together: --canary NAME@ALIAS --percent 10")
+        if percent is not None and not 0 < percent < 100:
+            raise InvalidInput(f"--percent {percent:g}: expected more than 0 and less than 100")
+        primary = self._registry.resolve(model)
+        primary_file = self._onnx(primary.name, primary.version)
         variants = [Variant(PRIMARY, model)]
+        settings: dict[str, Any] = {}
+        strategy = SINGLE
+        described = f"{model} (v{primary.version})"
+        if canary is not None and percent is not None:
+            tried = self._registry.resolve(canary)
+            _check_same_features(model, primary_file, canary, self._onnx(tried.name, tried.version))
+            variants.append(Variant(CANARY, canary))
+            strategy, settings = CANARY, {"percent": percent}
+            described += f", {percent:g}% to {canary} (v{tried.version})"
         with self._db.cursor() as cursor:
             cursor.execute("BEGIN")
             try:
                 cursor.execute(
                     "INSERT INTO deployments (endpoint, strategy, variants_json, settings_json, revision)"
-                    " VALUES (?, ?, ?, '{}', nextval('deployment_revisions'))"
+                    " VALUES (?, ?, ?, ?, nextval('deployment_revisions'))"
                     " ON CONFLICT (endpoint) DO UPDATE SET strategy = excluded.strategy,"
                     " variants_json = excluded.variants_json, settings_json = excluded.settings_json,"
                     " revision = excluded.revision, updated_at = now()",
-                    [endpoint, SINGLE, json.dumps([v.__dict__ for v in variants])],
+                    [endpoint, strategy, json.dumps([v.__dict__ for v in variants]), json.dumps(settings)],
                 )
                 cursor.execute("COMMIT")
             except BaseException:
                 cursor.execute("ROLLBACK")
                 raise
-        self._events.record("serving", endpoint, f"deployed {model} (v{resolved.version})")
+        self._events.record("serving", endpoint, f"deployed {described}")
         return self.get(endpoint)
 
     def all(self) -> list[Deployment]:
@@ -115,6 +133,24 @@ class Deployments:
             return str(row[0]), str(row[1])
         record = self._registry.export_onnx(name, version)
         return record.path, record.sha256
+
+
+def _check_same_features(
+    primary: str, primary_file: tuple[str, str], canary: str, canary_file: tuple[str, str]
+) -> None:
+    """A canary must take what the primary takes: each request goes to one or the other."""
+    from engine.serving.model import ServedModel
+
+    def features(reference: str, file: tuple[str, str]) -> list[tuple[str, str]]:
+        model = ServedModel.load(reference, 0, file[0], file[1])
+        return [(feature.column, feature.kind) for feature in model.features]
+
+    expected, found = features(primary, primary_file), features(canary, canary_file)
+    if expected != found:
+        raise InvalidInput(
+            f"--canary {canary} takes other features than {primary}: "
+            f"{', '.join(c for c, _ in found)} against {', '.join(c for c, _ in expected)}"
+        )
 
 
 _SELECT = (

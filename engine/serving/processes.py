@@ -11,6 +11,7 @@ SIGTERM (uvicorn finishes the requests in flight), waits, and kills what is left
 from __future__ import annotations
 
 import os
+import select
 import signal
 import socket
 import subprocess
@@ -20,10 +21,11 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-from engine.errors import InvalidInput
+from engine.errors import InvalidInput, MlopsError
 from engine.types.workspace import Workspace
 
 STOP_SECONDS = 30.0
+READY_SECONDS = 60.0
 RESTART_SECONDS = 1.0
 WATCH_SECONDS = 0.2
 
@@ -49,7 +51,13 @@ class ServingProcesses:
         self.url = url
         self._stopping = threading.Event()
         self._lock = threading.Lock()
-        self._processes = [self._spawn() for _ in range(workers)]
+        self._processes: list[subprocess.Popen[bytes]] = []
+        try:
+            for _ in range(workers):
+                self._processes.append(self._spawn_ready())
+        except BaseException:
+            self.stop(0)
+            raise
         self._started = [time.monotonic()] * workers
         threading.Thread(target=self._keep_running, name="mlops-serving-watch", daemon=True).start()
 
@@ -94,8 +102,28 @@ class ServingProcesses:
                 process.wait()
         self._listening.close()
 
-    def _spawn(self) -> subprocess.Popen[bytes]:
-        return subprocess.Popen(self._command, pass_fds=[self._listening.fileno()], env=self._environment)
+    def _spawn(self, ready_fd: int | None = None) -> subprocess.Popen[bytes]:
+        fds = [self._listening.fileno()] if ready_fd is None else [self._listening.fileno(), ready_fd]
+        command = self._command if ready_fd is None else [*self._command, str(ready_fd)]
+        return subprocess.Popen(command, pass_fds=fds, env=self._environment)
+
+    def _spawn_ready(self) -> subprocess.Popen[bytes]:
+        """A worker, once it answers requests (it writes to a pipe then): until it does, a
+        connection handed to it would wait, so the server is not announced before."""
+        ready, ready_to_write = os.pipe()
+        try:
+            process = self._spawn(ready_to_write)
+            os.close(ready_to_write)
+            deadline = time.monotonic() + READY_SECONDS
+            while process.poll() is None and time.monotonic() < deadline:
+                if select.select([ready], [], [], WATCH_SECONDS)[0]:
+                    if os.read(ready, 1):
+                        return process
+                    break  # the pipe closed without a byte: it is exiting
+        finally:
+            os.close(ready)
+        code = process.wait(STOP_SECONDS) if process.poll() is None else process.returncode
+        raise MlopsError(f"a serving process did not start ({_how(code)}); its error is above")
 
     def _keep_running(self) -> None:
         while not self._stopping.wait(WATCH_SECONDS):

@@ -1,5 +1,6 @@
-"""A serving process: ``python -m engine.serving.worker WORKSPACE FD`` answers HTTP requests on
-the listening socket it inherits (file descriptor FD), with the models the owner's plan names.
+"""A serving process: ``python -m engine.serving.worker WORKSPACE FD [READY_FD]`` answers HTTP
+requests on the listening socket it inherits (file descriptor FD), with the models the owner's
+plan names, and writes a byte to READY_FD once it does.
 
 It is a client of the workspace's owner (engine/host/remote.py): it asks for the plan
 (``deployments.plan``) at start and then every ``PLAN_SECONDS``, and loads what changed (a
@@ -19,18 +20,22 @@ import sys
 import threading
 from collections.abc import Mapping
 
+import uvicorn
+
 from engine.config import load_config
 from engine.errors import MlopsError
 from engine.host.remote import Session
 from engine.serving.app import ServerSettings, build_app
 from engine.serving.model import ServedModel
+from engine.serving.routing import Canary, Servable
 from engine.serving.tokens import TokenCheck
-from engine.types.serving import ServedVariant, ServingPlan
+from engine.types.serving import ServedEndpoint, ServingPlan
 from engine.workspace import find_workspace
 
 PLAN_SECONDS = 0.5
 """How often the plan is asked for: a deployment change is served within a second."""
 PRIMARY = "primary"
+CANARY = "canary"
 
 
 class ServedModels:
@@ -39,36 +44,62 @@ class ServedModels:
     def __init__(self, session: Session) -> None:
         self._session = session
         self._loaded: dict[tuple[str, int, str], ServedModel] = {}  # by (model, version, sha256)
-        self._current: Mapping[str, ServedModel] = {}
+        self._current: Mapping[str, Servable] = {}
         self._signature: object = None
 
-    def __call__(self) -> Mapping[str, ServedModel]:
+    def __call__(self) -> Mapping[str, Servable]:
         return self._current
 
     def refresh(self) -> None:
         """Ask for the plan; load what it names that is not loaded yet, then swap."""
         plan: ServingPlan = self._session.call("deployments.plan", (), {})
-        chosen = {
-            endpoint.endpoint: next(v for v in endpoint.variants if v.role == PRIMARY)
-            for endpoint in plan.endpoints
-        }
-        signature = {name: (v.model, v.version, v.sha256) for name, v in chosen.items()}
+        signature = [
+            (e.endpoint, e.strategy, sorted(e.settings.items()), _versions(e)) for e in plan.endpoints
+        ]
         if signature == self._signature:
             return
-        models = {name: self._model(variant) for name, variant in chosen.items()}
-        self._loaded = {(m.name, m.version, m.sha256): m for m in models.values()}
-        self._current, self._signature = models, signature  # one assignment: old set or new
+        loaded: dict[tuple[str, int, str], ServedModel] = {}
+        served = {e.endpoint: self._servable(e, loaded) for e in plan.endpoints}
+        self._loaded = loaded
+        self._current, self._signature = served, signature  # one assignment: old set or new
 
-    def _model(self, variant: ServedVariant) -> ServedModel:
-        known = self._loaded.get((variant.model, variant.version, variant.sha256))
-        if known is not None:
-            return known
-        return ServedModel.load(variant.model, variant.version, variant.onnx_path, variant.sha256)
+    def _servable(
+        self, endpoint: ServedEndpoint, loaded: dict[tuple[str, int, str], ServedModel]
+    ) -> Servable:
+        by_role = {}
+        for variant in endpoint.variants:
+            key = (variant.model, variant.version, variant.sha256)
+            known = self._loaded.get(key) or loaded.get(key)
+            model = known or ServedModel.load(
+                variant.model, variant.version, variant.onnx_path, variant.sha256
+            )
+            loaded[key] = by_role[variant.role] = model
+        if endpoint.strategy == CANARY:
+            return Canary(by_role[PRIMARY], by_role[CANARY], float(endpoint.settings["percent"]))
+        return by_role[PRIMARY]
+
+
+class AnnouncingServer(uvicorn.Server):
+    """uvicorn's server, writing a byte to the owner's pipe once it answers requests: until
+    then a connection handed to this process would wait (processes.py waits for the byte)."""
+
+    def __init__(self, config: uvicorn.Config, ready_fd: int | None) -> None:
+        super().__init__(config)
+        self._ready_fd = ready_fd
+
+    async def startup(self, sockets: list[socket.socket] | None = None) -> None:
+        await super().startup(sockets)
+        if self._ready_fd is not None:
+            os.write(self._ready_fd, b".")
+            os.close(self._ready_fd)
+            self._ready_fd = None
+
+
+def _versions(endpoint: ServedEndpoint) -> list[tuple[str, int, str]]:
+    return [(variant.role, variant.version, variant.sha256) for variant in endpoint.variants]
 
 
 def main(argv: list[str]) -> int:
-    import uvicorn
-
     workspace = find_workspace(argv[0])
     listening = socket.socket(fileno=int(argv[1]))
     stopping = threading.Event()
@@ -96,7 +127,8 @@ def main(argv: list[str]) -> int:
     serving = load_config(workspace.config_path).serving
     settings = ServerSettings(serving.max_body_bytes, serving.metrics_need_token)
     app = build_app(models, TokenCheck(workspace), settings)
-    server = uvicorn.Server(uvicorn.Config(app, log_level="warning", lifespan="off", access_log=False))
+    config = uvicorn.Config(app, log_level="warning", lifespan="off", access_log=False)
+    server = AnnouncingServer(config, int(argv[2]) if len(argv) > 2 else None)
     try:
         server.run(sockets=[listening])
     finally:

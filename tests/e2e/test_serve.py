@@ -113,6 +113,18 @@ def test_mlops_serve_answers_follows_changes_and_stops_cleanly(
     assert 'mlops_prediction_score_count{endpoint="churn-predictor"} 11.0' in exposed
     assert "mlops_request_seconds_bucket" in exposed
 
+    canary = ["deploy", "churn-predictor", "--model", "churn@v1", "--canary", "churn@v2", "--percent", "50"]
+    assert run_mlops(*canary, "-w", str(workspace), env=ENV).returncode == 0
+    scores: set[float] = set()
+
+    def both_answer() -> bool:  # the same row, scored by v1 or by v2, about half each
+        answer = httpx.post(predict, json={"instances": [customer]}, headers=headers).json()
+        scores.add(answer["predictions"][0]["score"])
+        return len(scores) >= 2
+
+    wait_until(both_answer, what="answers from the primary and from the canary")
+    assert len(scores) == 2
+
     server.process.send_signal(signal.SIGTERM)
     assert server.process.wait(60) == 0
     assert endpoint(workspace) is None
@@ -150,3 +162,16 @@ def test_a_port_in_use_is_one_line(registry_workspace: Path) -> None:
     assert result.returncode == 2
     assert result.stderr == f"error: cannot serve on 127.0.0.1:{port}: Address already in use\n"
     assert endpoint(registry_workspace) is None
+
+
+def test_a_model_file_changed_on_disk_is_refused_and_nothing_serves(registry_workspace: Path) -> None:
+    with Engine.open(registry_workspace, command="pytest") as engine:
+        deployed = engine.deployments.deploy("churn-predictor", "churn@v2")
+        (variant,) = engine.deployments.plan().endpoints[0].variants
+    with Path(variant.onnx_path).open("ab") as tampered:
+        tampered.write(b"\0")
+    result = run_mlops("serve", "--port", "0", "-w", str(registry_workspace), env=ENV)
+    assert result.returncode == 1
+    assert "churn v2: the ONNX file's sha256 is" in result.stderr
+    assert result.stderr.endswith("error: a serving process did not start (exit 1); its error is above\n")
+    assert endpoint(registry_workspace) is None and deployed.revision == 1

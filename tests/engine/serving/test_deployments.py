@@ -12,6 +12,8 @@ import pytest
 from engine.errors import InvalidInput
 from engine.facade import Engine
 from engine.serving.model import ServedModel
+from engine.serving.routing import Canary
+from engine.types.training import TrainRequest
 from tests.conftest import mlops_json, run_mlops
 
 
@@ -84,3 +86,47 @@ def test_the_deploy_commands(registry_workspace: Path) -> None:
     assert missing.returncode == 2 and missing.stderr == (
         "error: no deployment named 'churn-api'; deployments: none yet\n"
     )
+
+
+def test_a_canary_takes_its_share_and_must_take_the_same_features(registry: Engine) -> None:
+    deployed = registry.deployments.deploy("churn-api", "churn@v1", canary="churn@v2", percent=10)
+    assert deployed.strategy == "canary" and deployed.settings == {"percent": 10}
+    assert [(v.role, v.reference) for v in deployed.variants] == [
+        ("primary", "churn@v1"),
+        ("canary", "churn@v2"),
+    ]
+    (served,) = registry.deployments.plan().endpoints
+    models = {v.role: ServedModel.load(v.model, v.version, v.onnx_path, v.sha256) for v in served.variants}
+    draws = iter([0.05, 0.5, 0.099, 0.1, 0.95])  # below 0.1: the canary
+    routed = Canary(models["primary"], models["canary"], 10, lambda: next(draws))
+    instance = [{f.column: 1.0 if f.kind == "number" else "US" for f in routed.features}]
+    answers = [routed.predict(instance)[0].score for _ in range(5)]
+    canary_score = models["canary"].predict(instance)[0].score
+    primary_score = models["primary"].predict(instance)[0].score
+    assert canary_score != primary_score
+    assert answers == [canary_score, primary_score, canary_score, primary_score, primary_score]
+    assert routed.version == 1  # what the endpoint says of itself is the primary's
+
+    before = registry.deployments.get("churn-api")
+    for canary, percent, message in [
+        ("churn@v2", None, "--canary and --percent go together"),
+        (None, 10.0, "--canary and --percent go together"),
+        ("churn@v2", 0.0, r"--percent 0: expected more than 0 and less than 100"),
+        ("churn@v2", 100.0, r"--percent 100: expected more than 0"),
+        ("nope@v1", 10.0, "no registered model 'nope'"),
+    ]:
+        with pytest.raises(InvalidInput, match=message):
+            registry.deployments.deploy("churn-api", "churn@v1", canary=canary, percent=percent)
+    assert registry.deployments.get("churn-api") == before
+
+
+def test_a_canary_with_other_features_is_refused(registry: Engine) -> None:
+    run = registry.training.train(
+        TrainRequest("churn", "churned", "logistic_regression", features=["age", "tenure_days"])
+    )
+    registry.registry.register(run.run_id, "churn")  # version 3, two features
+    with pytest.raises(
+        InvalidInput, match=r"--canary churn@v3 takes other features than churn@v1: age, tenure_days"
+    ):
+        registry.deployments.deploy("churn-api", "churn@v1", canary="churn@v3", percent=10)
+    assert registry.deployments.all() == []
