@@ -136,7 +136,7 @@ JSON = st.recursive(
     ("route", "key"),
     [(f"/v1/models/{ENDPOINT}:predict", "instances"), (f"/v2/models/{ENDPOINT}/infer", "inputs")],
 )
-@settings(max_examples=120, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(body=JSON, keep_key=st.booleans())
 def test_no_body_reaches_a_traceback(
     server: tuple[str, Engine, list[dict[str, Any]]], route: str, key: str, body: Any, keep_key: bool
