@@ -132,8 +132,11 @@ async def test_every_kind_of_action_runs_in_the_owner(
         await until(pilot, lambda: [row[0] for row in rows_of(app, "#versions")] == ["v2", "v1"])
         await pilot.press("p", "enter")
         await until(pilot, lambda: isinstance(app.screen, ConfirmDialog), timeout=120, what="the gates")
-        await until(pilot, lambda: bool(app.screen.query("#confirm")))
+        # Click once the button is laid out (a click on an empty region is lost), then wait for
+        # the dialog to go before reading the screen under it.
+        await until(pilot, lambda: any(button.region.area for button in app.screen.query("#confirm")))
         await pilot.click("#confirm")
+        await until(pilot, lambda: not isinstance(app.screen, ConfirmDialog), what="the dialog closed")
         await until(
             pilot, lambda: rows_of(app, "#versions")[0][1] == "@champion", timeout=120, what="champion"
         )
