@@ -123,6 +123,16 @@ def _restrict(path: Path, mode: int) -> None:
         return
 
 
+def replace_private(path: Path, text: str) -> None:
+    """Write ``path`` whole, readable by its owner only, atomically: a reader sees the old file
+    or the new one, never half (the endpoint, the serving tokens)."""
+    partial = path.with_suffix(".partial")
+    fd = os.open(partial, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, PRIVATE_FILE)
+    with os.fdopen(fd, "w", encoding="utf-8") as handle:
+        handle.write(text)
+    partial.replace(path)
+
+
 def _write_private(path: Path, text: str) -> None:
     """Create ``path`` holding ``text``, readable by its owner only; an existing file is kept."""
     try:

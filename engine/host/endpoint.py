@@ -20,6 +20,7 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 
 from engine.types.workspace import Workspace
+from engine.workspace import replace_private
 
 PROTOCOL = 2
 """Bumped whenever a message changes shape: a client and an owner of different protocols refuse
@@ -53,12 +54,7 @@ def socket_address(workspace: Workspace) -> str:
 
 def write_endpoint(workspace: Workspace, endpoint: Endpoint) -> None:
     """Publish the endpoint atomically (a reader sees the old file or the new one, never half)."""
-    target = workspace.mlops_dir / ENDPOINT_FILE
-    partial = target.with_suffix(".partial")
-    fd = os.open(partial, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    with os.fdopen(fd, "w", encoding="utf-8") as handle:
-        json.dump(asdict(endpoint), handle)
-    partial.replace(target)
+    replace_private(workspace.mlops_dir / ENDPOINT_FILE, json.dumps(asdict(endpoint)))
 
 
 def read_endpoint(workspace: Workspace) -> Endpoint | None:

@@ -179,6 +179,18 @@ class Registry:
             created_at=int(version.creation_timestamp or 0),
         )
 
+    def onnx_file(self, name: str, version: int) -> tuple[str, str]:
+        """The version's ONNX file and its recorded sha256, exported first if it has none."""
+        with self._db.cursor() as cursor:
+            row = cursor.execute(
+                "SELECT path, sha256 FROM model_exports WHERE model = ? AND version = ? AND format = 'onnx'",
+                [name, version],
+            ).fetchone()
+        if row is not None:
+            return str(row[0]), str(row[1])
+        record = self.export_onnx(name, version)
+        return record.path, record.sha256
+
     def onnx_sha256(self, name: str, version: int) -> str | None:
         with self._db.cursor() as cursor:
             row = cursor.execute(
@@ -308,13 +320,7 @@ class Registry:
 
         self.version(name, version)
         if storage_uri is None:
-            with self._db.cursor() as cursor:
-                row = cursor.execute(
-                    "SELECT path FROM model_exports WHERE model = ? AND version = ? AND format = 'onnx'",
-                    [name, version],
-                ).fetchone()
-            path = str(row[0]) if row else self.export_onnx(name, version).path
-            storage_uri = Path(path).parent.as_uri()
+            storage_uri = Path(self.onnx_file(name, version)[0]).parent.as_uri()
         settings = self._config.kserve
         return inference_service_manifest(
             name, version, storage_uri, settings, settings.canary_percent or None

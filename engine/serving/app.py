@@ -89,10 +89,7 @@ class _Handlers:
         return _answer(request, {"models": sorted(self._models())})
 
     async def v1_model(self, request: Request) -> Response:
-        refused = self._refused(request)
-        if refused is not None:
-            return refused
-        model = self._model(request)
+        model = self._guarded_model(request)
         if isinstance(model, Response):
             return model
         return _answer(request, _v1_metadata(request.path_params["name"], model))
@@ -121,7 +118,7 @@ class _Handlers:
         return response
 
     async def _v1_predict(self, request: Request) -> tuple[Response, list[Prediction]]:
-        model = self._refused(request) or self._model(request)
+        model = self._guarded_model(request)
         if isinstance(model, Response):
             return model, []
         body = await self._json_body(request)
@@ -148,16 +145,13 @@ class _Handlers:
         return _answer(request, {"name": name, "ready": ready}, 200 if ready else 404)
 
     async def v2_model(self, request: Request) -> Response:
-        refused = self._refused(request)
-        if refused is not None:
-            return refused
-        model = self._model(request)
+        model = self._guarded_model(request)
         if isinstance(model, Response):
             return model
         return _answer(request, v2.metadata(request.path_params["name"], model))
 
     async def _v2_infer(self, request: Request) -> tuple[Response, list[Prediction]]:
-        model = self._refused(request) or self._model(request)
+        model = self._guarded_model(request)
         if isinstance(model, Response):
             return model, []
         body = await self._json_body(request)
@@ -184,6 +178,10 @@ class _Handlers:
         if self._tokens.name_of(presented.strip()) is None:
             return _error(request, 403, "the bearer token is not an active token of this workspace")
         return None
+
+    def _guarded_model(self, request: Request) -> Servable | Response:
+        """The model the URL names, for a request with an active token; else the refusal."""
+        return self._refused(request) or self._model(request)
 
     def _model(self, request: Request) -> Servable | Response:
         name = request.path_params["name"]

@@ -43,32 +43,28 @@ class Deployments:
         if percent is not None and not 0 < percent < 100:
             raise InvalidInput(f"--percent {percent:g}: expected more than 0 and less than 100")
         primary = self._registry.resolve(model)
-        primary_file = self._onnx(primary.name, primary.version)
+        primary_file = self._registry.onnx_file(primary.name, primary.version)
         variants = [Variant(PRIMARY, model)]
         settings: dict[str, Any] = {}
         strategy = SINGLE
         described = f"{model} (v{primary.version})"
         if canary is not None and percent is not None:
             tried = self._registry.resolve(canary)
-            _check_same_features(model, primary_file, canary, self._onnx(tried.name, tried.version))
+            _check_same_features(
+                model, primary_file, canary, self._registry.onnx_file(tried.name, tried.version)
+            )
             variants.append(Variant(CANARY, canary))
             strategy, settings = CANARY, {"percent": percent}
             described += f", {percent:g}% to {canary} (v{tried.version})"
-        with self._db.cursor() as cursor:
-            cursor.execute("BEGIN")
-            try:
-                cursor.execute(
-                    "INSERT INTO deployments (endpoint, strategy, variants_json, settings_json, revision)"
-                    " VALUES (?, ?, ?, ?, nextval('deployment_revisions'))"
-                    " ON CONFLICT (endpoint) DO UPDATE SET strategy = excluded.strategy,"
-                    " variants_json = excluded.variants_json, settings_json = excluded.settings_json,"
-                    " revision = excluded.revision, updated_at = now()",
-                    [endpoint, strategy, json.dumps([v.__dict__ for v in variants]), json.dumps(settings)],
-                )
-                cursor.execute("COMMIT")
-            except BaseException:
-                cursor.execute("ROLLBACK")
-                raise
+        with self._db.transaction() as cursor:
+            cursor.execute(
+                "INSERT INTO deployments (endpoint, strategy, variants_json, settings_json, revision)"
+                " VALUES (?, ?, ?, ?, nextval('deployment_revisions'))"
+                " ON CONFLICT (endpoint) DO UPDATE SET strategy = excluded.strategy,"
+                " variants_json = excluded.variants_json, settings_json = excluded.settings_json,"
+                " revision = excluded.revision, updated_at = now()",
+                [endpoint, strategy, json.dumps([v.__dict__ for v in variants]), json.dumps(settings)],
+            )
         self._events.record("serving", endpoint, f"deployed {described}")
         return self.get(endpoint)
 
@@ -87,19 +83,13 @@ class Deployments:
 
     def remove(self, endpoint: str) -> Deployment:
         removed = self.get(endpoint)
-        with self._db.cursor() as cursor:
-            cursor.execute("BEGIN")
-            try:
-                cursor.execute("DELETE FROM deployments WHERE endpoint = ?", [endpoint])
-                cursor.execute(
-                    "INSERT INTO deployment_removals (endpoint, revision)"
-                    " VALUES (?, nextval('deployment_revisions'))",
-                    [endpoint],
-                )
-                cursor.execute("COMMIT")
-            except BaseException:
-                cursor.execute("ROLLBACK")
-                raise
+        with self._db.transaction() as cursor:
+            cursor.execute("DELETE FROM deployments WHERE endpoint = ?", [endpoint])
+            cursor.execute(
+                "INSERT INTO deployment_removals (endpoint, revision)"
+                " VALUES (?, nextval('deployment_revisions'))",
+                [endpoint],
+            )
         self._events.record("serving", endpoint, "removed")
         return removed
 
@@ -119,20 +109,8 @@ class Deployments:
 
     def _served(self, variant: Variant) -> ServedVariant:
         resolved = self._registry.resolve(variant.reference)
-        path, sha256 = self._onnx(resolved.name, resolved.version)
+        path, sha256 = self._registry.onnx_file(resolved.name, resolved.version)
         return ServedVariant(variant.role, variant.reference, resolved.name, resolved.version, path, sha256)
-
-    def _onnx(self, name: str, version: int) -> tuple[str, str]:
-        """The version's ONNX file and its recorded sha256, exported first if it has none."""
-        with self._db.cursor() as cursor:
-            row = cursor.execute(
-                "SELECT path, sha256 FROM model_exports WHERE model = ? AND version = ? AND format = 'onnx'",
-                [name, version],
-            ).fetchone()
-        if row is not None:
-            return str(row[0]), str(row[1])
-        record = self._registry.export_onnx(name, version)
-        return record.path, record.sha256
 
 
 def _check_same_features(

@@ -17,7 +17,6 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
-import os
 import secrets
 from datetime import UTC, datetime
 from pathlib import Path
@@ -27,6 +26,7 @@ from engine.errors import InvalidInput
 from engine.identifiers import check_name
 from engine.types.serving import IssuedToken, TokenInfo
 from engine.types.workspace import Workspace
+from engine.workspace import replace_private
 
 TOKENS_FILE = "tokens.json"
 DEFAULT_TOKEN = "default"
@@ -91,11 +91,7 @@ class Tokens:
         return read_entries(self._path)
 
     def _write(self, entries: list[dict[str, Any]]) -> None:
-        partial = self._path.with_suffix(".partial")
-        fd = os.open(partial, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-        with os.fdopen(fd, "w", encoding="utf-8") as handle:
-            json.dump({"tokens": entries}, handle, indent=1)
-        partial.replace(self._path)
+        replace_private(self._path, json.dumps({"tokens": entries}, indent=1))
 
 
 class TokenCheck:
