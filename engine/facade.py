@@ -17,8 +17,13 @@ of ``engine.types`` (or a pandas frame), never UI objects:
                        rollback, export_onnx, kserve_manifest, write_kserve_manifest
     engine.pipelines   run, runs, get
     engine.events      recent
-    engine.deployments deploy, all, get, remove, plan (what the inference server serves)
+    engine.deployments deploy, all, get, remove, switch, compare, plan (what the inference
+                       server serves)
     engine.tokens      create, all, revoke (serving's bearer tokens)
+    engine.server      start, stop, state (the inference server, on demand)
+    engine.predictions append, count, recent (the prediction log; serving processes append)
+    engine.labels      ingest (late labels joined to logged predictions)
+    engine.traffic     replay (a dataset's rows sent as requests)
     engine.status()
 
 That list is ``SURFACE``: what a face may call. A face of a workspace another process owns gets
@@ -62,9 +67,13 @@ from engine.pipelines.steps import StepContext
 from engine.registry.gates import ChampionScorer
 from engine.registry.lookup import RegistryLookup
 from engine.registry.registry import Registry
+from engine.serving.comparison import Costs
+from engine.serving.control import ServerControl
 from engine.serving.deployments import Deployments
-from engine.serving.processes import ServingProcesses
+from engine.serving.labels import Labels
+from engine.serving.prediction_log import PredictionLog
 from engine.serving.tokens import Tokens
+from engine.serving.traffic import Traffic
 from engine.shutdown import ShutdownGuard
 from engine.status import count_mlflow_store, count_workspace
 from engine.tracking_store import create_local_store
@@ -105,7 +114,11 @@ SURFACE: dict[str, frozenset[str]] = {
     "pipelines": frozenset({"run", "runs", "get"}),
     "events": frozenset({"recent"}),
     "tokens": frozenset({"create", "all", "revoke"}),
-    "deployments": frozenset({"deploy", "all", "get", "remove", "plan"}),
+    "deployments": frozenset({"deploy", "all", "get", "remove", "switch", "compare", "plan"}),
+    "server": frozenset({"start", "stop", "state"}),
+    "predictions": frozenset({"append", "count", "recent"}),
+    "labels": frozenset({"ingest"}),
+    "traffic": frozenset({"replay"}),
 }
 """Each service's calls a face may make, in this process or from another (``Engine._call``)."""
 
@@ -127,6 +140,10 @@ class Facade(Protocol):
     events: EventLog
     tokens: Tokens
     deployments: Deployments
+    server: ServerControl
+    predictions: PredictionLog
+    labels: Labels
+    traffic: Traffic
 
     def status(self) -> WorkspaceStatus: ...
 
@@ -179,7 +196,18 @@ class Engine:
         )
         self.pipelines = Pipelines(PipelineRecords(db), self.events, self._step_context)
         self.tokens = Tokens(workspace)
-        self.deployments = Deployments(db, self.events, self.registry)
+        business = config.business
+        costs = Costs(business.cost_false_negative, business.cost_false_positive)
+        self.deployments = Deployments(db, self.events, self.registry, self.runs, costs)
+        self.server = ServerControl(workspace, config.serving, lambda: self._host is not None)
+        self.predictions = PredictionLog(db)
+        self.labels = Labels(db, self.events)
+        self.traffic = Traffic(
+            self.datasets,
+            lambda: self.server.state().url,
+            lambda: workspace.default_token_path.read_text().strip(),
+            self._entity_keys,
+        )
         self._lock = lock
         self._db = db
         self._shutdown = shutdown
@@ -348,15 +376,9 @@ class Engine:
         host = self._host
         self._db.interrupt(spared=host.worker_threads() if host is not None else ())
 
-    def start_serving(
-        self, host: str, port: int, workers: int = 1, log: Callable[[str], None] = lambda line: None
-    ) -> ServingProcesses:
-        """Start the inference server: ``workers`` processes answering on ``host:port`` what
-        ``deployments`` names (engine/serving); they reach this engine through its endpoint, so
-        it must be hosting (``serve``). Stop them with ``stop()`` before closing."""
-        if self._host is None:
-            raise InvalidInput("the engine must host its workspace (serve) before it starts serving models")
-        return ServingProcesses.start(self.workspace, host, port, workers, log)
+    def _entity_keys(self) -> set[str]:
+        """The feature definitions' entity keys: the columns that name whose row it is."""
+        return {key for status in self.features.views() for key in getattr(status.view, "join_keys", ())}
 
     def serve(self, runner: CommandRunner, log: Callable[[str], None] = lambda line: None) -> None:
         """Host other processes' commands (engine/host): listen on the workspace's endpoint and
@@ -365,6 +387,7 @@ class Engine:
         if self._host is None:
             self._host = Host(self.workspace, runner, self._call, self._db.interrupt_thread, log)
             self._host.start()
+            self.server.log = log
 
     def _call(self, name: str, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
         """Run a client's facade call (``"datasets.head"`` or ``"status"``), if it is one of
@@ -381,6 +404,7 @@ class Engine:
         """Stop hosting (the clients' commands in flight get ``GRACE_SECONDS`` to finish),
         checkpoint DuckDB and give up ownership; safe to call more than once."""
         try:
+            self.server.stop_if_running()  # its last log batches need the host and the database
             if self._host is not None:  # kept while it closes: a signal meanwhile spares its clients
                 self._host.close()  # safe to repeat
             self._db.close()
@@ -472,6 +496,10 @@ class AttachedEngine:
         self.events = cast(EventLog, session.service("events", SURFACE["events"]))
         self.tokens = cast(Tokens, session.service("tokens", SURFACE["tokens"]))
         self.deployments = cast(Deployments, session.service("deployments", SURFACE["deployments"]))
+        self.server = cast(ServerControl, session.service("server", SURFACE["server"]))
+        self.predictions = cast(PredictionLog, session.service("predictions", SURFACE["predictions"]))
+        self.labels = cast(Labels, session.service("labels", SURFACE["labels"]))
+        self.traffic = cast(Traffic, session.service("traffic", SURFACE["traffic"]))
 
     @property
     def owner_pid(self) -> int:

@@ -222,6 +222,42 @@ MIGRATIONS: tuple[Migration, ...] = (
         );
         """,
     ),
+    Migration(
+        9,
+        "prediction log and labels",
+        """
+        -- One row per answered instance (a refused request: one row with its error and no
+        -- row index); the serving processes hand batches to the owner (engine/serving/log.py).
+        CREATE TABLE prediction_log (
+            logged_at TIMESTAMPTZ NOT NULL,    -- when it was answered
+            event_time TIMESTAMP NOT NULL,     -- the request's X-Event-Time (a replayed row's own
+                                               -- time), else when it was answered, in UTC
+            endpoint VARCHAR NOT NULL,
+            variant VARCHAR,                   -- primary, canary, shadow, blue, green, a, b
+            model VARCHAR,
+            version INTEGER,
+            request_id VARCHAR NOT NULL,
+            "row" INTEGER,                     -- the instance's index in its request
+            entity_key VARCHAR,                -- the request's X-Entity: customer_id=42
+            entity VARCHAR,
+            features JSON,
+            score DOUBLE,
+            label VARCHAR,
+            latency_ms DOUBLE NOT NULL,
+            status SMALLINT NOT NULL,
+            error VARCHAR
+        );
+        -- Late labels, joined to the prediction they are the truth for.
+        CREATE TABLE prediction_labels (
+            request_id VARCHAR NOT NULL,
+            "row" INTEGER NOT NULL,
+            label VARCHAR NOT NULL,
+            labelled_at TIMESTAMP,
+            ingested_at TIMESTAMPTZ NOT NULL DEFAULT current_timestamp,
+            PRIMARY KEY (request_id, "row")
+        );
+        """,
+    ),
 )
 
 LATEST_VERSION = MIGRATIONS[-1].version

@@ -38,6 +38,7 @@ COMMAND_MODULES = {
     "model_commands": ("models",),
     "token_commands": ("tokens",),
     "deploy_commands": ("deploy",),
+    "live_commands": ("server", "traffic", "labels", "predictions"),
 }
 """Each module of commands and the nouns it adds. Only the module of the noun typed is
 imported (a forwarded command's client starts faster); ``mlops --help`` and a mistyped noun
@@ -102,7 +103,7 @@ def _noun_position(arguments: Sequence[str]) -> int | None:
     return position if position < len(arguments) else None
 
 
-DEPLOY_VERBS = ("create", "list", "show", "remove")
+DEPLOY_VERBS = ("create", "list", "show", "remove", "switch", "compare")
 
 
 def _with_implicit_verb(arguments: list[str]) -> list[str]:

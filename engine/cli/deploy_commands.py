@@ -1,4 +1,5 @@
-"""``mlops deploy ...``: ENDPOINT --model REF (create or replace), list, show, remove."""
+"""``mlops deploy ...``: ENDPOINT --model REF [a strategy] (create or replace), list, show,
+remove, switch (blue/green), compare (the variants on live traffic and late labels)."""
 
 from __future__ import annotations
 
@@ -11,7 +12,7 @@ from engine.cli.output import Output
 if TYPE_CHECKING:
     from rich.console import Console
 
-    from engine.types.serving import Deployment
+    from engine.types.serving import Deployment, Estimate
 
 
 def register(
@@ -30,10 +31,20 @@ def register(
     )
     create.add_argument("endpoint", metavar="ENDPOINT")
     create.add_argument("--model", required=True, metavar="NAME@ALIAS|NAME@vN")
-    create.add_argument(
-        "--canary", metavar="NAME@ALIAS|NAME@vN", help="a model to try on part of the traffic"
-    )
+    reference = "NAME@ALIAS|NAME@vN"
+    create.add_argument("--canary", metavar=reference, help="a model to try on part of the traffic")
     create.add_argument("--percent", type=float, help="the canary's share of requests (with --canary)")
+    create.add_argument(
+        "--shadow", metavar=reference, help="a model that answers every request too, only into the log"
+    )
+    create.add_argument(
+        "--staged", metavar=reference, help="blue/green: a model loaded beside, live after `deploy switch`"
+    )
+    create.add_argument("--ab", metavar=reference, help="an A/B test's second model (with --split, --key)")
+    create.add_argument("--split", type=float, help="the share of keys (percent) the --ab model answers")
+    create.add_argument(
+        "--key", help="what keeps a caller on one side of the A/B test: a feature, X-Entity's key or a header"
+    )
     create.set_defaults(handler=run_deploy)
     verbs.add_parser("list", parents=[common], help="the deployments").set_defaults(handler=run_deploy_list)
     show = verbs.add_parser("show", parents=[common], help="a deployment and the versions it serves now")
@@ -42,13 +53,34 @@ def register(
     remove = verbs.add_parser("remove", parents=[common], help="stop serving an endpoint")
     remove.add_argument("endpoint", metavar="ENDPOINT")
     remove.set_defaults(handler=run_deploy_remove)
+    switch = verbs.add_parser(
+        "switch", parents=[common], help="blue/green: move all traffic to the staged model at once"
+    )
+    switch.add_argument("endpoint", metavar="ENDPOINT")
+    switch.set_defaults(handler=run_deploy_switch)
+    compare = verbs.add_parser(
+        "compare",
+        parents=[common],
+        help="the variants side by side: agreement, accuracy and cost with labels",
+    )
+    compare.add_argument("endpoint", metavar="ENDPOINT")
+    compare.set_defaults(handler=run_deploy_compare)
 
 
 def run_deploy(args: argparse.Namespace, out: Output) -> int:
     with opened(args, "deploy") as engine:
-        deployment = engine.deployments.deploy(args.endpoint, args.model, args.canary, args.percent)
-    tried = f", {args.percent:g}% of requests to {args.canary}" if args.canary else ""
-    serves = f"serves {args.model}{tried} (revision {deployment.revision})"
+        deployment = engine.deployments.deploy(
+            args.endpoint,
+            args.model,
+            canary=args.canary,
+            percent=args.percent,
+            shadow=args.shadow,
+            staged=args.staged,
+            ab=args.ab,
+            split=args.split,
+            key=args.key,
+        )
+    serves = f"serves {_variants(deployment)} ({deployment.strategy}, revision {deployment.revision})"
     out.emit(
         deployment.to_dict(),
         lambda console: console.print(f"Endpoint [bold]{deployment.endpoint}[/] {serves}"),
@@ -102,6 +134,75 @@ def run_deploy_remove(args: argparse.Namespace, out: Output) -> int:
         lambda console: console.print(f"Endpoint [bold]{removed.endpoint}[/] removed"),
     )
     return 0
+
+
+def run_deploy_switch(args: argparse.Namespace, out: Output) -> int:
+    with opened(args, "deploy switch") as engine:
+        deployment = engine.deployments.switch(args.endpoint)
+    live = deployment.settings["live"]
+    reference = next(v.reference for v in deployment.variants if v.role == live)
+    out.emit(
+        deployment.to_dict(),
+        lambda console: console.print(
+            f"Endpoint [bold]{deployment.endpoint}[/]: all traffic now goes to {live} ({reference}); "
+            "`mlops deploy switch` again moves it back"
+        ),
+    )
+    return 0
+
+
+def run_deploy_compare(args: argparse.Namespace, out: Output) -> int:
+    with opened(args, "deploy compare") as engine:
+        comparison = engine.deployments.compare(args.endpoint)
+
+    def render(console: Console) -> None:
+        console.print(f"[bold]{comparison.endpoint}[/] ({comparison.strategy})")
+        table(
+            console,
+            [
+                "variant",
+                "model",
+                "predictions",
+                "labelled",
+                "mean score",
+                "accuracy [95% CI]",
+                "cost / prediction",
+            ],
+            [
+                [
+                    v.variant,
+                    f"{v.model} v{v.version}",
+                    f"{v.predictions:,}",
+                    f"{v.labelled:,}",
+                    "" if v.mean_score is None else f"{v.mean_score:.3f}",
+                    _estimate(v.accuracy, ".3f"),
+                    _estimate(v.cost_per_prediction, ".2f"),
+                ]
+                for v in comparison.variants
+            ],
+        )
+        if comparison.shadow is not None and comparison.shadow.pairs:
+            shadow = comparison.shadow
+            console.print(
+                f"shadow agrees on {shadow.agreement:.1%} of {shadow.pairs:,} rows; score difference "
+                f"{shadow.mean_score_difference:+.4f} on average, "
+                f"{shadow.max_absolute_score_difference:.4f} at most"
+            )
+        for difference in comparison.differences:
+            console.print(
+                f"{difference.metric}: {difference.difference:+.4g} "
+                f"({difference.test}, p = {difference.p_value:.3g})"
+            )
+        console.print(comparison.verdict)
+
+    out.emit(comparison.to_dict(), render)
+    return 0
+
+
+def _estimate(estimate: Estimate | None, spec: str) -> str:
+    if estimate is None:
+        return ""
+    return f"{estimate.value:{spec}} [{estimate.low:{spec}}, {estimate.high:{spec}}]"
 
 
 def _variants(deployment: Deployment) -> str:

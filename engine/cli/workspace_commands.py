@@ -148,16 +148,9 @@ def run_serve(args: argparse.Namespace, out: Output) -> int:
     until SIGTERM or Ctrl-C, then finish the requests in flight and stop before the owner does."""
 
     def serving(engine: Engine, log: Callable[[str], None]) -> Callable[[], None]:
-        configured = engine.config.serving
-        workers = configured.workers if args.workers is None else args.workers
-        server = engine.start_serving(
-            configured.host if args.host is None else args.host,
-            configured.port if args.port is None else args.port,
-            workers,
-            log,
-        )
-        log(f"serving {server.url} with {workers} worker(s); deployments: `mlops deploy list`")
-        return server.stop
+        engine.server.start(args.host, args.port, args.workers)
+        log("deployments: `mlops deploy list`")
+        return engine.server.stop_if_running
 
     return _own_until_stopped(args, "mlops serve", serving)
 

@@ -11,6 +11,12 @@ Who may ask: predict, infer and metadata routes need ``Authorization: Bearer <to
 the workspace's active tokens (tokens.py); health routes are open. Every answer carries a
 request id, in the ``X-Request-Id`` header and in the body, taken from the client's header when
 it sends one, so late labels can be joined to the prediction.
+
+Every prediction request, answered or refused, is logged (recorder.py): one row per instance
+with the variant that answered it, or one row with the error. Two optional headers add to the
+row: ``X-Entity: customer_id=42`` (whose prediction it is: late labels join by it, and an A/B
+test can split by it) and ``X-Event-Time`` (when the row happened, ISO 8601, UTC if no offset is
+given: a replayed row's own time; else the time it was answered).
 """
 
 from __future__ import annotations
@@ -20,22 +26,28 @@ import time
 import uuid
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import Any
 
 from starlette.applications import Starlette
+from starlette.background import BackgroundTask
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from engine.errors import InvalidInput
 from engine.serving import metrics, v2
-from engine.serving.model import Prediction
-from engine.serving.routing import Servable
+from engine.serving.model import Prediction, ServedModel
+from engine.serving.recorder import LogRow, PredictionRecorder
+from engine.serving.routing import Arm, Endpoint, RequestKeys, Routed
 from engine.serving.tokens import TokenCheck
 from engine.version import __version__
 
 REQUEST_ID_HEADER = "x-request-id"
+ENTITY_HEADER = "x-entity"
+EVENT_TIME_HEADER = "x-event-time"
 MAX_REQUEST_ID = 128
+NOT_SERVED = "(not served)"
 
 
 @dataclass(frozen=True)
@@ -44,16 +56,43 @@ class ServerSettings:
     metrics_need_token: bool = False
 
 
-# The models served now, by endpoint name (the deployments, resolved); called per request, so a
+# The endpoints served now, by name (the deployments, resolved); called per request, so a
 # change of what is served shows at the next request.
-Models = Callable[[], Mapping[str, Servable]]
-# A prediction route's work: its response and the predictions it made (for the metrics).
-Answer = Callable[[Request], Awaitable[tuple[Response, list[Prediction]]]]
+Endpoints = Callable[[], Mapping[str, Endpoint]]
 
 
-def build_app(models: Models, tokens: TokenCheck, settings: ServerSettings | None = None) -> Starlette:
-    settings = settings or ServerSettings()
-    handlers = _Handlers(models, tokens, settings)
+class _Refused(Exception):
+    """A request answered with an error: its status and the message for the client."""
+
+    def __init__(self, status: int, message: str) -> None:
+        super().__init__(message)
+        self.status = status
+        self.message = message
+
+
+@dataclass(frozen=True)
+class _Facts:
+    """What the log records of a request besides its rows."""
+
+    logged_at: float
+    event_time: float
+    endpoint: str
+    request_id: str
+    entity_key: str | None
+    entity: str | None
+
+
+# A prediction route's work: the answer's body and how the endpoint routed its rows.
+Answer = Callable[[Request, Endpoint, RequestKeys], Awaitable[tuple[dict[str, Any], Routed]]]
+
+
+def build_app(
+    endpoints: Endpoints,
+    tokens: TokenCheck,
+    settings: ServerSettings | None = None,
+    recorder: PredictionRecorder | None = None,
+) -> Starlette:
+    handlers = _Handlers(endpoints, tokens, settings or ServerSettings(), recorder)
     return Starlette(
         routes=[
             Route("/v2/health/live", handlers.live, methods=["GET"]),
@@ -71,34 +110,54 @@ def build_app(models: Models, tokens: TokenCheck, settings: ServerSettings | Non
 
 
 class _Handlers:
-    def __init__(self, models: Models, tokens: TokenCheck, settings: ServerSettings) -> None:
-        self._models = models
+    def __init__(
+        self,
+        endpoints: Endpoints,
+        tokens: TokenCheck,
+        settings: ServerSettings,
+        recorder: PredictionRecorder | None,
+    ) -> None:
+        self._endpoints = endpoints
         self._tokens = tokens
         self._settings = settings
+        self._recorder = recorder
 
     async def live(self, request: Request) -> Response:
         return _answer(request, {"live": True})
 
     async def ready(self, request: Request) -> Response:
-        return _answer(request, {"ready": bool(self._models())})
+        return _answer(request, {"ready": bool(self._endpoints())})
 
     async def v1_models(self, request: Request) -> Response:
-        refused = self._refused(request)
-        if refused is not None:
-            return refused
-        return _answer(request, {"models": sorted(self._models())})
+        return _refusals_answered(
+            request, lambda: self._with_token(request, {"models": sorted(self._endpoints())})
+        )
 
     async def v1_model(self, request: Request) -> Response:
-        model = self._guarded_model(request)
-        if isinstance(model, Response):
-            return model
-        return _answer(request, _v1_metadata(request.path_params["name"], model))
+        return _refusals_answered(
+            request, lambda: _v1_metadata(request.path_params["name"], self._guarded(request).model)
+        )
+
+    async def v2_server(self, request: Request) -> Response:
+        server = {"name": "mlops-console", "version": __version__, "extensions": []}
+        return _refusals_answered(request, lambda: self._with_token(request, server))
+
+    async def v2_model(self, request: Request) -> Response:
+        return _refusals_answered(
+            request, lambda: v2.metadata(request.path_params["name"], self._guarded(request).model)
+        )
+
+    async def v2_model_ready(self, request: Request) -> Response:
+        name = request.path_params["name"]
+        ready = name in self._endpoints()
+        return _answer(request, {"name": name, "ready": ready}, 200 if ready else 404)
 
     async def metrics(self, request: Request) -> Response:
         if self._settings.metrics_need_token:
-            refused = self._refused(request)
-            if refused is not None:
-                return refused
+            try:
+                self._check_token(request)
+            except _Refused as refused:
+                return _error(request, refused.status, refused.message)
         return Response(metrics.exposition(), media_type=metrics.CONTENT_TYPE)
 
     async def v1_predict(self, request: Request) -> Response:
@@ -108,107 +167,199 @@ class _Handlers:
         return await self._measured(request, "v2", self._v2_infer)
 
     async def _measured(self, request: Request, protocol: str, answer: Answer) -> Response:
-        """``answer``'s response, counted and timed (metrics.py) with its predictions' scores."""
+        """``answer``'s response, counted and timed (metrics.py) and logged (recorder.py): each
+        row with the variant that answered it, or the refusal; a shadow answers after."""
         started = time.perf_counter()
-        with metrics.IN_FLIGHT.track_inprogress():
-            response, predictions = await answer(request)
+        logged_at = time.time()
         name = request.path_params["name"]
-        endpoint = name if name in self._models() else "(not served)"  # no label per URL typed
-        metrics.observed(endpoint, protocol, response.status_code, time.perf_counter() - started, predictions)
+        routed: Routed | None = None
+        error: str | None = None
+        entity_key = entity = None
+        event_time = logged_at
+        with metrics.IN_FLIGHT.track_inprogress():
+            try:
+                endpoint = self._guarded(request)
+                entity_key, entity = _entity(request)
+                event_time = _event_time(request, logged_at)
+                keys = RequestKeys(entity_key, entity, request.headers.get)
+                body, routed = await answer(request, endpoint, keys)
+                response = _answer(request, body)
+            except _Refused as refused:
+                error = refused.message
+                response = _error(request, refused.status, refused.message)
+        seconds = time.perf_counter() - started
+        served = name in self._endpoints()
+        metrics.observed(name if served else NOT_SERVED, protocol, response.status_code, seconds, routed)
+        if self._recorder is not None:
+            facts = _Facts(
+                logged_at, event_time, name[:MAX_REQUEST_ID], _request_id(request), entity_key, entity
+            )
+            self._recorder.add(_log_rows(facts, routed, response.status_code, error, seconds * 1000))
+            if routed is not None and routed.shadow is not None:
+                response.background = BackgroundTask(self._shadow_answers, facts, routed)
         return response
 
-    async def _v1_predict(self, request: Request) -> tuple[Response, list[Prediction]]:
-        model = self._guarded_model(request)
-        if isinstance(model, Response):
-            return model, []
+    async def _shadow_answers(self, facts: _Facts, routed: Routed) -> None:
+        """The shadow's answers to the rows the client has been answered for: logged, not sent."""
+        shadow = routed.shadow
+        assert shadow is not None and self._recorder is not None
+        started = time.perf_counter()
+        predictions = shadow.model.run(routed.rows)
+        milliseconds = (time.perf_counter() - started) * 1000
+        shadowed = Routed(routed.rows, predictions, [shadow] * len(predictions), None)
+        self._recorder.add(_log_rows(facts, shadowed, 200, None, milliseconds))
+
+    async def _v1_predict(
+        self, request: Request, endpoint: Endpoint, keys: RequestKeys
+    ) -> tuple[dict[str, Any], Routed]:
         body = await self._json_body(request)
-        if isinstance(body, Response):
-            return body, []
         if not isinstance(body, dict) or "instances" not in body:
-            return _error(request, 400, 'expected a JSON object with "instances": a list of rows'), []
-        try:
-            predictions = model.predict(body["instances"])
-        except InvalidInput as problem:
-            return _error(request, 400, str(problem)), []
-        answer = {"predictions": [{"score": p.score, "label": p.label} for p in predictions]}
-        return _answer(request, answer), predictions
+            raise _Refused(400, 'expected a JSON object with "instances": a list of rows')
+        routed = endpoint.answer(_checked(lambda: endpoint.model.rows(body["instances"])), keys)
+        return {"predictions": [{"score": p.score, "label": p.label} for p in routed.predictions]}, routed
 
-    async def v2_server(self, request: Request) -> Response:
-        refused = self._refused(request)
-        if refused is not None:
-            return refused
-        return _answer(request, {"name": "mlops-console", "version": __version__, "extensions": []})
-
-    async def v2_model_ready(self, request: Request) -> Response:
-        name = request.path_params["name"]
-        ready = name in self._models()
-        return _answer(request, {"name": name, "ready": ready}, 200 if ready else 404)
-
-    async def v2_model(self, request: Request) -> Response:
-        model = self._guarded_model(request)
-        if isinstance(model, Response):
-            return model
-        return _answer(request, v2.metadata(request.path_params["name"], model))
-
-    async def _v2_infer(self, request: Request) -> tuple[Response, list[Prediction]]:
-        model = self._guarded_model(request)
-        if isinstance(model, Response):
-            return model, []
+    async def _v2_infer(
+        self, request: Request, endpoint: Endpoint, keys: RequestKeys
+    ) -> tuple[dict[str, Any], Routed]:
         body = await self._json_body(request)
-        if isinstance(body, Response):
-            return body, []
         if isinstance(body, dict) and isinstance(body.get("id"), str) and body["id"]:
             request.scope.setdefault("state", {})["request_id"] = body["id"][:MAX_REQUEST_ID]
-        try:
-            predictions = model.predict(v2.rows(model, body), v2.place)
-        except InvalidInput as problem:
-            return _error(request, 400, str(problem)), []
+        model = endpoint.model
+        routed = endpoint.answer(_checked(lambda: model.rows(v2.rows(model, body), v2.place)), keys)
         answer = {
             "model_name": request.path_params["name"],
             "model_version": str(model.version),
-            "outputs": v2.outputs(model, predictions),
+            "outputs": v2.outputs(model, routed.predictions),
         }
-        return _answer(request, answer), predictions
+        return answer, routed
 
-    def _refused(self, request: Request) -> Response | None:
-        """401 without a bearer token, 403 with one that is unknown or revoked."""
+    def _check_token(self, request: Request) -> None:
+        """Refuse: 401 without a bearer token, 403 with one that is unknown or revoked."""
         scheme, _, presented = request.headers.get("authorization", "").partition(" ")
         if scheme.lower() != "bearer" or not presented.strip():
-            return _error(request, 401, "this route needs the header Authorization: Bearer <token>")
+            raise _Refused(401, "this route needs the header Authorization: Bearer <token>")
         if self._tokens.name_of(presented.strip()) is None:
-            return _error(request, 403, "the bearer token is not an active token of this workspace")
-        return None
+            raise _Refused(403, "the bearer token is not an active token of this workspace")
 
-    def _guarded_model(self, request: Request) -> Servable | Response:
-        """The model the URL names, for a request with an active token; else the refusal."""
-        return self._refused(request) or self._model(request)
+    def _with_token(self, request: Request, answer: dict[str, Any]) -> dict[str, Any]:
+        self._check_token(request)
+        return answer
 
-    def _model(self, request: Request) -> Servable | Response:
+    def _guarded(self, request: Request) -> Endpoint:
+        """The endpoint the URL names, for a request with an active token."""
+        self._check_token(request)
         name = request.path_params["name"]
-        models = self._models()
-        model = models.get(name)
-        if model is None:
-            served = ", ".join(sorted(models)) or "none yet"
-            return _error(request, 404, f"no model named {name!r} is served; served: {served}")
-        return model
+        endpoints = self._endpoints()
+        endpoint = endpoints.get(name)
+        if endpoint is None:
+            served = ", ".join(sorted(endpoints)) or "none yet"
+            raise _Refused(404, f"no model named {name!r} is served; served: {served}")
+        return endpoint
 
     async def _json_body(self, request: Request) -> Any:
         limit = self._settings.max_body_bytes
         declared = request.headers.get("content-length")
         if declared is not None and declared.isdigit() and int(declared) > limit:
-            return _error(request, 413, f"the body is over the limit of {limit:,} bytes")
+            raise _Refused(413, f"the body is over the limit of {limit:,} bytes")
         body = b""
         async for chunk in request.stream():
             body += chunk
             if len(body) > limit:
-                return _error(request, 413, f"the body is over the limit of {limit:,} bytes")
+                raise _Refused(413, f"the body is over the limit of {limit:,} bytes")
         try:
             return json.loads(body)
         except (ValueError, UnicodeDecodeError) as error:
-            return _error(request, 400, f"the body is not valid JSON: {error}")
+            raise _Refused(400, f"the body is not valid JSON: {error}") from None
 
 
-def _v1_metadata(name: str, model: Servable) -> dict[str, Any]:
+def _checked(rows: Callable[[], list[list[Any]]]) -> list[list[Any]]:
+    try:
+        return rows()
+    except InvalidInput as problem:
+        raise _Refused(400, str(problem)) from None
+
+
+def _refusals_answered(request: Request, body: Callable[[], dict[str, Any]]) -> Response:
+    try:
+        return _answer(request, body())
+    except _Refused as refused:
+        return _error(request, refused.status, refused.message)
+
+
+def _entity(request: Request) -> tuple[str | None, str | None]:
+    """The request's ``X-Entity: NAME=VALUE``, if it sent one."""
+    sent = request.headers.get(ENTITY_HEADER)
+    if sent is None:
+        return None, None
+    key, equals, value = sent.partition("=")
+    if not equals or not key.strip() or len(sent) > MAX_REQUEST_ID:
+        raise _Refused(400, f"X-Entity: {sent[:40]!r}, expected NAME=VALUE, e.g. customer_id=42")
+    return key.strip(), value.strip()
+
+
+def _event_time(request: Request, answered_at: float) -> float:
+    """The request's ``X-Event-Time`` in seconds since the epoch, else when it was answered."""
+    sent = request.headers.get(EVENT_TIME_HEADER)
+    if sent is None:
+        return answered_at
+    try:
+        when = datetime.fromisoformat(sent)
+    except ValueError:
+        raise _Refused(
+            400, f"X-Event-Time: {sent[:40]!r}, expected an ISO 8601 time such as 2026-06-29T04:37:48"
+        ) from None
+    return (when if when.tzinfo is not None else when.replace(tzinfo=UTC)).timestamp()
+
+
+def _log_rows(
+    facts: _Facts, routed: Routed | None, status: int, error: str | None, milliseconds: float
+) -> list[LogRow]:
+    """The request's rows for the log, in ``recorder.COLUMNS`` order: one per answered row, or
+    one carrying the error."""
+    if routed is None:
+        return [_log_row(facts, None, None, None, milliseconds, status, error)]
+    columns = [feature.column for feature in routed.arms[0].model.features]
+    return [
+        _log_row(
+            facts, index, arm, (dict(zip(columns, row, strict=True)), prediction), milliseconds, status, None
+        )
+        for index, (row, arm, prediction) in enumerate(
+            zip(routed.rows, routed.arms, routed.predictions, strict=True)
+        )
+    ]
+
+
+def _log_row(
+    facts: _Facts,
+    index: int | None,
+    arm: Arm | None,
+    answered: tuple[dict[str, Any], Prediction] | None,
+    milliseconds: float,
+    status: int,
+    error: str | None,
+) -> LogRow:
+    features, prediction = answered if answered is not None else (None, None)
+    return (
+        facts.logged_at,
+        facts.event_time,
+        facts.endpoint,
+        arm.role if arm else None,
+        arm.model.name if arm else None,
+        arm.model.version if arm else None,
+        facts.request_id,
+        index,
+        facts.entity_key,
+        facts.entity,
+        None if features is None else json.dumps(features),
+        prediction.score if prediction else None,
+        str(prediction.label) if prediction else None,
+        milliseconds,
+        status,
+        error,
+    )
+
+
+def _v1_metadata(name: str, model: ServedModel) -> dict[str, Any]:
     return {
         "name": name,
         "model": model.name,

@@ -5,6 +5,12 @@ a promotion or a rollback re-points it without touching the deployment. ``plan()
 every reference to its version and ONNX file at one revision; the serving processes load a
 new plan when the revision moves or a resolved version changes (serving/worker.py). A version
 that has no ONNX file yet is exported when it is deployed, so the plan never waits on one.
+
+The strategies (how serving/routing.py routes them): single; canary (``percent`` of requests
+to the canary); shadow (the shadow answers every row too, for the log only); bluegreen (blue
+and green both loaded, ``live`` answers; ``switch`` moves all traffic in one revision); ab
+(``split`` percent of the keys to ``b``, sticky by ``key``). Every variant of an endpoint takes
+the primary's features, checked here: a request valid for one is valid for all.
 """
 
 from __future__ import annotations
@@ -17,45 +23,89 @@ from engine.errors import InvalidInput
 from engine.events import EventLog
 from engine.identifiers import check_name
 from engine.registry.registry import Registry
-from engine.types.serving import Deployment, ServedEndpoint, ServedVariant, ServingPlan, Variant
-
-SINGLE = "single"
-PRIMARY = "primary"
-CANARY = "canary"  # the strategy, and the role of the variant it tries
+from engine.serving.comparison import Costs, compare
+from engine.serving.routing import AB, BLUE, BLUEGREEN, CANARY, GREEN, PRIMARY, SHADOW, SINGLE, A, B
+from engine.training.runs import Runs
+from engine.types.serving import (
+    Comparison,
+    Deployment,
+    ServedEndpoint,
+    ServedVariant,
+    ServingPlan,
+    Variant,
+)
 
 
 class Deployments:
-    def __init__(self, db: Database, events: EventLog, registry: Registry) -> None:
+    def __init__(self, db: Database, events: EventLog, registry: Registry, runs: Runs, costs: Costs) -> None:
         self._db = db
         self._events = events
         self._registry = registry
+        self._runs = runs
+        self._costs = costs
 
     def deploy(
-        self, endpoint: str, model: str, canary: str | None = None, percent: float | None = None
+        self,
+        endpoint: str,
+        model: str,
+        *,
+        canary: str | None = None,
+        percent: float | None = None,
+        shadow: str | None = None,
+        staged: str | None = None,
+        ab: str | None = None,
+        split: float | None = None,
+        key: str | None = None,
     ) -> Deployment:
         """Serve ``model`` (``NAME@ALIAS`` or ``NAME@vN``) on ``endpoint``, replacing what the
-        endpoint served before; with ``canary`` (a reference too) and ``percent``, that share of
-        requests goes to the canary. Each version named must exist and convert to ONNX, and a
-        canary must take the primary's features."""
+        endpoint served before, alone or with one second variant (a reference too): ``canary``
+        with ``percent``; ``shadow``; ``staged`` (blue/green: ``model`` is blue and live,
+        ``staged`` green until ``switch``); ``ab`` with ``split`` and ``key``. Each version
+        named must exist and convert to ONNX, and the second must take the primary's features."""
         check_name(endpoint, "endpoint name")
-        if (canary is None) != (percent is None):
-            raise InvalidInput("--canary and --percent go together: --canary NAME@ALIAS --percent 10")
-        if percent is not None and not 0 < percent < 100:
-            raise InvalidInput(f"--percent {percent:g}: expected more than 0 and less than 100")
+        strategy, second, settings = _strategy(canary, percent, shadow, staged, ab, split, key)
+        first_role = {BLUEGREEN: BLUE, AB: A}.get(strategy, PRIMARY)
         primary = self._registry.resolve(model)
         primary_file = self._registry.onnx_file(primary.name, primary.version)
-        variants = [Variant(PRIMARY, model)]
-        settings: dict[str, Any] = {}
-        strategy = SINGLE
+        variants = [Variant(first_role, model)]
         described = f"{model} (v{primary.version})"
-        if canary is not None and percent is not None:
-            tried = self._registry.resolve(canary)
-            _check_same_features(
-                model, primary_file, canary, self._registry.onnx_file(tried.name, tried.version)
+        if second is not None:
+            role, reference = second
+            tried = self._registry.resolve(reference)
+            second_file = self._registry.onnx_file(tried.name, tried.version)
+            _check_same_features(model, primary_file, reference, second_file, strategy)
+            variants.append(Variant(role, reference))
+            described += f", {_second_described(strategy, settings)} {reference} (v{tried.version})"
+        self._store(endpoint, strategy, variants, settings)
+        self._events.record("serving", endpoint, f"deployed {described}")
+        return self.get(endpoint)
+
+    def switch(self, endpoint: str) -> Deployment:
+        """Move all of a blue/green endpoint's traffic to the staged colour, in one revision: both
+        are loaded in every serving process already, so the next request meets the other one."""
+        deployment = self.get(endpoint)
+        if deployment.strategy != BLUEGREEN:
+            raise InvalidInput(
+                f"{endpoint} is a {deployment.strategy} deployment; switch moves a blue/green one "
+                f"(`mlops deploy {endpoint} --model REF --staged REF`)"
             )
-            variants.append(Variant(CANARY, canary))
-            strategy, settings = CANARY, {"percent": percent}
-            described += f", {percent:g}% to {canary} (v{tried.version})"
+        live = GREEN if deployment.settings.get("live", BLUE) == BLUE else BLUE
+        self._store(endpoint, BLUEGREEN, deployment.variants, {**deployment.settings, "live": live})
+        reference = next(v.reference for v in deployment.variants if v.role == live)
+        self._events.record("serving", endpoint, f"switched all traffic to {live} ({reference})")
+        return self.get(endpoint)
+
+    def compare(self, endpoint: str) -> Comparison:
+        """The endpoint's variants on their logged traffic and late labels (comparison.py)."""
+        self.get(endpoint)
+        served = next(e for e in self.plan().endpoints if e.endpoint == endpoint)
+        positive = {v.role: self._positive_class(v.model, v.version) for v in served.variants}
+        return compare(self._db, served, positive, self._costs)
+
+    def _positive_class(self, model: str, version: int) -> str | None:
+        return self._runs.get(self._registry.version(model, version).run_id).positive_class
+
+    def _store(self, endpoint: str, strategy: str, variants: list[Variant], settings: dict[str, Any]) -> None:
         with self._db.transaction() as cursor:
             cursor.execute(
                 "INSERT INTO deployments (endpoint, strategy, variants_json, settings_json, revision)"
@@ -65,8 +115,6 @@ class Deployments:
                 " revision = excluded.revision, updated_at = now()",
                 [endpoint, strategy, json.dumps([v.__dict__ for v in variants]), json.dumps(settings)],
             )
-        self._events.record("serving", endpoint, f"deployed {described}")
-        return self.get(endpoint)
 
     def all(self) -> list[Deployment]:
         with self._db.cursor() as cursor:
@@ -113,20 +161,74 @@ class Deployments:
         return ServedVariant(variant.role, variant.reference, resolved.name, resolved.version, path, sha256)
 
 
+def _strategy(
+    canary: str | None,
+    percent: float | None,
+    shadow: str | None,
+    staged: str | None,
+    ab: str | None,
+    split: float | None,
+    key: str | None,
+) -> tuple[str, tuple[str, str] | None, dict[str, Any]]:
+    """The strategy the options name, its second variant (role, reference) and its settings."""
+    chosen = [
+        name
+        for name, value in (("--canary", canary), ("--shadow", shadow), ("--staged", staged), ("--ab", ab))
+        if value
+    ]
+    if len(chosen) > 1:
+        raise InvalidInput(
+            f"{' and '.join(chosen)}: expected at most one of --canary, --shadow, --staged, --ab"
+        )
+    if (canary is None) != (percent is None):
+        raise InvalidInput("--canary and --percent go together: --canary NAME@ALIAS --percent 10")
+    if ab is None and (split is not None or key is not None):
+        raise InvalidInput("--split and --key go with --ab: --ab NAME@vN --split 50 --key customer_id")
+    if canary is not None and percent is not None:
+        _check_share("--percent", percent)
+        return CANARY, (CANARY, canary), {"percent": percent}
+    if shadow is not None:
+        return SHADOW, (SHADOW, shadow), {}
+    if staged is not None:
+        return BLUEGREEN, (GREEN, staged), {"live": BLUE}
+    if ab is not None:
+        if split is None or key is None or not key.strip():
+            raise InvalidInput("--ab needs --split and --key: --ab NAME@vN --split 50 --key customer_id")
+        _check_share("--split", split)
+        return AB, (B, ab), {"split": split, "key": key.strip()}
+    return SINGLE, None, {}
+
+
+def _check_share(option: str, value: float) -> None:
+    if not 0 < value < 100:
+        raise InvalidInput(f"{option} {value:g}: expected more than 0 and less than 100")
+
+
+def _second_described(strategy: str, settings: dict[str, Any]) -> str:
+    return {
+        CANARY: f"{settings.get('percent', 0):g}% to",
+        SHADOW: "shadowed by",
+        BLUEGREEN: "staged:",
+        AB: f"{settings.get('split', 0):g}% of {settings.get('key')} keys to",
+    }[strategy]
+
+
 def _check_same_features(
-    primary: str, primary_file: tuple[str, str], canary: str, canary_file: tuple[str, str]
+    primary: str, primary_file: tuple[str, str], second: str, second_file: tuple[str, str], strategy: str
 ) -> None:
-    """A canary must take what the primary takes: each request goes to one or the other."""
+    """Refuse a second variant that takes other features than the primary: each request may
+    go to either. Loads both graphs (the sha256 checked as serving would)."""
     from engine.serving.model import ServedModel
 
     def features(reference: str, file: tuple[str, str]) -> list[tuple[str, str]]:
         model = ServedModel.load(reference, 0, file[0], file[1])
         return [(feature.column, feature.kind) for feature in model.features]
 
-    expected, found = features(primary, primary_file), features(canary, canary_file)
+    expected, found = features(primary, primary_file), features(second, second_file)
     if expected != found:
+        option = {CANARY: "--canary", SHADOW: "--shadow", BLUEGREEN: "--staged", AB: "--ab"}[strategy]
         raise InvalidInput(
-            f"--canary {canary} takes other features than {primary}: "
+            f"{option} {second} takes other features than {primary}: "
             f"{', '.join(c for c, _ in found)} against {', '.join(c for c, _ in expected)}"
         )
 

@@ -15,14 +15,16 @@ from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, gene
 from prometheus_client.multiprocess import MultiProcessCollector
 
 if TYPE_CHECKING:
-    from engine.serving.model import Prediction
+    from engine.serving.routing import Routed
 
 CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8"
 MULTIPROCESS_FOLDER = "PROMETHEUS_MULTIPROC_DIR"
 LATENCY_BUCKETS = (0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1.0)
 SCORE_BUCKETS = tuple(step / 10 for step in range(1, 11))
 
-REQUESTS = Counter("mlops_requests", "Prediction requests answered", ["endpoint", "protocol", "status"])
+REQUESTS = Counter(
+    "mlops_requests", "Prediction requests answered", ["endpoint", "variant", "protocol", "status"]
+)
 LATENCY = Histogram(
     "mlops_request_seconds", "Time to answer a prediction request", ["endpoint"], buckets=LATENCY_BUCKETS
 )
@@ -32,19 +34,25 @@ IN_FLIGHT = Gauge(
 SCORES = Histogram(
     "mlops_prediction_score",
     "Positive-class probability of each prediction",
-    ["endpoint"],
+    ["endpoint", "variant"],
     buckets=SCORE_BUCKETS,
 )
+PREDICTIONS_LOGGED = Counter("mlops_predictions_logged", "Prediction-log rows handed to the workspace")
+PREDICTIONS_DROPPED = Counter(
+    "mlops_predictions_dropped", "Prediction-log rows lost (the workspace's owner could not take them)"
+)
+NO_VARIANT = "(none)"
 
 
-def observed(
-    endpoint: str, protocol: str, status: int, seconds: float, predictions: list[Prediction]
-) -> None:
-    REQUESTS.labels(endpoint, protocol, str(status)).inc()
+def observed(endpoint: str, protocol: str, status: int, seconds: float, routed: Routed | None) -> None:
+    """A request answered: counted by the variant that answered it (``a+b`` when an A/B split
+    a request's rows), timed, and its scores by variant."""
+    variants = sorted({arm.role for arm in routed.arms}) if routed is not None else []
+    REQUESTS.labels(endpoint, "+".join(variants) or NO_VARIANT, protocol, str(status)).inc()
     LATENCY.labels(endpoint).observe(seconds)
-    scores = SCORES.labels(endpoint)
-    for prediction in predictions:
-        scores.observe(prediction.score)
+    if routed is not None:
+        for arm, prediction in zip(routed.arms, routed.predictions, strict=True):
+            SCORES.labels(endpoint, arm.role).observe(prediction.score)
 
 
 def exposition() -> bytes:

@@ -94,20 +94,33 @@ class ServedModel:
         return cls(name, version, onnx_bytes, expected_sha256)
 
     def predict(self, instances: Any, place: Place | None = None) -> list[Prediction]:
-        """Answer ``instances``: a non-empty list of rows, each a list of values in feature
-        order or an object keyed by feature name. Raises ``InvalidInput`` naming the first
-        value that is not what its feature takes, where the request had it (``place``: the row
-        and the column as the protocol spells them; KServe V1's ``instances[3].age`` by default)."""
+        """Answer ``instances`` (``rows`` checks them, ``run`` answers them)."""
+        return self.run(self.rows(instances, place))
+
+    def rows(self, instances: Any, place: Place | None = None) -> list[list[Any]]:
+        """``instances`` checked: a non-empty list of rows, each a list of values in feature
+        order or an object keyed by feature name, each value what its feature takes. Returns
+        the values in feature order, as sent. Raises ``InvalidInput`` naming the first value
+        that is not, where the request had it (``place``: the row and the column as the protocol
+        spells them; KServe V1's ``instances[3].age`` by default)."""
+        place = place or v1_place
+        if not isinstance(instances, list) or not instances:
+            raise InvalidInput("instances: expected a non-empty list of rows")
+        return [self._row(index, instance, place) for index, instance in enumerate(instances)]
+
+    def run(self, rows: list[list[Any]]) -> list[Prediction]:
+        """The graph's answers for checked rows (``rows``): a missing number is NaN (the graph
+        imputes it), a missing category the text the export gave it, "None"."""
         import numpy as np
 
-        rows = self._rows(instances, place or v1_place)
         feed = {}
         for position, feature in enumerate(self.features):
-            values = [row[position] for row in rows]
             if feature.kind == "number":
-                feed[feature.input] = np.array(values, dtype=np.float32).reshape(-1, 1)
+                numbers = [math.nan if row[position] is None else row[position] for row in rows]
+                feed[feature.input] = np.array(numbers, dtype=np.float32).reshape(-1, 1)
             else:
-                feed[feature.input] = np.array(values, dtype=object).reshape(-1, 1)
+                texts = ["None" if row[position] is None else row[position] for row in rows]
+                feed[feature.input] = np.array(texts, dtype=object).reshape(-1, 1)
         labels, probabilities = self._session.run(["label", "probabilities"], feed)
         positive = self._positive_index
         return [
@@ -118,12 +131,6 @@ class ServedModel:
             )
             for label, row in zip(labels.reshape(-1), probabilities, strict=True)
         ]
-
-    def _rows(self, instances: Any, place: Place) -> list[list[Any]]:
-        """Each instance as a list of checked values in feature order."""
-        if not isinstance(instances, list) or not instances:
-            raise InvalidInput("instances: expected a non-empty list of rows")
-        return [self._row(index, instance, place) for index, instance in enumerate(instances)]
 
     def _row(self, index: int, instance: Any, place: Place) -> list[Any]:
         features = self.features
@@ -162,20 +169,25 @@ def v1_place(index: int, column: str) -> str:
     return f"instances[{index}].{column}"
 
 
+_LARGEST_INTEGER = 2**1023  # a larger one has no float (and no finite float32 either way)
+
+
 def _checked(where: str, feature: Feature, value: Any) -> Any:
-    """A value as its graph input takes it: numbers as floats (null: missing, NaN), categories
-    as text (null: the spelling the export gave a missing category, "None")."""
+    """``value`` if its feature takes it: a finite number or null for a number, text or null for
+    a category."""
     if feature.kind == "number":
         if value is None:
-            return math.nan
+            return None
         if isinstance(value, bool) or not isinstance(value, int | float):
             raise InvalidInput(f"{where}: expected a number or null, got {json.dumps(value)}")
+        if isinstance(value, int) and not -_LARGEST_INTEGER <= value <= _LARGEST_INTEGER:
+            raise InvalidInput(
+                f"{where}: expected a finite number or null, got an integer of {len(str(value))} digits"
+            )
         if not math.isfinite(value):
             raise InvalidInput(f"{where}: expected a finite number or null, got {value}")
         return value
-    if value is None:
-        return "None"
-    if not isinstance(value, str):
+    if value is not None and not isinstance(value, str):
         raise InvalidInput(f"{where}: expected text or null, got {json.dumps(value)}")
     return value
 

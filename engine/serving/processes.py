@@ -102,6 +102,10 @@ class ServingProcesses:
                 process.wait()
         self._listening.close()
 
+    def pids(self) -> list[int]:
+        with self._lock:
+            return [process.pid for process in self._processes]
+
     def _spawn(self, ready_fd: int | None = None) -> subprocess.Popen[bytes]:
         fds = [self._listening.fileno()] if ready_fd is None else [self._listening.fileno(), ready_fd]
         command = self._command if ready_fd is None else [*self._command, str(ready_fd)]

@@ -14,8 +14,7 @@ from __future__ import annotations
 from typing import Any
 
 from engine.errors import InvalidInput
-from engine.serving.model import Prediction
-from engine.serving.routing import Servable
+from engine.serving.model import Prediction, ServedModel
 
 NUMBER_TYPES = frozenset(
     {"FP16", "FP32", "FP64", "INT8", "INT16", "INT32", "INT64", "UINT8", "UINT16", "UINT32", "UINT64"}
@@ -24,7 +23,7 @@ TEXT_TYPE = "BYTES"
 PLATFORM = "onnxruntime_onnx"
 
 
-def metadata(endpoint: str, model: Servable) -> dict[str, Any]:
+def metadata(endpoint: str, model: ServedModel) -> dict[str, Any]:
     return {
         "name": endpoint,
         "versions": [str(model.version)],
@@ -40,13 +39,13 @@ def metadata(endpoint: str, model: Servable) -> dict[str, Any]:
     }
 
 
-def label_type(model: Servable) -> str:
+def label_type(model: ServedModel) -> str:
     return "INT64" if all(_is_integer_text(label) for label in model.classes) else TEXT_TYPE
 
 
-def rows(model: Servable, body: Any) -> list[list[Any]]:
+def rows(model: ServedModel, body: Any) -> list[list[Any]]:
     """The request's tensors as rows of values in feature order (not yet checked against the
-    features' kinds: ``Servable.predict`` does that, naming ``inputs.NAME[i]``)."""
+    features' kinds: ``ServedModel.rows`` does that, naming ``inputs.NAME[i]``)."""
     if not isinstance(body, dict) or not isinstance(body.get("inputs"), list) or not body["inputs"]:
         raise InvalidInput('expected a JSON object with "inputs": a non-empty list of tensors')
     columns: dict[str, list[Any]] = {}
@@ -70,7 +69,7 @@ def place(index: int, column: str) -> str:
     return f"inputs.{column}[{index}]"
 
 
-def outputs(model: Servable, predictions: list[Prediction]) -> list[dict[str, Any]]:
+def outputs(model: ServedModel, predictions: list[Prediction]) -> list[dict[str, Any]]:
     count = len(predictions)
     return [
         {"name": "score", "datatype": "FP32", "shape": [count], "data": [p.score for p in predictions]},
@@ -83,7 +82,7 @@ def outputs(model: Servable, predictions: list[Prediction]) -> list[dict[str, An
     ]
 
 
-def _tensor(model: Servable, position: int, tensor: Any) -> tuple[str, list[Any]]:
+def _tensor(model: ServedModel, position: int, tensor: Any) -> tuple[str, list[Any]]:
     where = f"inputs[{position}]"
     if not isinstance(tensor, dict):
         raise InvalidInput(f"{where}: expected a tensor object with name, shape, datatype and data")

@@ -7,8 +7,9 @@ It is a client of the workspace's owner (engine/host/remote.py): it asks for the
 deployment, or an alias that moved to another version) before it swaps the models the routes
 see, so a request is answered by the old set or the new one, never by half of each. It never
 opens the DuckDB file. Several of these share one socket (the owner made it; Linux hands each
-connection to one of them). When the owner goes away, it stops like on SIGTERM: uvicorn lets
-the requests in flight finish.
+connection to one of them). Its prediction log goes to the owner in batches (recorder.py).
+When the owner goes away, it stops like on SIGTERM: uvicorn lets the requests in flight finish,
+then the rest of the log is handed over.
 """
 
 from __future__ import annotations
@@ -27,15 +28,14 @@ from engine.errors import MlopsError
 from engine.host.remote import Session
 from engine.serving.app import ServerSettings, build_app
 from engine.serving.model import ServedModel
-from engine.serving.routing import Canary, Servable
+from engine.serving.recorder import PredictionRecorder
+from engine.serving.routing import Endpoint
 from engine.serving.tokens import TokenCheck
 from engine.types.serving import ServedEndpoint, ServingPlan
 from engine.workspace import find_workspace
 
 PLAN_SECONDS = 0.5
 """How often the plan is asked for: a deployment change is served within a second."""
-PRIMARY = "primary"
-CANARY = "canary"
 
 
 class ServedModels:
@@ -44,10 +44,10 @@ class ServedModels:
     def __init__(self, session: Session) -> None:
         self._session = session
         self._loaded: dict[tuple[str, int, str], ServedModel] = {}  # by (model, version, sha256)
-        self._current: Mapping[str, Servable] = {}
+        self._current: Mapping[str, Endpoint] = {}
         self._signature: object = None
 
-    def __call__(self) -> Mapping[str, Servable]:
+    def __call__(self) -> Mapping[str, Endpoint]:
         return self._current
 
     def refresh(self) -> None:
@@ -65,7 +65,7 @@ class ServedModels:
 
     def _servable(
         self, endpoint: ServedEndpoint, loaded: dict[tuple[str, int, str], ServedModel]
-    ) -> Servable:
+    ) -> Endpoint:
         by_role = {}
         for variant in endpoint.variants:
             key = (variant.model, variant.version, variant.sha256)
@@ -74,9 +74,7 @@ class ServedModels:
                 variant.model, variant.version, variant.onnx_path, variant.sha256
             )
             loaded[key] = by_role[variant.role] = model
-        if endpoint.strategy == CANARY:
-            return Canary(by_role[PRIMARY], by_role[CANARY], float(endpoint.settings["percent"]))
-        return by_role[PRIMARY]
+        return Endpoint(endpoint.endpoint, endpoint.strategy, by_role, endpoint.settings)
 
 
 class AnnouncingServer(uvicorn.Server):
@@ -126,13 +124,21 @@ def main(argv: list[str]) -> int:
     threading.Thread(target=keep_current, name="mlops-serving-plan", daemon=True).start()
     serving = load_config(workspace.config_path).serving
     settings = ServerSettings(serving.max_body_bytes, serving.metrics_need_token)
-    app = build_app(models, TokenCheck(workspace), settings)
+    recorder = PredictionRecorder(lambda batch: session.call("predictions.append", (batch,), {}))
+    recorder.start()
+    app = build_app(models, TokenCheck(workspace), settings, recorder)
     config = uvicorn.Config(app, log_level="warning", lifespan="off", access_log=False)
     server = AnnouncingServer(config, int(argv[2]) if len(argv) > 2 else None)
+    # uvicorn stops gracefully on these, then raises the signal again under the handlers it found
+    # (to let the default one end the process); finding these instead, the process goes on to
+    # hand over the rest of its log.
+    for stop_signal in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(stop_signal, lambda number, frame: None)
     try:
         server.run(sockets=[listening])
     finally:
         stopping.set()
+        recorder.close()  # the requests are answered: hand over the rest of the log
         session.close()
     return 0
 

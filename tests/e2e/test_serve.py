@@ -108,25 +108,34 @@ def test_mlops_serve_answers_follows_changes_and_stops_cleanly(
         assert httpx.post(predict, json={"instances": [customer]}, headers=headers).status_code == 200
     assert httpx.post(predict, json={"instances": []}, headers=headers).status_code == 400
     exposed = httpx.get(f"{server.url}/metrics").text  # open by default; summed over both workers
-    assert 'mlops_requests_total{endpoint="churn-predictor",protocol="v1",status="200"} 11.0' in exposed
-    assert 'mlops_requests_total{endpoint="churn-predictor",protocol="v1",status="400"} 1.0' in exposed
-    assert 'mlops_prediction_score_count{endpoint="churn-predictor"} 11.0' in exposed
+    requests = 'mlops_requests_total{endpoint="churn-predictor",protocol="v1",status="%s",variant="%s"} %s'
+    assert requests % ("200", "primary", "11.0") in exposed  # the multi-process collector sorts labels
+    assert requests % ("400", "(none)", "1.0") in exposed
+    assert 'mlops_prediction_score_count{endpoint="churn-predictor",variant="primary"} 11.0' in exposed
     assert "mlops_request_seconds_bucket" in exposed
 
     canary = ["deploy", "churn-predictor", "--model", "churn@v1", "--canary", "churn@v2", "--percent", "50"]
     assert run_mlops(*canary, "-w", str(workspace), env=ENV).returncode == 0
     scores: set[float] = set()
+    answered: list[str] = []
 
     def both_answer() -> bool:  # the same row, scored by v1 or by v2, about half each
         answer = httpx.post(predict, json={"instances": [customer]}, headers=headers).json()
+        answered.append(answer["id"])
         scores.add(answer["predictions"][0]["score"])
         return len(scores) >= 2
 
     wait_until(both_answer, what="answers from the primary and from the canary")
     assert len(scores) == 2
+    posted = 12 + len(answered)
 
     server.process.send_signal(signal.SIGTERM)
     assert server.process.wait(60) == 0
+    with Engine.open(workspace, command="pytest") as engine:  # the log was handed over before the stop
+        assert engine.predictions.count("churn-predictor") == posted, server.process.stderr.read()
+        logged = engine.predictions.recent("churn-predictor", posted)
+    assert {row.variant for row in logged} == {"primary", "canary", None}
+    assert sum(row.status == 400 for row in logged) == 1
     assert endpoint(workspace) is None
     assert any("stopping: the serving processes finish their requests" in line for line in server.lines)
     with pytest.raises(httpx.TransportError):

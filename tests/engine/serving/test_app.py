@@ -20,6 +20,8 @@ from starlette.applications import Starlette
 from engine.facade import Engine
 from engine.serving.app import ServerSettings, build_app
 from engine.serving.model import ServedModel
+from engine.serving.recorder import PredictionRecorder
+from engine.serving.routing import Endpoint
 from engine.serving.tokens import TokenCheck
 from tests.conftest import wait_until
 from tests.engine.serving.conftest import Exported
@@ -33,7 +35,9 @@ def server(engine: Engine, exported: Exported) -> Iterator[tuple[str, Engine, li
     """The app on a free loopback port, serving version 2 as ``churn-predictor``."""
     record, rows = exported
     model = ServedModel.load("churn", 2, record.path, record.sha256)
-    app = build_app(lambda: {ENDPOINT: model}, TokenCheck(engine.workspace), ServerSettings(LIMIT))
+    endpoints = {ENDPOINT: Endpoint(ENDPOINT, "single", {"primary": model}, {})}
+    recorder = PredictionRecorder(lambda batch: None)  # every request's rows are built (not kept)
+    app = build_app(lambda: endpoints, TokenCheck(engine.workspace), ServerSettings(LIMIT), recorder)
     features = [feature.column for feature in model.features]
     instances = [{column: row[column] for column in features} for row in rows[:20]]
     with serving(app) as url:
@@ -230,7 +234,8 @@ def test_metrics_can_require_a_token(engine: Engine, exported: Exported) -> None
     record, _ = exported
     model = ServedModel.load("churn", 2, record.path, record.sha256)
     settings = ServerSettings(LIMIT, metrics_need_token=True)
-    with serving(build_app(lambda: {ENDPOINT: model}, TokenCheck(engine.workspace), settings)) as url:
+    endpoints = {ENDPOINT: Endpoint(ENDPOINT, "single", {"primary": model}, {})}
+    with serving(build_app(lambda: endpoints, TokenCheck(engine.workspace), settings)) as url:
         assert httpx.get(f"{url}/metrics").status_code == 401
         assert httpx.get(f"{url}/metrics", headers=bearer(engine)).status_code == 200
         assert httpx.get(f"{url}/v2/health/live").status_code == 200

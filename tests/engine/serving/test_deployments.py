@@ -12,7 +12,7 @@ import pytest
 from engine.errors import InvalidInput
 from engine.facade import Engine
 from engine.serving.model import ServedModel
-from engine.serving.routing import Canary
+from engine.serving.routing import Endpoint, RequestKeys
 from engine.types.training import TrainRequest
 from tests.conftest import mlops_json, run_mlops
 
@@ -98,14 +98,22 @@ def test_a_canary_takes_its_share_and_must_take_the_same_features(registry: Engi
     (served,) = registry.deployments.plan().endpoints
     models = {v.role: ServedModel.load(v.model, v.version, v.onnx_path, v.sha256) for v in served.variants}
     draws = iter([0.05, 0.5, 0.099, 0.1, 0.95])  # below 0.1: the canary
-    routed = Canary(models["primary"], models["canary"], 10, lambda: next(draws))
+    routed = Endpoint("churn-api", served.strategy, models, served.settings, lambda: next(draws))
     instance = [{f.column: 1.0 if f.kind == "number" else "US" for f in routed.features}]
-    answers = [routed.predict(instance)[0].score for _ in range(5)]
+    rows = routed.model.rows(instance)
+    answers = [routed.answer(rows, RequestKeys()) for _ in range(5)]
     canary_score = models["canary"].predict(instance)[0].score
     primary_score = models["primary"].predict(instance)[0].score
     assert canary_score != primary_score
-    assert answers == [canary_score, primary_score, canary_score, primary_score, primary_score]
-    assert routed.version == 1  # what the endpoint says of itself is the primary's
+    assert [a.predictions[0].score for a in answers] == [
+        canary_score,
+        primary_score,
+        canary_score,
+        primary_score,
+        primary_score,
+    ]
+    assert [a.arms[0].role for a in answers] == ["canary", "primary", "canary", "primary", "primary"]
+    assert routed.model.version == 1  # what the endpoint says of itself is the primary's
 
     before = registry.deployments.get("churn-api")
     for canary, percent, message in [
