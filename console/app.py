@@ -22,7 +22,7 @@ from textual.notifications import SeverityLevel
 from textual.screen import Screen
 
 from console.host import NavTarget
-from console.messages import EngineOpened, OwnerLeft
+from console.messages import EngineOpened, OwnerLeft, ServerChanged
 from console.screens import SCREENS
 from console.screens.base import ConsoleScreen
 from console.screens.help import HelpRow, HelpScreen
@@ -195,7 +195,35 @@ class MlopsApp(NotifiesWorkerErrors, App[None]):
                 f"key {_key_label(key)}",
                 partial(self.run_action, binding.action, active.node),
             )
+        if self.engine is not None:
+            yield SystemCommand(
+                "Start the inference server",
+                "serve every deployment over HTTP ([serving] host and port; stops when the console quits)",
+                self._start_server,
+            )
+            yield SystemCommand(
+                "Stop the inference server", "the requests in flight are answered first", self._stop_server
+            )
         yield from super().get_system_commands(screen)
+
+    @blocking_work("inference server")
+    def _start_server(self) -> None:
+        assert self.engine is not None
+        self.post_message(ServerChanged(self.engine.server.start()))
+
+    @blocking_work("inference server")
+    def _stop_server(self) -> None:
+        assert self.engine is not None
+        self.post_message(ServerChanged(self.engine.server.stop()))
+
+    def on_server_changed(self, message: ServerChanged) -> None:
+        state = message.state
+        if state.url is None:
+            self.notify("The inference server stopped", title="serving")
+        else:
+            self.notify(
+                f"Serving every deployment at {state.url} with {state.workers} worker(s)", title="serving"
+            )
 
 
 def _binding_rows(screen: Screen[object]) -> list[HelpRow]:

@@ -14,6 +14,7 @@ if TYPE_CHECKING:
     from engine.types.features import ApplyResult, Materialization, OnlineFeatures
     from engine.types.pipelines import PipelineRunRecord
     from engine.types.registry import AliasMove, OnnxExportRecord, Promotion, Verdict
+    from engine.types.serving import ServerState
     from engine.types.training import Comparison, RunResult, SweepResult
     from engine.types.workspace import WorkspaceStatus
 
@@ -34,6 +35,14 @@ class OwnerLeft(Message):
     def __init__(self, pid: int) -> None:
         super().__init__()
         self.pid = pid
+
+
+class ServerChanged(Message):
+    """The inference server was started or stopped (in this console's engine or its owner)."""
+
+    def __init__(self, state: ServerState) -> None:
+        super().__init__()
+        self.state = state
 
 
 class LiveDataLoaded(Message):

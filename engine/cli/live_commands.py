@@ -139,7 +139,7 @@ def run_labels_ingest(args: argparse.Namespace, out: Output) -> int:
     out.emit(
         result.to_dict(),
         lambda console: console.print(
-            f"{result.matched:,} of {result.rows:,} labels joined to predictions by "
+            f"{result.matched:,} of {result.rows:,} labels joined to {result.predictions:,} predictions by "
             f"{result.joined_by}{replaced}; "
             f"{result.unmatched:,} found no logged prediction"
         ),

@@ -167,8 +167,9 @@ def _own_until_stopped(
     from engine.cli import host_commands
     from engine.facade import Engine
 
+    target = streams().stdout  # this process's own: not a client's, while one of its commands runs here
+
     def log(line: str) -> None:
-        target = streams().stdout
         target.write(f"{datetime.now().astimezone().isoformat(timespec='seconds')} {line}\n")
         target.flush()
 

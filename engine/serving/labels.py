@@ -33,6 +33,7 @@ REQUEST_ID = "request_id"
 ROW = "row"
 LABELLED_AT = "labelled_at"
 TIME_TYPES = ("TIMESTAMP", "DATE")
+LABEL_INDEX = "mlops_label_index"  # each label's place in the file, to count labels (not rows) joined
 
 
 def label_text_sql(expression: str) -> str:
@@ -58,12 +59,16 @@ class Labels:
         with self._db.transaction() as cursor:
             source = readers.source_sql(cursor, source_path, {})
             try:
-                cursor.execute(f"CREATE TEMP TABLE incoming_labels AS SELECT * FROM {source}")
+                cursor.execute(
+                    f"CREATE TEMP TABLE incoming_labels AS SELECT *, row_number() OVER () AS {LABEL_INDEX}"
+                    f" FROM {source}"
+                )
             except Exception as error:
                 raise readers.explain_read_error(source_path, error) from None
             columns = {
                 str(name): str(kind)
                 for name, kind, *_ in cursor.execute("DESCRIBE incoming_labels").fetchall()
+                if name != LABEL_INDEX
             }
             known_keys = {
                 str(row[0])
@@ -84,7 +89,7 @@ class Labels:
                 matched_sql = _by_entity_sql(columns, key_column, time_column, label_column)
             cursor.execute(f"CREATE TEMP TABLE matched_labels AS {matched_sql}")
             counts = cursor.execute(
-                "SELECT (SELECT count(*) FROM incoming_labels), count(*),"
+                f"SELECT (SELECT count(*) FROM incoming_labels), count(DISTINCT {LABEL_INDEX}), count(*),"
                 " count(*) FILTER (WHERE EXISTS (SELECT 1 FROM prediction_labels l"
                 ' WHERE l.request_id = m.request_id AND l."row" = m."row"))'
                 " FROM matched_labels m"
@@ -98,8 +103,10 @@ class Labels:
             )
             cursor.execute("DROP TABLE incoming_labels")  # a failure rolls them back with the rest
             cursor.execute("DROP TABLE matched_labels")
-        rows, matched, replaced = (int(value) for value in counts)
-        result = LabelsIngested(str(source_path), joined_by, rows, matched, replaced, rows - matched)
+        rows, matched, predictions, replaced = (int(value) for value in counts)
+        result = LabelsIngested(
+            str(source_path), joined_by, rows, matched, predictions, replaced, rows - matched
+        )
         self._events.record(
             "labels", source_path.name, f"{matched:,} of {rows:,} labels joined by {joined_by}"
         )
@@ -113,7 +120,7 @@ def _labelled_at(columns: dict[str, str]) -> str:
 def _by_request_sql(columns: dict[str, str], label_column: str) -> str:
     row = f"TRY_CAST(i.{quote(ROW)} AS INTEGER)" if ROW in columns else "0"
     return (
-        f'SELECT DISTINCT ON (p.request_id, p."row") p.request_id, p."row",'
+        f'SELECT DISTINCT ON (p.request_id, p."row") p.request_id, p."row", i.{LABEL_INDEX},'
         f" {label_text_sql('i.' + quote(label_column))} AS label, {_labelled_at(columns)} AS labelled_at"
         " FROM incoming_labels i JOIN prediction_log p"
         f' ON p.request_id = CAST(i.{quote(REQUEST_ID)} AS VARCHAR) AND p."row" = {row}'
@@ -122,17 +129,25 @@ def _by_request_sql(columns: dict[str, str], label_column: str) -> str:
 
 
 def _by_entity_sql(columns: dict[str, str], key_column: str, time_column: str, label_column: str) -> str:
-    predictions = (
-        'SELECT request_id, "row", entity, event_time FROM prediction_log'
-        f' WHERE entity_key = {_literal(key_column)} AND "row" IS NOT NULL AND status = 200'
-    )
+    """The as-of join finds, for each label, the time of the entity's newest prediction at or
+    before it; every prediction made for the entity at that time (each endpoint's, each
+    variant's) gets the label."""
+
+    def answered(alias: str) -> str:
+        key = _literal(key_column)
+        return f'{alias}.entity_key = {key} AND {alias}."row" IS NOT NULL AND {alias}.status = 200'
+
     return (
-        f'SELECT DISTINCT ON (p.request_id, p."row") p.request_id, p."row",'
-        f" {label_text_sql('i.' + quote(label_column))} AS label, {_labelled_at(columns)} AS labelled_at"
-        f" FROM (SELECT *, CAST({quote(key_column)} AS VARCHAR) AS entity_text,"
-        f" CAST({quote(time_column)} AS TIMESTAMP) AS label_time FROM incoming_labels"
-        f" WHERE {quote(label_column)} IS NOT NULL AND {quote(key_column)} IS NOT NULL) i"
-        f" ASOF JOIN ({predictions}) p ON p.entity = i.entity_text AND p.event_time <= i.label_time"
+        f"WITH labels AS (SELECT {LABEL_INDEX}, CAST({quote(key_column)} AS VARCHAR) AS entity,"
+        f" CAST({quote(time_column)} AS TIMESTAMP) AS label_time,"
+        f" {label_text_sql(quote(label_column))} AS label, {_labelled_at(columns)} AS labelled_at"
+        f" FROM incoming_labels WHERE {quote(label_column)} IS NOT NULL AND {quote(key_column)} IS NOT NULL),"
+        f" times AS (SELECT DISTINCT entity, event_time FROM prediction_log q WHERE {answered('q')}),"
+        " found AS (SELECT l.*, t.event_time FROM labels l ASOF JOIN times t"
+        " ON t.entity = l.entity AND t.event_time <= l.label_time)"
+        f' SELECT DISTINCT ON (p.request_id, p."row") p.request_id, p."row", f.{LABEL_INDEX}, f.label,'
+        " f.labelled_at FROM found f JOIN prediction_log p"
+        f" ON p.entity = f.entity AND p.event_time = f.event_time AND {answered('p')}"
     )
 
 

@@ -34,6 +34,7 @@ from engine.types.serving import TrafficReport
 PAGE_ROWS = 2_000
 SENDERS = 4
 TIMEOUT_SECONDS = 10.0
+DEPLOYMENT_SECONDS = 3.0
 
 
 class Traffic:
@@ -162,21 +163,29 @@ class Traffic:
         )
 
     def _features(self, target: str, endpoint: str) -> list[str]:
-        """The endpoint's features, as the server says (its V1 metadata)."""
+        """The endpoint's features, as the server says (its V1 metadata). A deployment made a
+        moment ago reaches the serving processes within a second, so a 404 is asked again
+        until ``DEPLOYMENT_SECONDS`` have passed."""
+        deadline = time.monotonic() + DEPLOYMENT_SECONDS
+        while True:
+            status, body = self._metadata(target, endpoint)
+            if status == 200:
+                return [str(feature["name"]) for feature in body["features"]]
+            if status != 404 or time.monotonic() > deadline:
+                raise InvalidInput(f"{target}: {body.get('error', f'status {status}')}")
+            time.sleep(0.1)  # the plan is fetched every half second (serving/worker.py)
+
+    def _metadata(self, target: str, endpoint: str) -> tuple[int, dict[str, Any]]:
         connection = _connection(target)
         try:
-            connection.request(
-                "GET", f"/v1/models/{endpoint}", headers={"Authorization": f"Bearer {self._token()}"}
-            )
+            authorization = {"Authorization": f"Bearer {self._token()}"}
+            connection.request("GET", f"/v1/models/{endpoint}", headers=authorization)
             answer = connection.getresponse()
-            body = json.loads(answer.read() or b"{}")
+            return answer.status, json.loads(answer.read() or b"{}")
         except (OSError, http.client.HTTPException, ValueError) as error:
             raise InvalidInput(f"cannot reach the inference server at {target}: {error}") from None
         finally:
             connection.close()
-        if answer.status != 200:
-            raise InvalidInput(f"{target}: {body.get('error', f'status {answer.status}')}")
-        return [str(feature["name"]) for feature in body["features"]]
 
     def _entity_column(self, columns: list[str], entity: str | None, dataset: str) -> str | None:
         if entity is not None:

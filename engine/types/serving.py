@@ -156,13 +156,16 @@ class LoggedPrediction:
 
 @dataclass(frozen=True)
 class LabelsIngested:
-    """What ``mlops labels ingest`` did: rows read, joined to a prediction (new or replacing an
-    earlier label), and left unmatched (no logged prediction for them yet)."""
+    """What ``mlops labels ingest`` did: labels read, those that found their prediction, the
+    logged predictions they labelled (a request's shadow and every endpoint's prediction for the
+    entity share its label; some replacing an earlier label), and labels left unmatched (no
+    logged prediction for them yet)."""
 
     path: str
     joined_by: str  # "request id" or "customer_id + event_timestamp"
     rows: int
     matched: int
+    predictions: int
     replaced: int
     unmatched: int
 

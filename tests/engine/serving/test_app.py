@@ -8,6 +8,7 @@ import socket
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
+from datetime import UTC, datetime
 from typing import Any
 
 import httpx
@@ -17,12 +18,14 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from starlette.applications import Starlette
 
+from engine.errors import OwnerGone
 from engine.facade import Engine
 from engine.serving.app import ServerSettings, build_app
 from engine.serving.model import ServedModel
-from engine.serving.recorder import PredictionRecorder
+from engine.serving.recorder import COLUMNS, PredictionRecorder
 from engine.serving.routing import Endpoint
 from engine.serving.tokens import TokenCheck
+from engine.types.serving import PredictionBatch
 from tests.conftest import wait_until
 from tests.engine.serving.conftest import Exported
 
@@ -239,3 +242,86 @@ def test_metrics_can_require_a_token(engine: Engine, exported: Exported) -> None
         assert httpx.get(f"{url}/metrics").status_code == 401
         assert httpx.get(f"{url}/metrics", headers=bearer(engine)).status_code == 200
         assert httpx.get(f"{url}/v2/health/live").status_code == 200
+
+
+def test_every_request_is_logged_with_its_entity_time_and_shadow(engine: Engine, exported: Exported) -> None:
+    record, rows = exported
+    model = ServedModel.load("churn", 2, record.path, record.sha256)
+    endpoints = {ENDPOINT: Endpoint(ENDPOINT, "shadow", {"primary": model, "shadow": model}, {})}
+    batches: list[PredictionBatch] = []
+    recorder = PredictionRecorder(batches.append)
+    instances = [{f.column: row[f.column] for f in model.features} for row in rows[:2]]
+    predict = f"{{}}/v1/models/{ENDPOINT}:predict"
+    with serving(
+        build_app(lambda: endpoints, TokenCheck(engine.workspace), ServerSettings(LIMIT), recorder)
+    ) as url:
+        headers = {**bearer(engine), "X-Entity": "customer_id=42", "X-Event-Time": "2026-06-29T04:37:48"}
+        answered = httpx.post(predict.format(url), json={"instances": instances}, headers=headers)
+        assert answered.status_code == 200
+        bad = httpx.post(
+            predict.format(url), json={"instances": instances}, headers={**headers, "X-Entity": "42"}
+        )
+        assert bad.status_code == 400 and bad.json()["error"].startswith(
+            "X-Entity: '42', expected NAME=VALUE"
+        )
+        late = httpx.post(
+            predict.format(url), json={"instances": instances}, headers={**headers, "X-Event-Time": "soon"}
+        )
+        assert late.status_code == 400 and "expected an ISO 8601 time" in late.json()["error"]
+        assert httpx.post(predict.format(url), json={"instances": instances}).status_code == 401
+        wait_until(
+            lambda: recorder.flush() >= 0 and sum(map(len, batches)) == 7,
+            what="4 shadow and primary rows and 3 refusals",
+        )
+    logged = [
+        dict(zip(COLUMNS, values, strict=True))
+        for b in batches
+        for values in zip(*(getattr(b, c) for c in COLUMNS), strict=True)
+    ]
+    mine = [row for row in logged if row["request_id"] == answered.json()["id"]]
+    assert sorted((row["variant"], row["row"]) for row in mine) == [
+        ("primary", 0),
+        ("primary", 1),
+        ("shadow", 0),
+        ("shadow", 1),
+    ]
+    first = next(row for row in mine if row["variant"] == "primary" and row["row"] == 0)
+    assert (first["entity_key"], first["entity"], first["status"], first["model"], first["version"]) == (
+        "customer_id",
+        "42",
+        200,
+        "churn",
+        2,
+    )
+    assert first["event_time"] == datetime(2026, 6, 29, 4, 37, 48, tzinfo=UTC).timestamp()
+    assert json.loads(first["features"]) == instances[0]
+    assert first["score"] == answered.json()["predictions"][0]["score"]
+    refusals = sorted((row["status"], row["error"][:9]) for row in logged if row["variant"] is None)
+    assert refusals == [(400, "X-Entity:"), (400, "X-Event-T"), (401, "this rout")]
+
+
+def test_rows_the_owner_cannot_take_are_kept_then_dropped_past_the_limit(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from engine.serving import recorder as recorder_module
+
+    taken: list[int] = []
+    refusing = True
+
+    def hand_over(batch: PredictionBatch) -> None:
+        if refusing:
+            raise OwnerGone("the owner is restarting")
+        taken.append(len(batch))
+
+    monkeypatch.setattr(recorder_module, "MAX_HELD_ROWS", 5)
+    recorder = PredictionRecorder(hand_over)
+    row = (0.0, 0.0, "e", None, None, None, "r", None, None, None, None, None, None, 1.0, 200, None)
+    recorder.add([row] * 3)
+    with pytest.raises(OwnerGone):
+        recorder.flush()
+    recorder.add([row] * 4)  # 7 held, over the limit of 5: the 2 oldest go
+    refusing = False
+    assert recorder.flush() == 5 and taken == [5]
+    recorder.add([row])
+    recorder.close()
+    assert taken == [5, 1]

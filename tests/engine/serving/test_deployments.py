@@ -138,3 +138,38 @@ def test_a_canary_with_other_features_is_refused(registry: Engine) -> None:
     ):
         registry.deployments.deploy("churn-api", "churn@v1", canary="churn@v3", percent=10)
     assert registry.deployments.all() == []
+
+
+def test_shadow_blue_green_and_ab_deployments_and_the_switch(registry: Engine) -> None:
+    shadow = registry.deployments.deploy("api", "churn@v1", shadow="churn@v2")
+    assert shadow.strategy == "shadow" and [v.role for v in shadow.variants] == ["primary", "shadow"]
+    ab = registry.deployments.deploy("api", "churn@v1", ab="churn@v2", split=25, key="customer_id")
+    assert ab.strategy == "ab" and ab.settings == {"split": 25, "key": "customer_id"}
+    assert [(v.role, v.reference) for v in ab.variants] == [("a", "churn@v1"), ("b", "churn@v2")]
+
+    staged = registry.deployments.deploy("api", "churn@v1", staged="churn@v2")
+    assert staged.settings == {"live": "blue"}
+    assert [(v.role, v.reference) for v in staged.variants] == [("blue", "churn@v1"), ("green", "churn@v2")]
+    switched = registry.deployments.switch("api")
+    assert switched.settings == {"live": "green"} and switched.revision > staged.revision
+    assert registry.deployments.switch("api").settings == {"live": "blue"}  # and back
+    assert [e.message for e in registry.events.recent(2)] == [
+        "switched all traffic to blue (churn@v1)",
+        "switched all traffic to green (churn@v2)",
+    ]
+
+    registry.deployments.deploy("single", "churn@v1")
+    before = registry.deployments.all()
+    for options, message in [
+        ({"shadow": "churn@v2", "staged": "churn@v2"}, "--shadow and --staged: expected at most one of"),
+        ({"ab": "churn@v2", "split": 50}, "--ab needs --split and --key"),
+        ({"ab": "churn@v2", "split": 50, "key": " "}, "--ab needs --split and --key"),
+        ({"ab": "churn@v2", "split": 150, "key": "k"}, "--split 150: expected more than 0 and less than 100"),
+        ({"split": 50, "key": "k"}, "--split and --key go with --ab"),
+        ({"shadow": "nope@v1"}, "no registered model 'nope'"),
+    ]:
+        with pytest.raises(InvalidInput, match=message):
+            registry.deployments.deploy("api", "churn@v1", **options)
+    with pytest.raises(InvalidInput, match="single is a single deployment; switch moves a blue/green one"):
+        registry.deployments.switch("single")
+    assert registry.deployments.all() == before

@@ -133,7 +133,7 @@ def test_labels_join_by_entity_to_the_newest_prediction_at_or_before_their_time(
 
     registry.close()
     human = run_mlops("labels", "ingest", str(labels), "-w", str(registry.workspace.root))
-    assert human.returncode == 0 and "2 of 4 labels joined to predictions by customer_id" in human.stdout
+    assert human.returncode == 0 and "2 of 4 labels joined to 2 predictions by customer_id" in human.stdout
 
 
 def test_label_files_that_cannot_be_joined_are_refused_and_nothing_changes(
