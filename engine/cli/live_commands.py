@@ -7,9 +7,10 @@ from __future__ import annotations
 import argparse
 from typing import TYPE_CHECKING
 
-from engine.cli.common import opened, table
+from engine.cli.common import client_path, hosted_engine, opened, table
 from engine.cli.output import Output
 from engine.cli.progress import progress_bar
+from engine.errors import InvalidInput
 
 if TYPE_CHECKING:
     from rich.console import Console
@@ -76,6 +77,11 @@ def register(
 
 
 def run_server_start(args: argparse.Namespace, out: Output) -> int:
+    if hosted_engine.get() is None:  # this command would own the workspace, and stop serving as it ends
+        raise InvalidInput(
+            "no long-lived owner runs this workspace: start `mlops up` (or the console) first, "
+            "or serve in the foreground with `mlops serve`"
+        )
     with opened(args, "server start") as engine:
         state = engine.server.start(args.host, args.port, args.workers)
     out.emit(state.to_dict(), lambda console: _print_state(console, state))
@@ -134,7 +140,7 @@ def run_traffic(args: argparse.Namespace, out: Output) -> int:
 
 def run_labels_ingest(args: argparse.Namespace, out: Output) -> int:
     with opened(args, "labels ingest") as engine:
-        result = engine.labels.ingest(args.path, args.label, args.key, args.time)
+        result = engine.labels.ingest(client_path(args.path), args.label, args.key, args.time)
     replaced = f" ({result.replaced:,} replacing an earlier label)" if result.replaced else ""
     out.emit(
         result.to_dict(),

@@ -149,14 +149,28 @@ def test_a_killed_serving_process_is_replaced(served: ServedWorkspace) -> None:
         status = json.loads(run_mlops("status", "--json", "-w", str(workspace), env=ENV).stdout)
         return [c["pid"] for c in status["clients"] if c["command"] == "mlops serve (worker)"]
 
+    predict = f"{server.url}/v1/models/churn-predictor:predict"
+
+    def logged() -> int:
+        shown = run_mlops("predictions", "--limit", "1000", "--json", "-w", str(workspace), env=ENV)
+        return len(json.loads(shown.stdout)["predictions"])
+
+    for _ in range(20):
+        assert (
+            httpx.post(predict, json={"instances": [customer]}, headers=bearer(workspace)).status_code == 200
+        )
+    wait_until(lambda: logged() == 20, what="the rows handed over within a flush")
     victim = workers()[0]
     os.kill(victim, signal.SIGKILL)
     wait_until(lambda: any(f"pid {victim} exited (killed by signal 9)" in line for line in server.lines))
     wait_until(lambda: len(workers()) == 2 and victim not in workers(), what="a new worker attached")
-    predict = f"{server.url}/v1/models/churn-predictor:predict"
     for _ in range(4):
         answer = httpx.post(predict, json={"instances": [customer]}, headers=bearer(workspace))
         assert answer.status_code == 200
+    server.process.send_signal(signal.SIGTERM)
+    assert server.process.wait(60) == 0
+    with Engine.open(workspace, command="pytest") as engine:  # the kill cost nothing already handed over
+        assert engine.predictions.count() == 24
 
 
 def test_a_port_in_use_is_one_line(registry_workspace: Path) -> None:

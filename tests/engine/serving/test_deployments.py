@@ -81,6 +81,11 @@ def test_the_deploy_commands(registry_workspace: Path) -> None:
     assert shown["serving"][0]["version"] == 2
     human = run_mlops("deploy", "show", "churn-api", "-w", str(registry_workspace))
     assert "churn@v2" in human.stdout and "churn v2" in human.stdout
+    ab = mlops_json(
+        registry_workspace, "deploy", "churn-api", "--model", "churn@v1", "--ab", "churn@v2", "--split", "20",
+        "--key", "customer_id",
+    )  # fmt: skip
+    assert ab["strategy"] == "ab" and ab["settings"] == {"split": 20.0, "key": "customer_id"}
     assert mlops_json(registry_workspace, "deploy", "remove", "churn-api")["removed"] is True
     missing = run_mlops("deploy", "remove", "churn-api", "-w", str(registry_workspace))
     assert missing.returncode == 2 and missing.stderr == (
