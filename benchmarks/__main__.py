@@ -14,6 +14,7 @@ from benchmarks import (
     onnx_inference,
     runs,
     runs_table,
+    serving,
     sweep,
     validation,
 )
@@ -30,6 +31,7 @@ BENCHMARKS = {
     "runs_table": runs_table.main,
     "sweep": sweep.main,
     "onnx_inference": onnx_inference.main,
+    "serving": serving.main,
 }
 
 

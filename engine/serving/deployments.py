@@ -16,6 +16,7 @@ the primary's features, checked here: a request valid for one is valid for all.
 from __future__ import annotations
 
 import json
+import time
 from typing import Any
 
 from engine.db import Database
@@ -35,6 +36,9 @@ from engine.types.serving import (
     Variant,
 )
 
+PLAN_MAX_AGE_SECONDS = 10.0
+"""How stale a kept plan may get: an alias moved outside mlops is served within this."""
+
 
 class Deployments:
     def __init__(self, db: Database, events: EventLog, registry: Registry, runs: Runs, costs: Costs) -> None:
@@ -43,6 +47,7 @@ class Deployments:
         self._registry = registry
         self._runs = runs
         self._costs = costs
+        self._kept_plan: tuple[tuple[Any, ...], float, ServingPlan] | None = None  # state, made at, plan
 
     def deploy(
         self,
@@ -143,17 +148,30 @@ class Deployments:
 
     def plan(self) -> ServingPlan:
         """Every deployment with its references resolved to versions and ONNX files, at the
-        revision of the newest change."""
+        revision of the newest change.
+
+        Every serving process asks for it twice a second, and resolving references through
+        MLflow's store costs ~40 ms, so the plan is kept while nothing it depends on has
+        changed here (deployments, alias moves, exports), and made afresh at least every
+        ``PLAN_MAX_AGE_SECONDS`` for an alias moved outside mlops (a shared tracking server)."""
         with self._db.cursor() as cursor:
-            revision = cursor.execute(
+            state = cursor.execute(
                 "SELECT greatest(coalesce((SELECT max(revision) FROM deployments), 0),"
-                " coalesce((SELECT max(revision) FROM deployment_removals), 0))"
+                " coalesce((SELECT max(revision) FROM deployment_removals), 0)),"
+                " (SELECT count(*) FROM alias_moves), (SELECT max(moved_at) FROM alias_moves),"
+                " (SELECT count(*) FROM model_exports), (SELECT max(exported_at) FROM model_exports)"
             ).fetchone()
+        assert state is not None
+        kept = self._kept_plan
+        if kept is not None and kept[0] == state and time.monotonic() - kept[1] < PLAN_MAX_AGE_SECONDS:
+            return kept[2]
         endpoints = [
             ServedEndpoint(d.endpoint, d.strategy, [self._served(v) for v in d.variants], d.settings)
             for d in self.all()
         ]
-        return ServingPlan(int(revision[0]) if revision else 0, endpoints)
+        plan = ServingPlan(int(state[0]), endpoints)
+        self._kept_plan = (state, time.monotonic(), plan)
+        return plan
 
     def _served(self, variant: Variant) -> ServedVariant:
         resolved = self._registry.resolve(variant.reference)

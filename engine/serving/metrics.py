@@ -9,7 +9,7 @@ conventions (``_total`` counters, ``_seconds`` durations).
 from __future__ import annotations
 
 import os
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
 from prometheus_client.multiprocess import MultiProcessCollector
@@ -47,12 +47,29 @@ NO_VARIANT = "(none)"
 def observed(endpoint: str, protocol: str, status: int, seconds: float, routed: Routed | None) -> None:
     """A request answered: counted by the variant that answered it (``a+b`` when an A/B split
     a request's rows), timed, and its scores by variant."""
-    variants = sorted({arm.role for arm in routed.arms}) if routed is not None else []
-    REQUESTS.labels(endpoint, "+".join(variants) or NO_VARIANT, protocol, str(status)).inc()
-    LATENCY.labels(endpoint).observe(seconds)
+    if routed is None:
+        variant = NO_VARIANT
+    elif len(routed.arms) == 1:
+        variant = routed.arms[0].role
+    else:
+        variant = "+".join(sorted({arm.role for arm in routed.arms}))
+    _child(REQUESTS, endpoint, variant, protocol, str(status)).inc()
+    _child(LATENCY, endpoint).observe(seconds)
     if routed is not None:
         for arm, prediction in zip(routed.arms, routed.predictions, strict=True):
-            SCORES.labels(endpoint, arm.role).observe(prediction.score)
+            _child(SCORES, endpoint, arm.role).observe(prediction.score)
+
+
+_CHILDREN: dict[tuple[object, ...], Any] = {}
+
+
+def _child(metric: Counter | Histogram, *labels: str) -> Any:
+    """``metric.labels(*labels)``, kept: the lookup and its lock cost more than the increment."""
+    key = (id(metric), *labels)
+    child = _CHILDREN.get(key)
+    if child is None:
+        child = _CHILDREN[key] = metric.labels(*labels)
+    return child
 
 
 def exposition() -> bytes:

@@ -114,13 +114,13 @@ class ServedModel:
         import numpy as np
 
         feed = {}
-        for position, feature in enumerate(self.features):
+        for position, feature in enumerate(self.features):  # (n, 1) arrays, built without reshape
             if feature.kind == "number":
-                numbers = [math.nan if row[position] is None else row[position] for row in rows]
-                feed[feature.input] = np.array(numbers, dtype=np.float32).reshape(-1, 1)
+                numbers = [[math.nan if row[position] is None else row[position]] for row in rows]
+                feed[feature.input] = np.array(numbers, dtype=np.float32)
             else:
-                texts = ["None" if row[position] is None else row[position] for row in rows]
-                feed[feature.input] = np.array(texts, dtype=object).reshape(-1, 1)
+                texts = [["None" if row[position] is None else row[position]] for row in rows]
+                feed[feature.input] = np.array(texts, dtype=object)
         labels, probabilities = self._session.run(["label", "probabilities"], feed)
         positive = self._positive_index
         return [

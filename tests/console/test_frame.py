@@ -160,3 +160,36 @@ def test_the_console_loads_nothing_heavy_before_its_first_paint() -> None:
     loaded = loaded_top_level_modules("import console.launcher, console.__main__, console.app")
     heavy = {"duckdb", "pandas", "numpy", "mlflow", "sklearn", "evidently", "great_expectations"}
     assert loaded.isdisjoint(heavy), loaded & heavy
+
+
+async def test_the_palette_starts_and_stops_the_inference_server(workspace: Path) -> None:
+    import httpx
+
+    from engine.cli import host_commands
+    from engine.facade import Engine
+    from tests.console.conftest import RecordingApp
+
+    (workspace / ".mlops" / "config.toml").write_text("[serving]\nport = 0\n")
+    app = RecordingApp(Engine.claim(workspace, command="mlops console"), serve=host_commands)
+    try:
+        async with app.run_test(size=SIZE) as pilot:
+            await until(pilot, lambda: app.engine is not None, what="the engine")
+
+            async def run_from_palette(title: str) -> None:
+                await pilot.press("ctrl+p")
+                await pilot.press(*title)
+                await until(pilot, lambda: app.screen.query_one(CommandList).option_count > 0, what="results")
+                await pilot.press("enter")
+
+            await run_from_palette("Start the inference server")
+            await until(
+                pilot, lambda: notified(app, "Serving every deployment at http://127.0.0.1:"), what="start"
+            )
+            assert app.engine is not None
+            url = app.engine.server.state().url
+            assert url is not None and httpx.get(f"{url}/v2/health/live").json()["live"] is True
+            await run_from_palette("Stop the inference server")
+            await until(pilot, lambda: notified(app, "The inference server stopped"), what="stop")
+            assert app.engine.server.state().url is None
+    finally:
+        app.close_engine()
