@@ -229,14 +229,14 @@ def main() -> None:
     )
     print("| server | p50 | p95 | p99 | req/s at c=1 | req/s at c=8 | errors |")
     print("| --- | ---: | ---: | ---: | ---: | ---: | ---: |")
-    for name, measured in (
+    for name, result in (
         ("`mlops serve` (auth, checks, prediction log)", measured_ours),
         ("`mlflow models serve --env-manager local`", measured_mlflow),
         ("bare FastAPI + ONNX Runtime", measured_bare),
     ):
         print(
-            f"| {name} | {measured.p50_ms:.2f} ms | {measured.p95_ms:.2f} ms | {measured.p99_ms:.2f} ms | "
-            f"{measured.single_rate:,.0f} | {measured.rate:,.0f} | {measured.errors} |"
+            f"| {name} | {result.p50_ms:.2f} ms | {result.p95_ms:.2f} ms | {result.p99_ms:.2f} ms | "
+            f"{result.single_rate:,.0f} | {result.rate:,.0f} | {result.errors} |"
         )
     print()
     print(

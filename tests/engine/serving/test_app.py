@@ -16,7 +16,7 @@ import pytest
 import uvicorn
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from starlette.applications import Starlette
+from starlette.routing import Router
 
 from engine.errors import OwnerGone
 from engine.facade import Engine
@@ -48,7 +48,7 @@ def server(engine: Engine, exported: Exported) -> Iterator[tuple[str, Engine, li
 
 
 @contextmanager
-def serving(app: Starlette) -> Iterator[str]:
+def serving(app: Router) -> Iterator[str]:
     """``app`` on uvicorn, on a free loopback port, until the block ends."""
     listening = socket.socket()
     listening.bind(("127.0.0.1", 0))
@@ -118,6 +118,8 @@ def test_bad_requests_are_named_in_the_protocols_error_shape(
     assert missing.json()["error"] == 'instances[0].age: expected a number or null, got "old"'
     unknown = httpx.post(f"{url}/v1/models/nope:predict", json={"instances": []}, headers=headers)
     assert unknown.status_code == 404 and "served: churn-predictor" in unknown.json()["error"]
+    no_route = httpx.get(f"{url}/v1/nope", headers=headers)
+    assert no_route.status_code == 404 and no_route.json()["error"].startswith("no route '/v1/nope'")
     garbled = httpx.post(predict, content=b"{not json", headers=headers)
     assert garbled.status_code == 400 and garbled.json()["error"].startswith("the body is not valid JSON")
     assert httpx.post(predict, json=[1], headers=headers).status_code == 400
