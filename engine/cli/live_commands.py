@@ -42,7 +42,6 @@ def register(
     traffic.add_argument("--dataset", required=True, metavar="NAME@vN", help="the rows to send")
     traffic.add_argument("--rate", type=float, default=50.0, help="requests per second (default 50)")
     traffic.add_argument("--duration", type=float, help="seconds at most (default: until the rows run out)")
-    traffic.add_argument("--url", help="another server than the workspace's own, http://HOST:PORT")
     traffic.add_argument(
         "--entity", help="the column sent as X-Entity (default: the feature definitions' one entity key)"
     )
@@ -119,7 +118,6 @@ def run_traffic(args: argparse.Namespace, out: Output) -> int:
             args.dataset,
             args.rate,
             args.duration,
-            url=args.url,
             entity=args.entity,
             time_column=args.time_column,
             progress=progress,

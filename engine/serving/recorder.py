@@ -42,6 +42,7 @@ class PredictionRecorder:
         self._flushing = threading.Lock()  # one hand-over at a time keeps the rows in order
         self._stopping = threading.Event()
         self._thread: threading.Thread | None = None
+        self._failing = False  # said once per outage, not every flush
 
     def add(self, rows: list[LogRow]) -> None:
         with self._lock:
@@ -91,4 +92,10 @@ class PredictionRecorder:
             try:
                 self.flush()
             except MlopsError as error:
-                sys.stderr.write(f"prediction log: kept for the next try: {error}\n")
+                if not self._failing:
+                    sys.stderr.write(f"prediction log: rows kept until the owner takes them: {error}\n")
+                self._failing = True
+            else:
+                if self._failing:
+                    sys.stderr.write("prediction log: the owner takes rows again\n")
+                self._failing = False

@@ -1,11 +1,12 @@
 """``engine.traffic``: a dataset's rows replayed as prediction requests, so demos and monitors
 have live traffic.
 
-Each row becomes one KServe V1 request to the running server (the workspace's own, or
-``url``), with the model's features as the instance, the default bearer token, and two
-headers the prediction log keeps: ``X-Event-Time``, the row's own timestamp (so the sample's
-production weeks replay as weeks, and late labels meet their predictions), and ``X-Entity``,
-the row's entity key (``customer_id=42``: labels join by it, an A/B test splits by it).
+Each row becomes one KServe V1 request to the workspace's running server (only its own: the
+requests carry the workspace's default token, which no other server should see), with the
+model's features as the instance and two headers the prediction log keeps: ``X-Event-Time``,
+the row's own timestamp (so the sample's production weeks replay as weeks, and late labels
+meet their predictions), and ``X-Entity``, the row's entity key (``customer_id=42``: labels
+join by it, an A/B test splits by it).
 
 Requests go out at ``rate`` per second on a schedule (request i at start + i/rate), from a few
 threads each holding one keep-alive connection; a slow server lowers the rate kept, which the
@@ -57,7 +58,6 @@ class Traffic:
         rate: float,
         duration: float | None = None,
         *,
-        url: str | None = None,
         entity: str | None = None,
         time_column: str | None = None,
         progress: Progress | None = None,
@@ -68,11 +68,11 @@ class Traffic:
             raise InvalidInput(f"--rate {rate:g}: expected a number of requests per second above 0")
         if duration is not None and not (math.isfinite(duration) and duration > 0):
             raise InvalidInput(f"--duration {duration:g}: expected seconds above 0")
-        target = url or self._server_url()
+        target = self._server_url()
         if target is None:
             raise InvalidInput(
                 "no inference server runs in this workspace: start one (`mlops serve`, or "
-                "`mlops server start` beside `mlops up`), or pass --url"
+                "`mlops server start` beside `mlops up` or the console)"
             )
         version = self._datasets.resolve(dataset)
         columns, first_rows = self._datasets.head(version.ref, 0, PAGE_ROWS)
@@ -211,10 +211,7 @@ def _time_column(schema: list[tuple[str, str]], chosen: str | None, dataset: str
 
 def _connection(url: str) -> http.client.HTTPConnection:
     parts = urlsplit(url)
-    if parts.scheme not in ("http", "https") or not parts.hostname:
-        raise InvalidInput(f"--url {url}: expected http://HOST:PORT")
-    kind = http.client.HTTPSConnection if parts.scheme == "https" else http.client.HTTPConnection
-    return kind(parts.hostname, parts.port, timeout=TIMEOUT_SECONDS)
+    return http.client.HTTPConnection(parts.hostname or "127.0.0.1", parts.port, timeout=TIMEOUT_SECONDS)
 
 
 def _json_value(value: Any) -> Any:
