@@ -24,6 +24,7 @@ of ``engine.types`` (or a pandas frame), never UI objects:
     engine.predictions append, count, recent (the prediction log; serving processes append)
     engine.labels      ingest (late labels joined to logged predictions)
     engine.traffic     replay (a dataset's rows sent as requests)
+    engine.drift       check, write_html (data drift as Evidently decides it)
     engine.status()
 
 That list is ``SURFACE``: what a face may call. A face of a workspace another process owns gets
@@ -60,6 +61,7 @@ from engine.host.remote import Session
 from engine.host.server import CommandRunner, Host
 from engine.lock import OwnerLock
 from engine.migrations import applied_versions, migrate
+from engine.monitoring.drift import Drift
 from engine.pipelines.definition import Pipeline
 from engine.pipelines.records import PipelineRecords
 from engine.pipelines.runner import Pipelines
@@ -119,6 +121,7 @@ SURFACE: dict[str, frozenset[str]] = {
     "predictions": frozenset({"append", "count", "recent"}),
     "labels": frozenset({"ingest"}),
     "traffic": frozenset({"replay"}),
+    "drift": frozenset({"check", "write_html"}),
 }
 """Each service's calls a face may make, in this process or from another (``Engine._call``)."""
 
@@ -144,6 +147,7 @@ class Facade(Protocol):
     predictions: PredictionLog
     labels: Labels
     traffic: Traffic
+    drift: Drift
 
     def status(self) -> WorkspaceStatus: ...
 
@@ -208,6 +212,7 @@ class Engine:
             lambda: workspace.default_token_path.read_text().strip(),
             self._entity_keys,
         )
+        self.drift = Drift(db, self.datasets)
         self._lock = lock
         self._db = db
         self._shutdown = shutdown
@@ -500,6 +505,7 @@ class AttachedEngine:
         self.predictions = cast(PredictionLog, session.service("predictions", SURFACE["predictions"]))
         self.labels = cast(Labels, session.service("labels", SURFACE["labels"]))
         self.traffic = cast(Traffic, session.service("traffic", SURFACE["traffic"]))
+        self.drift = cast(Drift, session.service("drift", SURFACE["drift"]))
 
     @property
     def owner_pid(self) -> int:

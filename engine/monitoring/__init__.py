@@ -1,0 +1,2 @@
+"""Monitoring: data drift as Evidently decides it, computed from DuckDB and numpy
+(``drift.py``: ``engine.drift``; ``statistics.py``: the tests)."""

@@ -1,0 +1,245 @@
+"""``engine.drift``: data drift between two dataset versions, as Evidently 0.7's DataDriftPreset
+decides it, computed from DuckDB and numpy (statistics.py) instead of pandas frames.
+
+Which columns are tested and as what follows Evidently's inference on the current data: a
+float is a number; an integer is a category with 10 distinct values or fewer, else a number;
+text and booleans are categories, except text with more distinct values than half its rows,
+which Evidently would test as free text (ids, names) and is skipped here; times are skipped.
+Each column's values are read cleaned, nulls and infinities dropped in SQL, and an integer
+column stays integer only where the sample had no null (pandas, which Evidently reads, turns
+such a column into floats, and the Sturges bins differ between the two).
+
+The dataset drifts when at least ``drift_share`` (0.5) of the tested columns drift. A column
+with no values left in either sample is skipped with the reason; Evidently would fail the
+whole report.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from engine.data.datasets import Datasets
+from engine.db import Database
+from engine.errors import InvalidInput
+from engine.identifiers import quote
+from engine.monitoring.statistics import TESTS, Kind, default_test
+from engine.types.monitoring import ColumnDrift, DriftReport
+
+if TYPE_CHECKING:
+    import numpy as np
+
+    from engine.types.data import DatasetVersion
+
+DRIFT_SHARE = 0.5
+CATEGORY_INTEGER_LIMIT = 10  # Evidently's INTEGER_CARDINALITY_LIMIT
+FLOAT_TYPES = ("FLOAT", "DOUBLE", "DECIMAL", "REAL")
+INTEGER_TYPES = (
+    "TINYINT",
+    "SMALLINT",
+    "INTEGER",
+    "BIGINT",
+    "HUGEINT",
+    "UTINYINT",
+    "USMALLINT",
+    "UINTEGER",
+    "UBIGINT",
+)
+
+
+@dataclass(frozen=True)
+class _Column:
+    name: str
+    kind: Kind | None  # None: skipped
+    reason: str = ""
+
+
+class Drift:
+    def __init__(self, db: Database, datasets: Datasets) -> None:
+        self._db = db
+        self._datasets = datasets
+
+    def check(
+        self,
+        reference: str,
+        current: str,
+        columns: list[str] | None = None,
+        methods: dict[str, str] | None = None,
+        thresholds: dict[str, float] | None = None,
+        drift_share: float = DRIFT_SHARE,
+    ) -> DriftReport:
+        """Test each column of ``current`` (``NAME@vN``) against ``reference``. ``methods`` and
+        ``thresholds`` override the defaults per column; the key ``"*"`` applies to every
+        column (a column's own entry wins)."""
+        started = time.perf_counter()
+        methods, thresholds = methods or {}, thresholds or {}
+        before, after = self._datasets.resolve(reference), self._datasets.resolve(current)
+        chosen = self._columns(before, after, columns)
+        _check_overrides(methods, thresholds, [c.name for c in chosen])
+        results: dict[str, ColumnDrift] = {}
+        skipped = {c.name: c.reason for c in chosen if c.kind is None}
+        for column in chosen:
+            if column.kind is None:
+                continue
+            reference_values = self._values(before, column)
+            current_values = self._values(after, column)
+            if not len(reference_values) or not len(current_values):
+                empty = "reference" if not len(reference_values) else "current"
+                skipped[column.name] = f"no values in the {empty} data (all null or infinite)"
+                continue
+            results[column.name] = _tested(column, reference_values, current_values, methods, thresholds)
+        if not results:
+            raise InvalidInput(
+                f"no column of {after.ref} can be tested: "
+                + "; ".join(f"{k}: {v}" for k, v in skipped.items())
+            )
+        drifted = sum(result.drifted for result in results.values())
+        share = drifted / len(results)
+        return DriftReport(
+            before.ref,
+            after.ref,
+            share >= drift_share,
+            drift_share,
+            share,
+            drifted,
+            results,
+            skipped,
+            time.perf_counter() - started,
+        )
+
+    def write_html(self, report: DriftReport, path: str | Path) -> Path:
+        """Evidently's own HTML report for the same data, columns and tests (Evidently stays the
+        reference renderer; it is imported only here)."""
+        from evidently import DataDefinition, Dataset, Report
+        from evidently.presets import DataDriftPreset
+
+        numbers = [name for name, result in report.columns.items() if result.kind == "number"]
+        categories = [name for name, result in report.columns.items() if result.kind == "category"]
+        definition = DataDefinition(
+            numerical_columns=numbers, categorical_columns=categories, text_columns=[]
+        )
+        frames = [self._frame(ref, numbers + categories) for ref in (report.current, report.reference)]
+        preset = DataDriftPreset(
+            columns=numbers + categories,
+            per_column_method={name: result.method for name, result in report.columns.items()},
+            per_column_threshold={name: result.threshold for name, result in report.columns.items()},
+            drift_share=report.drift_share,
+        )
+        snapshot = Report([preset]).run(
+            Dataset.from_pandas(frames[0], data_definition=definition),
+            Dataset.from_pandas(frames[1], data_definition=definition),
+        )
+        target = Path(path)
+        snapshot.save_html(str(target))
+        return target
+
+    def _frame(self, ref: str, columns: list[str]) -> Any:
+        version = self._datasets.resolve(ref)
+        with self._db.cursor() as cursor:
+            selected = ", ".join(quote(column) for column in columns)
+            return cursor.execute(f"SELECT {selected} FROM {version.relation}").df()
+
+    def _columns(
+        self, before: DatasetVersion, after: DatasetVersion, wanted: list[str] | None
+    ) -> list[_Column]:
+        types = dict(after.schema)
+        shared = [name for name in after.columns if name in dict(before.schema)]
+        if wanted is not None:
+            unknown = [name for name in wanted if name not in shared]
+            if unknown:
+                raise InvalidInput(
+                    f"--columns {', '.join(unknown)}: not a column of both {before.ref} and {after.ref}; "
+                    f"they share {', '.join(shared)}"
+                )
+            shared = wanted
+        return [self._kind(after, name, types[name]) for name in shared]
+
+    def _kind(self, version: DatasetVersion, name: str, sql_type: str) -> _Column:
+        upper = sql_type.upper()
+        if upper.startswith(FLOAT_TYPES):
+            return _Column(name, "number")
+        if upper == "BOOLEAN":
+            return _Column(name, "category")
+        if upper.startswith(INTEGER_TYPES):
+            distinct, _ = self._distinct(version, name)
+            return _Column(name, "category" if distinct <= CATEGORY_INTEGER_LIMIT else "number")
+        if upper == "VARCHAR":
+            distinct, present = self._distinct(version, name)
+            if distinct > 0.5 * present:
+                return _Column(
+                    name, None, "text with more distinct values than half its rows (an id or free text)"
+                )
+            return _Column(name, "category")
+        return _Column(name, None, f"a {sql_type} column (times and other types are not tested)")
+
+    def _distinct(self, version: DatasetVersion, name: str) -> tuple[int, int]:
+        with self._db.cursor() as cursor:
+            row = cursor.execute(
+                f"SELECT count(DISTINCT {quote(name)}), count({quote(name)}) FROM {version.relation}"
+            ).fetchone()
+        assert row is not None
+        return int(row[0]), int(row[1])
+
+    def _values(self, version: DatasetVersion, column: _Column) -> np.ndarray:
+        """The column's values, nulls and infinities dropped; an integer column with a null
+        becomes floats, as in the pandas frame Evidently would read."""
+        import numpy as np
+
+        quoted = quote(column.name)
+        sql_type = dict(version.schema)[column.name].upper()
+        numeric = sql_type.startswith(FLOAT_TYPES + INTEGER_TYPES)
+        finite = f" AND isfinite(CAST({quoted} AS DOUBLE))" if numeric else ""
+        with self._db.cursor() as cursor:
+            nulls = cursor.execute(
+                f"SELECT count(*) FILTER (WHERE {quoted} IS NULL) FROM {version.relation}"
+            ).fetchone()
+            values = np.asarray(
+                cursor.execute(
+                    f"SELECT {quoted} FROM {version.relation} WHERE {quoted} IS NOT NULL{finite}"
+                ).fetchnumpy()[column.name]
+            )
+        if numeric and (sql_type.startswith(FLOAT_TYPES) or (nulls is not None and nulls[0])):
+            return values.astype(np.float64)
+        return values.astype(np.int64) if numeric else values
+
+
+def _tested(
+    column: _Column,
+    reference: np.ndarray,
+    current: np.ndarray,
+    methods: dict[str, str],
+    thresholds: dict[str, float],
+) -> ColumnDrift:
+    assert column.kind is not None
+    method = methods.get(column.name) or methods.get("*") or default_test(reference, current, column.kind)
+    test = TESTS[method]
+    if column.kind not in test.kinds and method in {methods.get(column.name), methods.get("*")}:
+        raise InvalidInput(
+            f"--method {column.name}={method}: {method} tests {' and '.join(sorted(test.kinds))} columns, "
+            f"and {column.name} is a {column.kind} column"
+        )
+    threshold = thresholds.get(column.name, thresholds.get("*", test.default_threshold))
+    statistic = test.compute(reference, current, column.kind)
+    return ColumnDrift(
+        method,
+        statistic,
+        threshold,
+        test.drifted(statistic, threshold),
+        column.kind,
+        len(reference),
+        len(current),
+    )
+
+
+def _check_overrides(methods: dict[str, str], thresholds: dict[str, float], columns: list[str]) -> None:
+    for name, method in methods.items():
+        if method not in TESTS:
+            raise InvalidInput(f"--method {name}={method}: expected one of {', '.join(TESTS)}")
+    for name in [*methods, *thresholds]:
+        if name != "*" and name not in columns:
+            raise InvalidInput(f"{name}: no such column to test; the columns are {', '.join(columns)}")
+    for name, threshold in thresholds.items():
+        if not threshold > 0:
+            raise InvalidInput(f"--threshold {name}={threshold}: expected a number above 0")

@@ -1,0 +1,215 @@
+"""The drift tests, computed as Evidently 0.7.23 computes them (its DataDriftPreset), on cleaned
+numpy arrays: null and infinite values already dropped, integers kept integers.
+
+Each test returns its statistic; whether it means drift depends on the test: a p value drifts
+when it is below the threshold (``ks`` at or below, as Evidently has it), a distance when it is
+at or above. Where Evidently's choice of formula changes the last digits (the z test's
+``1 - cdf``, Sturges bins on integer data, the zero fill of PSI and KL), the same formula is
+used here, so the statistics agree to ~1e-12, not only the verdicts. The source of each rule is
+Evidently's ``legacy/calculations/stattests`` package; tests/engine/monitoring checks the
+agreement against Evidently itself.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Literal
+
+if TYPE_CHECKING:
+    import numpy as np
+
+Kind = Literal["number", "category"]
+
+SMALL_REFERENCE_ROWS = 1000
+"""Up to this many (cleaned) reference values a column gets a p-value test, above it a distance."""
+FEW_VALUES = 5
+BINNED_VALUES = 20
+"""A numeric column with more distinct reference values than this is binned (Sturges) for the
+binned distances; with fewer, each value is its own bin."""
+
+
+@dataclass(frozen=True)
+class Test:
+    name: str  # Evidently's registry name: ks, chisquare, z, wasserstein, jensenshannon, psi, ...
+    kinds: frozenset[str]
+    default_threshold: float
+    is_p_value: bool
+    compute: Callable[[np.ndarray, np.ndarray, Kind], float]
+
+    def drifted(self, statistic: float, threshold: float) -> bool:
+        if self.name == "ks":
+            return statistic <= threshold
+        return statistic < threshold if self.is_p_value else statistic >= threshold
+
+
+def default_test(reference: np.ndarray, current: np.ndarray, kind: Kind) -> str:
+    """Evidently's choice by the reference's size and the number of distinct values."""
+    values = len(_distinct(reference, current))
+    if len(reference) <= SMALL_REFERENCE_ROWS:
+        if kind == "number" and values > FEW_VALUES:
+            return "ks"
+        return "chisquare" if values > 2 else "z"
+    if kind == "number" and values > FEW_VALUES:
+        return "wasserstein"
+    return "jensenshannon"
+
+
+def _distinct(reference: np.ndarray, current: np.ndarray) -> list[object]:
+    import numpy as np
+
+    return list(set(np.unique(reference).tolist()) | set(np.unique(current).tolist()))
+
+
+def _counts(reference: np.ndarray, current: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Each distinct value's count in either sample, over the union of their values."""
+    import numpy as np
+
+    keys = _distinct(reference, current)
+    counted = []
+    for sample in (reference, current):
+        values, counts = np.unique(sample, return_counts=True)
+        found = dict(zip(values.tolist(), counts.tolist(), strict=True))
+        counted.append(np.array([found.get(key, 0) for key in keys], dtype=float))
+    return counted[0], counted[1]
+
+
+def ks(reference: np.ndarray, current: np.ndarray, kind: Kind) -> float:
+    """The two-sample Kolmogorov-Smirnov p value (scipy's exact one up to 10,000 values)."""
+    from scipy.stats import ks_2samp
+
+    return float(ks_2samp(reference, current)[1])
+
+
+def chisquare(reference: np.ndarray, current: np.ndarray, kind: Kind) -> float:
+    """Pearson's chi-square p value of the current counts against the reference's, scaled; a
+    value the reference never had makes it 0."""
+    import numpy as np
+    from scipy.special import chdtrc
+
+    observed_reference, observed = _counts(reference, current)
+    expected = observed_reference * (len(current) / len(reference))
+    with np.errstate(divide="ignore", invalid="ignore"):
+        statistic = np.sum((observed - expected) ** 2 / expected)
+    return float(chdtrc(len(observed) - 1, statistic))
+
+
+def z(reference: np.ndarray, current: np.ndarray, kind: Kind) -> float:
+    """The two-proportion z test's p value, the smallest value against the rest."""
+    import numpy as np
+    from scipy.special import ndtr
+
+    reference_values, current_values = np.unique(reference), np.unique(current)
+    if len(reference_values) == 1 and len(current_values) == 1 and reference_values[0] == current_values[0]:
+        return 1.0
+    first = sorted(_distinct(reference, current))[0]  # type: ignore[type-var]
+    n1, n2 = len(reference), len(current)
+    p1, p2 = float(np.sum(reference != first)) / n1, float(np.sum(current != first)) / n2
+    pooled = (p1 * n1 + p2 * n2) / (n1 + n2)
+    statistic = (p1 - p2) / np.sqrt(pooled * (1 - pooled) * (1.0 / n1 + 1.0 / n2))
+    return float(2 * (1 - ndtr(abs(statistic))))
+
+
+def wasserstein(reference: np.ndarray, current: np.ndarray, kind: Kind) -> float:
+    """The Wasserstein distance between the two samples, in units of the reference's standard
+    deviation (population; at least 0.001)."""
+    import numpy as np
+
+    u, v = np.sort(reference.astype(float)), np.sort(current.astype(float))
+    together = np.sort(np.concatenate([u, v]), kind="mergesort")
+    gaps = np.diff(together)
+    below_u = np.searchsorted(u, together[:-1], "right") / len(u)
+    below_v = np.searchsorted(v, together[:-1], "right") / len(v)
+    distance = float(np.sum(np.abs(below_u - below_v) * gaps))
+    return distance / max(float(np.std(u)), 0.001)
+
+
+def _shares(
+    reference: np.ndarray, current: np.ndarray, kind: Kind, fill_zeros: bool
+) -> tuple[np.ndarray, np.ndarray]:
+    """Each bin's share of either sample: Sturges bins over both samples for a numeric column
+    with more than 20 distinct reference values, else one bin per value. ``fill_zeros`` puts a
+    tiny share in empty bins (the reference's smallest share / 1e6, or 1e-4)."""
+    import numpy as np
+
+    if kind == "number" and len(np.unique(reference)) > BINNED_VALUES:
+        edges = np.histogram_bin_edges(np.concatenate([reference, current]), bins="sturges")
+        reference_shares = np.histogram(reference, edges)[0] / len(reference)
+        current_shares = np.histogram(current, edges)[0] / len(current)
+    else:
+        reference_counts, current_counts = _counts(reference, current)
+        reference_shares, current_shares = reference_counts / len(reference), current_counts / len(current)
+    if fill_zeros:
+        for shares in (reference_shares, current_shares):
+            smallest = shares[shares != 0].min()
+            shares[shares == 0] = smallest / 1e6 if smallest <= 1e-4 else 1e-4
+    return reference_shares, current_shares
+
+
+def jensenshannon(reference: np.ndarray, current: np.ndarray, kind: Kind) -> float:
+    """The Jensen-Shannon distance (natural log) between the binned shares."""
+    import numpy as np
+
+    p, q = _shares(reference, current, kind, fill_zeros=False)
+    p, q = p / p.sum(), q / q.sum()
+    middle = (p + q) / 2
+
+    def relative_entropy(a: np.ndarray, b: np.ndarray) -> float:
+        return float(np.sum(np.where(a > 0, a * np.log(np.where(a > 0, a, 1) / b), 0.0)))
+
+    return float(np.sqrt((relative_entropy(p, middle) + relative_entropy(q, middle)) / 2))
+
+
+def psi(reference: np.ndarray, current: np.ndarray, kind: Kind) -> float:
+    """The population stability index of the binned shares."""
+    import numpy as np
+
+    p, q = _shares(reference, current, kind, fill_zeros=True)
+    return float(np.sum((p - q) * np.log(p / q)))
+
+
+def kl_div(reference: np.ndarray, current: np.ndarray, kind: Kind) -> float:
+    """The Kullback-Leibler divergence of the reference's binned shares from the current's."""
+    import numpy as np
+
+    p, q = _shares(reference, current, kind, fill_zeros=True)
+    p, q = p / p.sum(), q / q.sum()
+    return float(np.sum(p * np.log(p / q)))
+
+
+def hellinger(reference: np.ndarray, current: np.ndarray, kind: Kind) -> float:
+    """The Hellinger distance: over the values for a category, over Sturges bins of the
+    distinct values (densities) for a number."""
+    import numpy as np
+
+    if kind == "category":
+        reference_counts, current_counts = _counts(reference, current)
+        overlap = float(
+            np.sum(np.sqrt((reference_counts / len(reference)) * (current_counts / len(current))))
+        )
+    else:
+        edges = np.histogram_bin_edges(np.array(_distinct(reference, current)), bins="sturges")
+        h1 = np.histogram(reference, bins=edges, density=True)[0]
+        h2 = np.histogram(current, bins=edges, density=True)[0]
+        width = (max(edges) - min(edges)) / (len(edges) - 1)
+        overlap = float(np.sum(np.sqrt(h1 * h2) * width))
+    return float(np.sqrt(1 - min(max(overlap, 0.0), 1.0)))
+
+
+BOTH = frozenset({"number", "category"})
+TESTS: dict[str, Test] = {
+    test.name: test
+    for test in (
+        Test("ks", frozenset({"number"}), 0.05, True, ks),
+        Test("chisquare", frozenset({"category"}), 0.05, True, chisquare),
+        Test("z", frozenset({"category"}), 0.05, True, z),
+        Test("wasserstein", frozenset({"number"}), 0.1, False, wasserstein),
+        Test("jensenshannon", BOTH, 0.1, False, jensenshannon),
+        Test("psi", BOTH, 0.1, False, psi),
+        Test("kl_div", BOTH, 0.1, False, kl_div),
+        Test("hellinger", BOTH, 0.1, False, hellinger),
+    )
+}
+"""The tests by Evidently's names. A default choice may give a number a test registered for
+categories (a numeric column of 2-5 values gets z or chisquare), as Evidently does; a test
+named by the user must be registered for the column's kind."""

@@ -1,0 +1,39 @@
+"""What monitoring hands back to faces: a drift check's verdicts, per column and overall."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+from typing import Any
+
+
+@dataclass(frozen=True)
+class ColumnDrift:
+    """One column's test: Evidently's name for it, the statistic (a p value for ks, chisquare
+    and z, a distance otherwise), the threshold and the verdict."""
+
+    method: str
+    statistic: float
+    threshold: float
+    drifted: bool
+    kind: str  # number or category, as Evidently infers it from the current data
+    reference_rows: int  # values tested, nulls and infinities dropped
+    current_rows: int
+
+
+@dataclass(frozen=True)
+class DriftReport:
+    """A drift check of ``current`` against ``reference``; ``skipped`` names the columns not
+    tested and why (times, ids, text, no values)."""
+
+    reference: str
+    current: str
+    dataset_drift: bool
+    drift_share: float  # the share of drifted columns that means the dataset drifted (0.5)
+    share_drifted: float
+    drifted_count: int
+    columns: dict[str, ColumnDrift]
+    skipped: dict[str, str]
+    seconds: float
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
