@@ -9,6 +9,7 @@ from benchmarks import (
     console_startup,
     data_ingest,
     data_ingest_large,
+    drift,
     features,
     forwarding,
     onnx_inference,
@@ -32,6 +33,7 @@ BENCHMARKS = {
     "sweep": sweep.main,
     "onnx_inference": onnx_inference.main,
     "serving": serving.main,
+    "drift": drift.main,
 }
 
 

@@ -40,6 +40,7 @@ PAGES = [
     "docs/evaluation.md",
     "docs/registry.md",
     "docs/serving.md",
+    "docs/monitoring.md",
 ]
 FENCE = re.compile(r"^```(?P<language>\S*)\n(?P<body>.*?)^```$", re.MULTILINE | re.DOTALL)
 EXPECTED_EXIT = re.compile(r"#\s*exit (?P<code>\d+)\b")

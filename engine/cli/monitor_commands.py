@@ -1,0 +1,118 @@
+"""``mlops drift``: data drift between two dataset versions, as Evidently decides it."""
+
+from __future__ import annotations
+
+import argparse
+import math
+from typing import TYPE_CHECKING
+
+from engine.cli.common import client_path, opened, table
+from engine.cli.output import Output
+from engine.errors import InvalidInput
+
+if TYPE_CHECKING:
+    from rich.console import Console
+
+
+def register(
+    commands: argparse._SubParsersAction[argparse.ArgumentParser], common: argparse.ArgumentParser
+) -> None:
+    drift = commands.add_parser(
+        "drift",
+        parents=[common],
+        help="test every column of one dataset version against another for drift",
+        description="Evidently 0.7's DataDriftPreset, computed from DuckDB: the test chosen by the "
+        "reference's size and each column's kind, its threshold, and dataset drift when at least half "
+        "of the columns drift.",
+    )
+    drift.add_argument("--reference", required=True, metavar="NAME@vN", help="the data to compare against")
+    drift.add_argument("--current", required=True, metavar="NAME@vN", help="the data to test")
+    drift.add_argument("--columns", help="only these columns, comma-separated (default: every shared one)")
+    drift.add_argument(
+        "--method",
+        action="append",
+        default=[],
+        metavar="[COLUMN=]TEST",
+        help="a test for one column, or for all: ks, chisquare, z, wasserstein, jensenshannon, psi, "
+        "kl_div, hellinger (repeatable)",
+    )
+    drift.add_argument(
+        "--threshold", action="append", default=[], metavar="[COLUMN=]X", help="a threshold (repeatable)"
+    )
+    drift.add_argument(
+        "--drift-share", type=float, default=0.5, help="the share of drifted columns that is dataset drift"
+    )
+    drift.add_argument(
+        "--html", metavar="PATH", help="also write Evidently's own HTML report for the same data"
+    )
+    drift.set_defaults(handler=run_drift)
+
+
+def run_drift(args: argparse.Namespace, out: Output) -> int:
+    methods = _methods(args.method)
+    thresholds = _thresholds(args.threshold)
+    if not 0 < args.drift_share <= 1:
+        raise InvalidInput(f"--drift-share {args.drift_share:g}: expected more than 0 and at most 1")
+    columns = [name.strip() for name in args.columns.split(",") if name.strip()] if args.columns else None
+    with opened(args, "drift") as engine:
+        report = engine.drift.check(
+            args.reference, args.current, columns, methods, thresholds, args.drift_share
+        )
+        html = str(engine.drift.write_html(report, client_path(args.html))) if args.html else None
+    document = {**report.to_dict(), "html": html}
+
+    def render(console: Console) -> None:
+        table(
+            console,
+            ["column", "kind", "test", "statistic", "threshold", "drift"],
+            [
+                [
+                    name,
+                    c.kind,
+                    c.method,
+                    f"{c.statistic:.4g}",
+                    f"{c.threshold:g}",
+                    "DRIFT" if c.drifted else "no",
+                ]
+                for name, c in report.columns.items()
+            ],
+        )
+        for name, reason in report.skipped.items():
+            console.print(f"not tested: {name}: {reason}", markup=False, highlight=False)
+        verdict = "dataset drift" if report.dataset_drift else "no dataset drift"
+        console.print(
+            f"[bold]{verdict}[/]: {report.drifted_count} of {len(report.columns)} columns drifted "
+            f"({report.share_drifted:.0%}; the line is {report.drift_share:.0%}), {report.current} against "
+            f"{report.reference}, in {report.seconds:.2f} s"
+        )
+        if html:
+            console.print(f"Evidently's report: {html}", markup=False, highlight=False)
+
+    out.emit(document, render)
+    return 0
+
+
+def _split(item: str, option: str) -> tuple[str, str]:
+    """``COLUMN=VALUE``, or a bare ``VALUE`` for every column (kept under ``"*"``)."""
+    column, equals, value = item.rpartition("=")
+    if equals and not column.strip():
+        raise InvalidInput(f"{option} {item}: expected COLUMN=VALUE or VALUE")
+    return (column.strip() if equals else "*"), value.strip()
+
+
+def _methods(items: list[str]) -> dict[str, str]:
+    return dict(_split(item, "--method") for item in items)
+
+
+def _thresholds(items: list[str]) -> dict[str, float]:
+    found = {}
+    for item in items:
+        key, text = _split(item, "--threshold")
+        try:
+            value = float(text)
+        except ValueError:
+            raise InvalidInput(f"--threshold {item}: expected [COLUMN=]NUMBER") from None
+        if not math.isfinite(value):
+            raise InvalidInput(f"--threshold {item}: expected a finite number")
+        found[key] = value
+    return found
