@@ -17,6 +17,7 @@ whole report.
 from __future__ import annotations
 
 import time
+from collections import OrderedDict
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -25,15 +26,14 @@ from engine.data.datasets import Datasets
 from engine.db import Database
 from engine.errors import InvalidInput
 from engine.identifiers import quote
-from engine.monitoring.statistics import TESTS, Kind, default_test
+from engine.monitoring.statistics import TESTS, Kind, Sample, default_test
 from engine.types.monitoring import ColumnDrift, DriftReport
 
 if TYPE_CHECKING:
-    import numpy as np
-
     from engine.types.data import DatasetVersion
 
 DRIFT_SHARE = 0.5
+KEPT_SAMPLES = 256
 CATEGORY_INTEGER_LIMIT = 10  # Evidently's INTEGER_CARDINALITY_LIMIT
 FLOAT_TYPES = ("FLOAT", "DOUBLE", "DECIMAL", "REAL")
 INTEGER_TYPES = (
@@ -60,6 +60,9 @@ class Drift:
     def __init__(self, db: Database, datasets: Datasets) -> None:
         self._db = db
         self._datasets = datasets
+        # Reference samples already read, by (content hash, column, kind): a version never
+        # changes, so a long-lived owner checking windows against one reads it once.
+        self._kept: OrderedDict[tuple[str, str, str], Sample] = OrderedDict()
 
     def check(
         self,
@@ -83,10 +86,10 @@ class Drift:
         for column in chosen:
             if column.kind is None:
                 continue
-            reference_values = self._values(before, column)
-            current_values = self._values(after, column)
-            if not len(reference_values) or not len(current_values):
-                empty = "reference" if not len(reference_values) else "current"
+            reference_values = self._kept_sample(before, column)
+            current_values = self._sample(after, column)
+            if not reference_values.size or not current_values.size:
+                empty = "reference" if not reference_values.size else "current"
                 skipped[column.name] = f"no values in the {empty} data (all null or infinite)"
                 continue
             results[column.name] = _tested(column, reference_values, current_values, methods, thresholds)
@@ -182,33 +185,46 @@ class Drift:
         assert row is not None
         return int(row[0]), int(row[1])
 
-    def _values(self, version: DatasetVersion, column: _Column) -> np.ndarray:
-        """The column's values, nulls and infinities dropped; an integer column with a null
-        becomes floats, as in the pandas frame Evidently would read."""
+    def _kept_sample(self, version: DatasetVersion, column: _Column) -> Sample:
+        assert column.kind is not None
+        key = (version.content_hash, column.name, column.kind)
+        sample = self._kept.get(key)
+        if sample is None:
+            sample = self._kept[key] = self._sample(version, column)
+            while len(self._kept) > KEPT_SAMPLES:
+                self._kept.popitem(last=False)
+        return sample
+
+    def _sample(self, version: DatasetVersion, column: _Column) -> Sample:
+        """The column cleaned (nulls and infinities dropped): for a number all its values, for
+        a category only its counts (a GROUP BY in DuckDB). An integer column with a null is
+        read as floats, as in the pandas frame Evidently would read."""
         import numpy as np
 
         quoted = quote(column.name)
         sql_type = dict(version.schema)[column.name].upper()
         numeric = sql_type.startswith(FLOAT_TYPES + INTEGER_TYPES)
-        finite = f" AND isfinite(CAST({quoted} AS DOUBLE))" if numeric else ""
+        where = f"{quoted} IS NOT NULL" + (f" AND isfinite(CAST({quoted} AS DOUBLE))" if numeric else "")
         with self._db.cursor() as cursor:
             nulls = cursor.execute(
                 f"SELECT count(*) FILTER (WHERE {quoted} IS NULL) FROM {version.relation}"
             ).fetchone()
-            values = np.asarray(
-                cursor.execute(
-                    f"SELECT {quoted} FROM {version.relation} WHERE {quoted} IS NOT NULL{finite}"
-                ).fetchnumpy()[column.name]
-            )
-        if numeric and (sql_type.startswith(FLOAT_TYPES) or (nulls is not None and nulls[0])):
-            return values.astype(np.float64)
-        return values.astype(np.int64) if numeric else values
+            as_floats = numeric and (sql_type.startswith(FLOAT_TYPES) or bool(nulls and nulls[0]))
+            if column.kind == "number":
+                values = cursor.execute(f"SELECT {quoted} FROM {version.relation} WHERE {where}").fetchnumpy()
+                array = np.asarray(values[column.name])
+                return Sample.of_values(array.astype(np.float64 if as_floats else np.int64))
+            counted = cursor.execute(
+                f"SELECT {quoted}, count(*) FROM {version.relation} WHERE {where} GROUP BY ALL"
+            ).fetchall()
+        keys = [float(key) if as_floats else key for key, _ in counted]
+        return Sample(keys, np.array([count for _, count in counted], dtype=float))
 
 
 def _tested(
     column: _Column,
-    reference: np.ndarray,
-    current: np.ndarray,
+    reference: Sample,
+    current: Sample,
     methods: dict[str, str],
     thresholds: dict[str, float],
 ) -> ColumnDrift:
@@ -228,8 +244,8 @@ def _tested(
         threshold,
         test.drifted(statistic, threshold),
         column.kind,
-        len(reference),
-        len(current),
+        reference.size,
+        current.size,
     )
 
 

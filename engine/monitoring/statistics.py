@@ -1,5 +1,7 @@
-"""The drift tests, computed as Evidently 0.7.23 computes them (its DataDriftPreset), on cleaned
-numpy arrays: null and infinite values already dropped, integers kept integers.
+"""The drift tests, computed as Evidently 0.7.23 computes them (its DataDriftPreset), on
+``Sample``s: a column's cleaned values (nulls and infinities dropped, integers kept integers)
+as their distinct values with counts, and for a number also all values, sorted. Counts come
+from DuckDB (a GROUP BY) without moving the rows; a category's rows never leave it.
 
 Each test returns its statistic; whether it means drift depends on the test: a p value drifts
 when it is below the threshold (``ks`` at or below, as Evidently has it), a distance when it is
@@ -14,7 +16,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 if TYPE_CHECKING:
     import numpy as np
@@ -30,12 +32,37 @@ binned distances; with fewer, each value is its own bin."""
 
 
 @dataclass(frozen=True)
+class Sample:
+    """One column of one data set, cleaned: its distinct values with their counts, and for a
+    number every value, sorted (the tests on numbers need the whole distribution)."""
+
+    keys: list[Any]
+    counts: np.ndarray
+    values: np.ndarray | None = None
+
+    @property
+    def size(self) -> int:
+        return int(self.counts.sum())
+
+    @classmethod
+    def of_values(cls, values: np.ndarray) -> Sample:
+        import numpy as np
+
+        ordered = np.sort(values, kind="mergesort")
+        keys, counts = np.unique(ordered, return_counts=True)
+        return cls(keys.tolist(), counts.astype(float), ordered)
+
+    def count_of(self, key: Any) -> float:
+        return float(dict(zip(self.keys, self.counts.tolist(), strict=True)).get(key, 0.0))
+
+
+@dataclass(frozen=True)
 class Test:
     name: str  # Evidently's registry name: ks, chisquare, z, wasserstein, jensenshannon, psi, ...
     kinds: frozenset[str]
     default_threshold: float
     is_p_value: bool
-    compute: Callable[[np.ndarray, np.ndarray, Kind], float]
+    compute: Callable[[Sample, Sample, Kind], float]
 
     def drifted(self, statistic: float, threshold: float) -> bool:
         if self.name == "ks":
@@ -43,10 +70,10 @@ class Test:
         return statistic < threshold if self.is_p_value else statistic >= threshold
 
 
-def default_test(reference: np.ndarray, current: np.ndarray, kind: Kind) -> str:
+def default_test(reference: Sample, current: Sample, kind: Kind) -> str:
     """Evidently's choice by the reference's size and the number of distinct values."""
     values = len(_distinct(reference, current))
-    if len(reference) <= SMALL_REFERENCE_ROWS:
+    if reference.size <= SMALL_REFERENCE_ROWS:
         if kind == "number" and values > FEW_VALUES:
             return "ks"
         return "chisquare" if values > 2 else "z"
@@ -55,67 +82,69 @@ def default_test(reference: np.ndarray, current: np.ndarray, kind: Kind) -> str:
     return "jensenshannon"
 
 
-def _distinct(reference: np.ndarray, current: np.ndarray) -> list[object]:
-    import numpy as np
+def _distinct(reference: Sample, current: Sample) -> list[Any]:
+    """The union of both samples' values, in the order Evidently iterates it (a Python set's)."""
+    return list(set(reference.keys) | set(current.keys))
 
-    return list(set(np.unique(reference).tolist()) | set(np.unique(current).tolist()))
 
-
-def _counts(reference: np.ndarray, current: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+def _counts(reference: Sample, current: Sample) -> tuple[np.ndarray, np.ndarray]:
     """Each distinct value's count in either sample, over the union of their values."""
     import numpy as np
 
     keys = _distinct(reference, current)
     counted = []
     for sample in (reference, current):
-        values, counts = np.unique(sample, return_counts=True)
-        found = dict(zip(values.tolist(), counts.tolist(), strict=True))
+        found = dict(zip(sample.keys, sample.counts.tolist(), strict=True))
         counted.append(np.array([found.get(key, 0) for key in keys], dtype=float))
     return counted[0], counted[1]
 
 
-def ks(reference: np.ndarray, current: np.ndarray, kind: Kind) -> float:
+def _values(sample: Sample) -> np.ndarray:
+    assert sample.values is not None, "a test on numbers needs the sample's values"
+    return sample.values
+
+
+def ks(reference: Sample, current: Sample, kind: Kind) -> float:
     """The two-sample Kolmogorov-Smirnov p value (scipy's exact one up to 10,000 values)."""
     from scipy.stats import ks_2samp
 
-    return float(ks_2samp(reference, current)[1])
+    return float(ks_2samp(_values(reference), _values(current))[1])
 
 
-def chisquare(reference: np.ndarray, current: np.ndarray, kind: Kind) -> float:
+def chisquare(reference: Sample, current: Sample, kind: Kind) -> float:
     """Pearson's chi-square p value of the current counts against the reference's, scaled; a
     value the reference never had makes it 0."""
     import numpy as np
     from scipy.special import chdtrc
 
     observed_reference, observed = _counts(reference, current)
-    expected = observed_reference * (len(current) / len(reference))
+    expected = observed_reference * (current.size / reference.size)
     with np.errstate(divide="ignore", invalid="ignore"):
         statistic = np.sum((observed - expected) ** 2 / expected)
     return float(chdtrc(len(observed) - 1, statistic))
 
 
-def z(reference: np.ndarray, current: np.ndarray, kind: Kind) -> float:
+def z(reference: Sample, current: Sample, kind: Kind) -> float:
     """The two-proportion z test's p value, the smallest value against the rest."""
     import numpy as np
     from scipy.special import ndtr
 
-    reference_values, current_values = np.unique(reference), np.unique(current)
-    if len(reference_values) == 1 and len(current_values) == 1 and reference_values[0] == current_values[0]:
+    if len(reference.keys) == 1 and len(current.keys) == 1 and reference.keys[0] == current.keys[0]:
         return 1.0
-    first = sorted(_distinct(reference, current))[0]  # type: ignore[type-var]
-    n1, n2 = len(reference), len(current)
-    p1, p2 = float(np.sum(reference != first)) / n1, float(np.sum(current != first)) / n2
+    first = sorted(_distinct(reference, current))[0]
+    n1, n2 = reference.size, current.size
+    p1, p2 = (n1 - reference.count_of(first)) / n1, (n2 - current.count_of(first)) / n2
     pooled = (p1 * n1 + p2 * n2) / (n1 + n2)
     statistic = (p1 - p2) / np.sqrt(pooled * (1 - pooled) * (1.0 / n1 + 1.0 / n2))
     return float(2 * (1 - ndtr(abs(statistic))))
 
 
-def wasserstein(reference: np.ndarray, current: np.ndarray, kind: Kind) -> float:
+def wasserstein(reference: Sample, current: Sample, kind: Kind) -> float:
     """The Wasserstein distance between the two samples, in units of the reference's standard
     deviation (population; at least 0.001)."""
     import numpy as np
 
-    u, v = np.sort(reference.astype(float)), np.sort(current.astype(float))
+    u, v = _values(reference).astype(float), _values(current).astype(float)  # sorted already
     together = np.sort(np.concatenate([u, v]), kind="mergesort")
     gaps = np.diff(together)
     below_u = np.searchsorted(u, together[:-1], "right") / len(u)
@@ -125,20 +154,21 @@ def wasserstein(reference: np.ndarray, current: np.ndarray, kind: Kind) -> float
 
 
 def _shares(
-    reference: np.ndarray, current: np.ndarray, kind: Kind, fill_zeros: bool
+    reference: Sample, current: Sample, kind: Kind, fill_zeros: bool
 ) -> tuple[np.ndarray, np.ndarray]:
     """Each bin's share of either sample: Sturges bins over both samples for a numeric column
     with more than 20 distinct reference values, else one bin per value. ``fill_zeros`` puts a
     tiny share in empty bins (the reference's smallest share / 1e6, or 1e-4)."""
     import numpy as np
 
-    if kind == "number" and len(np.unique(reference)) > BINNED_VALUES:
-        edges = np.histogram_bin_edges(np.concatenate([reference, current]), bins="sturges")
-        reference_shares = np.histogram(reference, edges)[0] / len(reference)
-        current_shares = np.histogram(current, edges)[0] / len(current)
+    if kind == "number" and len(reference.keys) > BINNED_VALUES:
+        u, v = _values(reference), _values(current)
+        edges = np.histogram_bin_edges(np.concatenate([u, v]), bins="sturges")
+        reference_shares = np.histogram(u, edges)[0] / len(u)
+        current_shares = np.histogram(v, edges)[0] / len(v)
     else:
         reference_counts, current_counts = _counts(reference, current)
-        reference_shares, current_shares = reference_counts / len(reference), current_counts / len(current)
+        reference_shares, current_shares = reference_counts / reference.size, current_counts / current.size
     if fill_zeros:
         for shares in (reference_shares, current_shares):
             smallest = shares[shares != 0].min()
@@ -146,7 +176,7 @@ def _shares(
     return reference_shares, current_shares
 
 
-def jensenshannon(reference: np.ndarray, current: np.ndarray, kind: Kind) -> float:
+def jensenshannon(reference: Sample, current: Sample, kind: Kind) -> float:
     """The Jensen-Shannon distance (natural log) between the binned shares."""
     import numpy as np
 
@@ -160,7 +190,7 @@ def jensenshannon(reference: np.ndarray, current: np.ndarray, kind: Kind) -> flo
     return float(np.sqrt((relative_entropy(p, middle) + relative_entropy(q, middle)) / 2))
 
 
-def psi(reference: np.ndarray, current: np.ndarray, kind: Kind) -> float:
+def psi(reference: Sample, current: Sample, kind: Kind) -> float:
     """The population stability index of the binned shares."""
     import numpy as np
 
@@ -168,7 +198,7 @@ def psi(reference: np.ndarray, current: np.ndarray, kind: Kind) -> float:
     return float(np.sum((p - q) * np.log(p / q)))
 
 
-def kl_div(reference: np.ndarray, current: np.ndarray, kind: Kind) -> float:
+def kl_div(reference: Sample, current: Sample, kind: Kind) -> float:
     """The Kullback-Leibler divergence of the reference's binned shares from the current's."""
     import numpy as np
 
@@ -177,7 +207,7 @@ def kl_div(reference: np.ndarray, current: np.ndarray, kind: Kind) -> float:
     return float(np.sum(p * np.log(p / q)))
 
 
-def hellinger(reference: np.ndarray, current: np.ndarray, kind: Kind) -> float:
+def hellinger(reference: Sample, current: Sample, kind: Kind) -> float:
     """The Hellinger distance: over the values for a category, over Sturges bins of the
     distinct values (densities) for a number."""
     import numpy as np
@@ -185,12 +215,12 @@ def hellinger(reference: np.ndarray, current: np.ndarray, kind: Kind) -> float:
     if kind == "category":
         reference_counts, current_counts = _counts(reference, current)
         overlap = float(
-            np.sum(np.sqrt((reference_counts / len(reference)) * (current_counts / len(current))))
+            np.sum(np.sqrt((reference_counts / reference.size) * (current_counts / current.size)))
         )
     else:
         edges = np.histogram_bin_edges(np.array(_distinct(reference, current)), bins="sturges")
-        h1 = np.histogram(reference, bins=edges, density=True)[0]
-        h2 = np.histogram(current, bins=edges, density=True)[0]
+        h1 = np.histogram(_values(reference), bins=edges, density=True)[0]
+        h2 = np.histogram(_values(current), bins=edges, density=True)[0]
         width = (max(edges) - min(edges)) / (len(edges) - 1)
         overlap = float(np.sum(np.sqrt(h1 * h2) * width))
     return float(np.sqrt(1 - min(max(overlap, 0.0), 1.0)))
