@@ -49,22 +49,26 @@ def main() -> None:
     }
     print("### Drift: `mlops drift` against Evidently's DataDriftPreset\n")
     print(f"Evidently's import: {evidently_import:.1f} s (once per process; not in the figures below).\n")
-    print("| data | mlops drift | Evidently | speed-up | same verdicts |")
-    print("| --- | ---: | ---: | ---: | --- |")
+    print("| data | mlops drift | reference kept | Evidently | speed-up | same verdicts |")
+    print("| --- | ---: | ---: | ---: | ---: | --- |")
     with tempfile.TemporaryDirectory() as folder:
         engine, _ = Engine.init(Path(folder) / "ws", command="benchmark")
         with engine:
             for index, (label, (reference, current)) in enumerate(cases.items()):
-                ours, theirs, same = side_by_side(engine, index, reference, current)
+                cold, warm, theirs, same = side_by_side(engine, index, reference, current)
                 verdicts = "yes" if same else "NO"
-                print(f"| {label} | {ours:.2f} s | {theirs:.2f} s | {theirs / ours:.1f}x | {verdicts} |")
+                print(
+                    f"| {label} | {cold:.2f} s | {warm:.2f} s | {theirs:.2f} s | {theirs / cold:.0f}x / "
+                    f"{theirs / warm:.0f}x | {verdicts} |"
+                )
     print()
 
 
 def side_by_side(
     engine: Engine, index: int, reference: pd.DataFrame, current: pd.DataFrame
-) -> tuple[float, float, bool]:
-    """Seconds for ours and Evidently's (median of ``RUNS``) and whether the verdicts agree."""
+) -> tuple[float, float, float, bool]:
+    """Seconds for ours (the reference read, and kept from an earlier check) and Evidently's
+    (medians of ``RUNS``), and whether the verdicts agree."""
     from evidently import Report
     from evidently.presets import DataDriftPreset
 
@@ -74,7 +78,12 @@ def side_by_side(
     def check() -> DriftReport:
         return engine.drift.check(f"reference{index}@v1", f"current{index}@v1")
 
-    ours = median_seconds(check, RUNS)
+    def cold_check() -> DriftReport:
+        engine.drift._kept.clear()  # the reference read again, as a one-off CLI check does
+        return check()
+
+    cold = median_seconds(cold_check, RUNS)
+    warm = median_seconds(check, RUNS)
     report = check()
     theirs = median_seconds(lambda: Report([DataDriftPreset()]).run(current, reference), RUNS)
     snapshot = Report([DataDriftPreset()], include_tests=True).run(current, reference).dict()
@@ -83,4 +92,4 @@ def side_by_side(
         for test in snapshot["tests"]
         if test["id"] == "drift" and test["status"] == "FAIL"
     }
-    return ours, theirs, failed == {name for name, column in report.columns.items() if column.drifted}
+    return cold, warm, theirs, failed == {name for name, column in report.columns.items() if column.drifted}
