@@ -79,6 +79,9 @@ def run_drift(args: argparse.Namespace, out: Output) -> int:
         )
         for name, reason in report.skipped.items():
             console.print(f"not tested: {name}: {reason}", markup=False, highlight=False)
+        if not report.columns:
+            console.print(f"not enough data: no column of {report.current} could be tested")
+            return
         verdict = "dataset drift" if report.dataset_drift else "no dataset drift"
         console.print(
             f"[bold]{verdict}[/]: {report.drifted_count} of {len(report.columns)} columns drifted "

@@ -93,13 +93,8 @@ class Drift:
                 skipped[column.name] = f"no values in the {empty} data (all null or infinite)"
                 continue
             results[column.name] = _tested(column, reference_values, current_values, methods, thresholds)
-        if not results:
-            raise InvalidInput(
-                f"no column of {after.ref} can be tested: "
-                + "; ".join(f"{k}: {v}" for k, v in skipped.items())
-            )
         drifted = sum(result.drifted for result in results.values())
-        share = drifted / len(results)
+        share = drifted / len(results) if results else 0.0  # nothing testable: no drift to report
         return DriftReport(
             before.ref,
             after.ref,
@@ -147,17 +142,26 @@ class Drift:
     def _columns(
         self, before: DatasetVersion, after: DatasetVersion, wanted: list[str] | None
     ) -> list[_Column]:
-        types = dict(after.schema)
-        shared = [name for name in after.columns if name in dict(before.schema)]
+        """The columns to test, current's first, each with its kind or why it is not tested."""
+        current_types, reference_types = dict(after.schema), dict(before.schema)
+        names = [*after.columns, *(name for name in before.columns if name not in current_types)]
         if wanted is not None:
-            unknown = [name for name in wanted if name not in shared]
+            unknown = [name for name in wanted if name not in names]
             if unknown:
                 raise InvalidInput(
-                    f"--columns {', '.join(unknown)}: not a column of both {before.ref} and {after.ref}; "
-                    f"they share {', '.join(shared)}"
+                    f"--columns {', '.join(unknown)}: not a column of {before.ref} or {after.ref}; "
+                    f"they have {', '.join(names)}"
                 )
-            shared = wanted
-        return [self._kind(after, name, types[name]) for name in shared]
+            names = wanted
+        chosen = []
+        for name in names:
+            if name not in current_types:
+                chosen.append(_Column(name, None, "missing from the current data"))
+            elif name not in reference_types:
+                chosen.append(_Column(name, None, "missing from the reference data"))
+            else:
+                chosen.append(self._kind(after, name, current_types[name]))
+        return chosen
 
     def _kind(self, version: DatasetVersion, name: str, sql_type: str) -> _Column:
         upper = sql_type.upper()
