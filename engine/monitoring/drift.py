@@ -215,9 +215,11 @@ class Drift:
             ).fetchone()
             as_floats = numeric and (sql_type.startswith(FLOAT_TYPES) or bool(nulls and nulls[0]))
             if column.kind == "number":
-                values = cursor.execute(f"SELECT {quoted} FROM {version.relation} WHERE {where}").fetchnumpy()
+                values = cursor.execute(
+                    f"SELECT {quoted} FROM {version.relation} WHERE {where} ORDER BY {quoted}"
+                ).fetchnumpy()  # DuckDB sorts on every core
                 array = np.asarray(values[column.name])
-                return Sample.of_values(array.astype(np.float64 if as_floats else np.int64))
+                return Sample.of_sorted(array.astype(np.float64 if as_floats else np.int64))
             counted = cursor.execute(
                 f"SELECT {quoted}, count(*) FROM {version.relation} WHERE {where} GROUP BY ALL"
             ).fetchall()

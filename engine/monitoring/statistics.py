@@ -14,7 +14,7 @@ agreement against Evidently itself.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Literal
 
@@ -27,6 +27,7 @@ SMALL_REFERENCE_ROWS = 1000
 """Up to this many (cleaned) reference values a column gets a p-value test, above it a distance."""
 FEW_VALUES = 5
 BINNED_VALUES = 20
+EXACT_KS_VALUES = 10_000  # scipy's ks_2samp is exact up to this many values a side
 """A numeric column with more distinct reference values than this is binned (Sturges) for the
 binned distances; with fewer, each value is its own bin."""
 
@@ -36,7 +37,7 @@ class Sample:
     """One column of one data set, cleaned: its distinct values with their counts, and for a
     number every value, sorted (the tests on numbers need the whole distribution)."""
 
-    keys: list[Any]
+    keys: Sequence[Any]  # a list (categories), or a sorted array (numbers)
     counts: np.ndarray
     values: np.ndarray | None = None
 
@@ -45,15 +46,26 @@ class Sample:
         return int(self.counts.sum())
 
     @classmethod
-    def of_values(cls, values: np.ndarray) -> Sample:
+    def of_sorted(cls, ordered: np.ndarray) -> Sample:
+        """A number's sample from its values in ascending order (as DuckDB returns them)."""
         import numpy as np
 
-        ordered = np.sort(values, kind="mergesort")
-        keys, counts = np.unique(ordered, return_counts=True)
-        return cls(keys.tolist(), counts.astype(float), ordered)
+        if len(ordered) > 1 and bool(np.any(ordered[1:] < ordered[:-1])):
+            ordered = np.sort(ordered, kind="stable")
+        starts = np.ones(len(ordered), dtype=bool)
+        starts[1:] = ordered[1:] != ordered[:-1]
+        positions = np.flatnonzero(starts)
+        counts = np.diff(np.append(positions, len(ordered))).astype(float)
+        return cls(ordered[positions], counts, ordered)
 
     def count_of(self, key: Any) -> float:
-        return float(dict(zip(self.keys, self.counts.tolist(), strict=True)).get(key, 0.0))
+        return float(dict(zip(_listed(self.keys), self.counts.tolist(), strict=True)).get(key, 0.0))
+
+
+def _listed(keys: Sequence[Any]) -> list[Any]:
+    """Keys as Python values (numpy scalars compare and hash like them, but lists are cheaper
+    to put in sets): only ever called on few keys."""
+    return keys.tolist() if hasattr(keys, "tolist") else list(keys)
 
 
 @dataclass(frozen=True)
@@ -71,8 +83,13 @@ class Test:
 
 
 def default_test(reference: Sample, current: Sample, kind: Kind) -> str:
-    """Evidently's choice by the reference's size and the number of distinct values."""
-    values = len(_distinct(reference, current))
+    """Evidently's choice by the reference's size and the number of distinct values (only
+    whether there are more than 5 matters, so large samples are not unioned)."""
+    few = (
+        max(len(reference.keys), len(current.keys)) <= FEW_VALUES
+        and len(_distinct(reference, current)) <= FEW_VALUES
+    )
+    values = len(_distinct(reference, current)) if few else FEW_VALUES + 1
     if reference.size <= SMALL_REFERENCE_ROWS:
         if kind == "number" and values > FEW_VALUES:
             return "ks"
@@ -84,7 +101,7 @@ def default_test(reference: Sample, current: Sample, kind: Kind) -> str:
 
 def _distinct(reference: Sample, current: Sample) -> list[Any]:
     """The union of both samples' values, in the order Evidently iterates it (a Python set's)."""
-    return list(set(reference.keys) | set(current.keys))
+    return list(set(_listed(reference.keys)) | set(_listed(current.keys)))
 
 
 def _counts(reference: Sample, current: Sample) -> tuple[np.ndarray, np.ndarray]:
@@ -94,7 +111,7 @@ def _counts(reference: Sample, current: Sample) -> tuple[np.ndarray, np.ndarray]
     keys = _distinct(reference, current)
     counted = []
     for sample in (reference, current):
-        found = dict(zip(sample.keys, sample.counts.tolist(), strict=True))
+        found = dict(zip(_listed(sample.keys), sample.counts.tolist(), strict=True))
         counted.append(np.array([found.get(key, 0) for key in keys], dtype=float))
     return counted[0], counted[1]
 
@@ -105,10 +122,35 @@ def _values(sample: Sample) -> np.ndarray:
 
 
 def ks(reference: Sample, current: Sample, kind: Kind) -> float:
-    """The two-sample Kolmogorov-Smirnov p value (scipy's exact one up to 10,000 values)."""
-    from scipy.stats import ks_2samp
+    """The two-sample Kolmogorov-Smirnov p value as scipy's ``ks_2samp`` gives it: exact up to
+    10,000 values a side (scipy itself), else from the statistic D by the asymptotic
+    distribution (``kstwo`` at n*m/(n+m)), with D taken here from the sorted samples instead
+    of scipy sorting them again."""
+    from scipy.stats import ks_2samp, kstwo
 
-    return float(ks_2samp(_values(reference), _values(current))[1])
+    u, v = _values(reference), _values(current)
+    if max(len(u), len(v)) <= EXACT_KS_VALUES:
+        return float(ks_2samp(u, v)[1])
+    below_u, below_v, _ = _cdfs(u, v)
+    statistic = float(abs(below_u - below_v).max())
+    effective = round(len(u) * len(v) / (len(u) + len(v)))
+    return float(min(1.0, max(0.0, kstwo.sf(statistic, effective))))
+
+
+def _cdfs(u: np.ndarray, v: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Both empirical CDFs at each point of the merged sorted samples (but the last), and the
+    gaps between neighbouring points: the two sorted runs merged by one stable sort, each CDF
+    a running count of its own points (equal to counting the points at or below, since tied
+    points have gap 0 between them)."""
+    import numpy as np
+
+    together = np.concatenate([u, v])
+    order = np.argsort(together, kind="stable")
+    merged = together[order]
+    from_u = order < len(u)
+    below_u = np.cumsum(from_u)[:-1] / len(u)
+    below_v = np.cumsum(~from_u)[:-1] / len(v)
+    return below_u, below_v, np.diff(merged)
 
 
 def chisquare(reference: Sample, current: Sample, kind: Kind) -> float:
@@ -144,11 +186,8 @@ def wasserstein(reference: Sample, current: Sample, kind: Kind) -> float:
     deviation (population; at least 0.001)."""
     import numpy as np
 
-    u, v = _values(reference).astype(float), _values(current).astype(float)  # sorted already
-    together = np.sort(np.concatenate([u, v]), kind="mergesort")
-    gaps = np.diff(together)
-    below_u = np.searchsorted(u, together[:-1], "right") / len(u)
-    below_v = np.searchsorted(v, together[:-1], "right") / len(v)
+    u, v = _values(reference).astype(float), _values(current).astype(float)
+    below_u, below_v, gaps = _cdfs(u, v)
     distance = float(np.sum(np.abs(below_u - below_v) * gaps))
     return distance / max(float(np.std(u)), 0.001)
 
@@ -218,7 +257,7 @@ def hellinger(reference: Sample, current: Sample, kind: Kind) -> float:
             np.sum(np.sqrt((reference_counts / reference.size) * (current_counts / current.size)))
         )
     else:
-        edges = np.histogram_bin_edges(np.array(_distinct(reference, current)), bins="sturges")
+        edges = np.histogram_bin_edges(np.union1d(reference.keys, current.keys), bins="sturges")
         h1 = np.histogram(_values(reference), bins=edges, density=True)[0]
         h2 = np.histogram(_values(current), bins=edges, density=True)[0]
         width = (max(edges) - min(edges)) / (len(edges) - 1)

@@ -137,6 +137,16 @@ def test_methods_and_thresholds_override_as_evidentlys_do(engine: Engine) -> Non
         assert_agrees(report, evidently(before, after, **options))
 
 
+def test_kolmogorov_smirnov_on_large_samples_agrees_too(engine: Engine) -> None:
+    reference, current = frames(12000, 15000, 7)  # over 10,000 a side: scipy's asymptotic p value
+    numbers = ["amount", "wait", "stable"]
+    engine.datasets.ingest_frame(reference[numbers], "reference", "test")
+    engine.datasets.ingest_frame(current[numbers], "current", "test")
+    report = engine.drift.check("reference@v1", "current@v1", methods={"*": "ks"})
+    expected = evidently(read(engine, "reference@v1"), read(engine, "current@v1"), num_method="ks")
+    assert_agrees(report, expected)
+
+
 def test_bad_checks_are_refused_in_one_line(engine: Engine) -> None:
     reference, current = frames(300, 300, 6)
     engine.datasets.ingest_frame(reference, "reference", "test")
