@@ -37,7 +37,7 @@ class Sample:
     """One column of one data set, cleaned: its distinct values with their counts, and for a
     number every value, sorted (the tests on numbers need the whole distribution)."""
 
-    keys: Sequence[Any]  # a list (categories), or a sorted array (numbers)
+    keys: Sequence[Any] | np.ndarray  # a list (categories), or a sorted array (numbers)
     counts: np.ndarray
     values: np.ndarray | None = None
 
@@ -62,7 +62,7 @@ class Sample:
         return float(dict(zip(_listed(self.keys), self.counts.tolist(), strict=True)).get(key, 0.0))
 
 
-def _listed(keys: Sequence[Any]) -> list[Any]:
+def _listed(keys: Sequence[Any] | np.ndarray) -> list[Any]:
     """Keys as Python values (numpy scalars compare and hash like them, but lists are cheaper
     to put in sets): only ever called on few keys."""
     return keys.tolist() if hasattr(keys, "tolist") else list(keys)
