@@ -10,6 +10,7 @@ from benchmarks import (
     data_ingest,
     data_ingest_large,
     drift,
+    drift_large,
     features,
     forwarding,
     onnx_inference,
@@ -34,6 +35,7 @@ BENCHMARKS = {
     "onnx_inference": onnx_inference.main,
     "serving": serving.main,
     "drift": drift.main,
+    "drift_large": drift_large.main,
 }
 
 
