@@ -24,7 +24,8 @@ of ``engine.types`` (or a pandas frame), never UI objects:
     engine.predictions append, count, recent (the prediction log; serving processes append)
     engine.labels      ingest (late labels joined to logged predictions)
     engine.traffic     replay (a dataset's rows sent as requests)
-    engine.drift       check, write_html (data drift as Evidently decides it)
+    engine.drift       check (data drift as Evidently decides it: datasets, models' training
+                       data, live traffic)
     engine.status()
 
 That list is ``SURFACE``: what a face may call. A face of a workspace another process owns gets
@@ -121,7 +122,7 @@ SURFACE: dict[str, frozenset[str]] = {
     "predictions": frozenset({"append", "count", "recent"}),
     "labels": frozenset({"ingest"}),
     "traffic": frozenset({"replay"}),
-    "drift": frozenset({"check", "write_html"}),
+    "drift": frozenset({"check"}),
 }
 """Each service's calls a face may make, in this process or from another (``Engine._call``)."""
 
@@ -212,7 +213,7 @@ class Engine:
             lambda: workspace.default_token_path.read_text().strip(),
             self._entity_keys,
         )
-        self.drift = Drift(db, self.datasets)
+        self.drift = Drift(db, self.datasets, self._model_data)
         self._lock = lock
         self._db = db
         self._shutdown = shutdown
@@ -380,6 +381,14 @@ class Engine:
         keep running for ``close``'s grace period."""
         host = self._host
         self._db.interrupt(spared=host.worker_threads() if host is not None else ())
+
+    def _model_data(self, reference: str) -> tuple[str, list[str]]:
+        """The dataset version a registered model (``NAME@ALIAS``) trained on, and its features."""
+        version = self.registry.resolve(reference)
+        run = self.runs.get(self.registry.version(version.name, version.version).run_id)
+        if not run.dataset or run.features is None:
+            raise InvalidInput(f"model:{reference} was trained outside mlops: its training data is not known")
+        return run.dataset, run.features
 
     def _entity_keys(self) -> set[str]:
         """The feature definitions' entity keys: the columns that name whose row it is."""

@@ -25,8 +25,14 @@ def register(
         "reference's size and each column's kind, its threshold, and dataset drift when at least half "
         "of the columns drift.",
     )
-    drift.add_argument("--reference", required=True, metavar="NAME@vN", help="the data to compare against")
-    drift.add_argument("--current", required=True, metavar="NAME@vN", help="the data to test")
+    sources = "NAME@vN, model:NAME@ALIAS (its training data) or live:ENDPOINT (its traffic)"
+    drift.add_argument(
+        "--reference", required=True, metavar="SOURCE", help=f"the data to compare against: {sources}"
+    )
+    drift.add_argument("--current", required=True, metavar="SOURCE", help=f"the data to test: {sources}")
+    drift.add_argument(
+        "--since", metavar="DURATION", help="a live source's window: 30m, 1h, 2d (default: all)"
+    )
     drift.add_argument("--columns", help="only these columns, comma-separated (default: every shared one)")
     drift.add_argument(
         "--method",
@@ -56,10 +62,17 @@ def run_drift(args: argparse.Namespace, out: Output) -> int:
     columns = [name.strip() for name in args.columns.split(",") if name.strip()] if args.columns else None
     with opened(args, "drift") as engine:
         report = engine.drift.check(
-            args.reference, args.current, columns, methods, thresholds, args.drift_share
+            args.reference,
+            args.current,
+            columns,
+            methods,
+            thresholds,
+            args.drift_share,
+            args.since,
+            client_path(args.html) if args.html else None,
         )
-        html = str(engine.drift.write_html(report, client_path(args.html))) if args.html else None
-    document = {**report.to_dict(), "html": html}
+    document = report.to_dict()
+    html = report.html
 
     def render(console: Console) -> None:
         table(

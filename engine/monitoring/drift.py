@@ -1,5 +1,6 @@
-"""``engine.drift``: data drift between two dataset versions, as Evidently 0.7's DataDriftPreset
-decides it, computed from DuckDB and numpy (statistics.py) instead of pandas frames.
+"""``engine.drift``: data drift between two sources (dataset versions, a model's training data,
+an endpoint's live traffic: sources.py), as Evidently 0.7's DataDriftPreset decides it,
+computed from DuckDB and numpy (statistics.py) instead of pandas frames.
 
 Which columns are tested and as what follows Evidently's inference on the current data: a
 float is a number; an integer is a category with 10 distinct values or fewer, else a number;
@@ -20,17 +21,15 @@ import time
 from collections import OrderedDict
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
 
 from engine.data.datasets import Datasets
 from engine.db import Database
 from engine.errors import InvalidInput
 from engine.identifiers import quote
+from engine.monitoring import sources
+from engine.monitoring.sources import ModelData, Source
 from engine.monitoring.statistics import TESTS, Kind, Sample, default_test
 from engine.types.monitoring import ColumnDrift, DriftReport
-
-if TYPE_CHECKING:
-    from engine.types.data import DatasetVersion
 
 DRIFT_SHARE = 0.5
 KEPT_SAMPLES = 256
@@ -57,9 +56,10 @@ class _Column:
 
 
 class Drift:
-    def __init__(self, db: Database, datasets: Datasets) -> None:
+    def __init__(self, db: Database, datasets: Datasets, model_data: ModelData) -> None:
         self._db = db
         self._datasets = datasets
+        self._model_data = model_data
         # Reference samples already read, by (content hash, column, kind): a version never
         # changes, so a long-lived owner checking windows against one reads it once.
         self._kept: OrderedDict[tuple[str, str, str], Sample] = OrderedDict()
@@ -72,13 +72,16 @@ class Drift:
         methods: dict[str, str] | None = None,
         thresholds: dict[str, float] | None = None,
         drift_share: float = DRIFT_SHARE,
+        since: str | None = None,
+        html: str | None = None,
     ) -> DriftReport:
-        """Test each column of ``current`` (``NAME@vN``) against ``reference``. ``methods`` and
+        """Test each column of ``current`` against ``reference`` (``NAME@vN``,
+        ``model:NAME@ALIAS`` or ``live:ENDPOINT``, the last within ``since``). ``methods`` and
         ``thresholds`` override the defaults per column; the key ``"*"`` applies to every
-        column (a column's own entry wins)."""
+        column (a column's own entry wins). ``html``: also write Evidently's own report there."""
         started = time.perf_counter()
         methods, thresholds = methods or {}, thresholds or {}
-        before, after = self._datasets.resolve(reference), self._datasets.resolve(current)
+        before, after = self._sources(reference, current, since)
         chosen = self._columns(before, after, columns)
         _check_overrides(methods, thresholds, [c.name for c in chosen])
         results: dict[str, ColumnDrift] = {}
@@ -95,9 +98,10 @@ class Drift:
             results[column.name] = _tested(column, reference_values, current_values, methods, thresholds)
         drifted = sum(result.drifted for result in results.values())
         share = drifted / len(results) if results else 0.0  # nothing testable: no drift to report
+        written = self._write_html(before, after, results, drift_share, html) if html and results else None
         return DriftReport(
-            before.ref,
-            after.ref,
+            before.label,
+            after.label,
             share >= drift_share,
             drift_share,
             share,
@@ -105,25 +109,45 @@ class Drift:
             results,
             skipped,
             time.perf_counter() - started,
+            written,
         )
 
-    def write_html(self, report: DriftReport, path: str | Path) -> Path:
+    def _sources(self, reference: str, current: str, since: str | None) -> tuple[Source, Source]:
+        if sources.is_live(reference) and sources.is_live(current):
+            raise InvalidInput(
+                "a live window is tested against data: make --reference a dataset or model:NAME@ALIAS"
+            )
+        if since is not None and not (sources.is_live(reference) or sources.is_live(current)):
+            raise InvalidInput("--since applies to a live:ENDPOINT source")
+        if sources.is_live(current):
+            before = sources.resolve(reference, self._datasets, self._model_data)
+            return before, sources.live(current, since, before)
+        after = sources.resolve(current, self._datasets, self._model_data)
+        if sources.is_live(reference):
+            return sources.live(reference, since, after), after
+        return sources.resolve(reference, self._datasets, self._model_data), after
+
+    def _write_html(
+        self, before: Source, after: Source, results: dict[str, ColumnDrift], drift_share: float, path: str
+    ) -> str:
         """Evidently's own HTML report for the same data, columns and tests (Evidently stays the
         reference renderer; it is imported only here)."""
         from evidently import DataDefinition, Dataset, Report
         from evidently.presets import DataDriftPreset
 
-        numbers = [name for name, result in report.columns.items() if result.kind == "number"]
-        categories = [name for name, result in report.columns.items() if result.kind == "category"]
+        numbers = [name for name, result in results.items() if result.kind == "number"]
+        categories = [name for name, result in results.items() if result.kind == "category"]
         definition = DataDefinition(
             numerical_columns=numbers, categorical_columns=categories, text_columns=[]
         )
-        frames = [self._frame(ref, numbers + categories) for ref in (report.current, report.reference)]
+        selected = ", ".join(quote(name) for name in numbers + categories)
+        with self._db.cursor() as cursor:
+            frames = [cursor.execute(f"SELECT {selected} FROM {s.relation}").df() for s in (after, before)]
         preset = DataDriftPreset(
             columns=numbers + categories,
-            per_column_method={name: result.method for name, result in report.columns.items()},
-            per_column_threshold={name: result.threshold for name, result in report.columns.items()},
-            drift_share=report.drift_share,
+            per_column_method={name: result.method for name, result in results.items()},
+            per_column_threshold={name: result.threshold for name, result in results.items()},
+            drift_share=drift_share,
         )
         snapshot = Report([preset]).run(
             Dataset.from_pandas(frames[0], data_definition=definition),
@@ -131,17 +155,9 @@ class Drift:
         )
         target = Path(path)
         snapshot.save_html(str(target))
-        return target
+        return str(target)
 
-    def _frame(self, ref: str, columns: list[str]) -> Any:
-        version = self._datasets.resolve(ref)
-        with self._db.cursor() as cursor:
-            selected = ", ".join(quote(column) for column in columns)
-            return cursor.execute(f"SELECT {selected} FROM {version.relation}").df()
-
-    def _columns(
-        self, before: DatasetVersion, after: DatasetVersion, wanted: list[str] | None
-    ) -> list[_Column]:
+    def _columns(self, before: Source, after: Source, wanted: list[str] | None) -> list[_Column]:
         """The columns to test, current's first, each with its kind or why it is not tested."""
         current_types, reference_types = dict(after.schema), dict(before.schema)
         names = [*after.columns, *(name for name in before.columns if name not in current_types)]
@@ -149,7 +165,7 @@ class Drift:
             unknown = [name for name in wanted if name not in names]
             if unknown:
                 raise InvalidInput(
-                    f"--columns {', '.join(unknown)}: not a column of {before.ref} or {after.ref}; "
+                    f"--columns {', '.join(unknown)}: not a column of {before.label} or {after.label}; "
                     f"they have {', '.join(names)}"
                 )
             names = wanted
@@ -163,7 +179,7 @@ class Drift:
                 chosen.append(self._kind(after, name, current_types[name]))
         return chosen
 
-    def _kind(self, version: DatasetVersion, name: str, sql_type: str) -> _Column:
+    def _kind(self, version: Source, name: str, sql_type: str) -> _Column:
         upper = sql_type.upper()
         if upper.startswith(FLOAT_TYPES):
             return _Column(name, "number")
@@ -181,7 +197,7 @@ class Drift:
             return _Column(name, "category")
         return _Column(name, None, f"a {sql_type} column (times and other types are not tested)")
 
-    def _distinct(self, version: DatasetVersion, name: str) -> tuple[int, int]:
+    def _distinct(self, version: Source, name: str) -> tuple[int, int]:
         with self._db.cursor() as cursor:
             row = cursor.execute(
                 f"SELECT count(DISTINCT {quote(name)}), count({quote(name)}) FROM {version.relation}"
@@ -189,9 +205,11 @@ class Drift:
         assert row is not None
         return int(row[0]), int(row[1])
 
-    def _kept_sample(self, version: DatasetVersion, column: _Column) -> Sample:
+    def _kept_sample(self, version: Source, column: _Column) -> Sample:
         assert column.kind is not None
-        key = (version.content_hash, column.name, column.kind)
+        if version.key is None:
+            return self._sample(version, column)
+        key = (version.key, column.name, column.kind)
         sample = self._kept.get(key)
         if sample is None:
             sample = self._kept[key] = self._sample(version, column)
@@ -199,7 +217,7 @@ class Drift:
                 self._kept.popitem(last=False)
         return sample
 
-    def _sample(self, version: DatasetVersion, column: _Column) -> Sample:
+    def _sample(self, version: Source, column: _Column) -> Sample:
         """The column cleaned (nulls and infinities dropped): for a number all its values, for
         a category only its counts (a GROUP BY in DuckDB). An integer column with a null is
         read as floats, as in the pandas frame Evidently would read."""

@@ -34,6 +34,7 @@ class DriftReport:
     columns: dict[str, ColumnDrift]
     skipped: dict[str, str]
     seconds: float
+    html: str | None = None  # where Evidently's own report was written, if asked for
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)

@@ -1,0 +1,85 @@
+"""Drift on a model's training data and on an endpoint's live traffic (the prediction log's
+inputs): the same verdicts and statistics as the same rows stored as a dataset."""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Iterator
+from dataclasses import fields
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from engine.errors import InvalidInput
+from engine.facade import Engine
+from engine.types.serving import PredictionBatch
+from tests.conftest import SAMPLE
+
+
+@pytest.fixture
+def registry(registry_workspace: Path) -> Iterator[Engine]:
+    with Engine.open(registry_workspace, command="pytest") as engine:
+        engine.registry.promote("churn", 2, "champion")
+        yield engine
+
+
+def logged(rows: list[dict[str, object]], logged_at: float, variant: str = "primary") -> PredictionBatch:
+    """The rows as the prediction log holds an endpoint's answers to them."""
+    columns = {column.name: [] for column in fields(PredictionBatch)}  # type: ignore[var-annotated]
+    for index, row in enumerate(rows):
+        values = {
+            "logged_at": logged_at, "event_time": logged_at, "endpoint": "churn-api", "variant": variant,
+            "model": "churn", "version": 2, "request_id": f"r{index}", "row": 0, "entity_key": None,
+            "entity": None, "features": json.dumps(row), "score": 0.5, "label": "0", "latency_ms": 0.3,
+            "status": 200, "error": None,
+        }  # fmt: skip
+        for name, value in values.items():
+            columns[name].append(value)
+    return PredictionBatch(**columns)
+
+
+def test_live_traffic_against_the_models_training_data(registry: Engine) -> None:
+    features = registry.runs.get(registry.registry.version("churn", 2).run_id).features
+    assert features is not None
+    week3 = pd.read_csv(SAMPLE / "churn_week_3.csv").head(600)
+    rows = [{name: row[name] for name in features} for row in json.loads(week3.to_json(orient="records"))]
+    now = time.time()
+    registry.predictions.append(logged(rows[:500], now))
+    registry.predictions.append(logged(rows[500:], now - 3 * 86400))  # three days ago
+    registry.predictions.append(logged(rows[:100], now, variant="shadow"))  # the same inputs again
+
+    live = registry.drift.check("model:churn@champion", "live:churn-api", since="1d")
+    assert live.reference.startswith("model:churn@champion (churn@v1)")
+    assert live.current == "live:churn-api (last 1d)"
+    assert set(live.columns) | set(live.skipped) == set(features)
+    assert (
+        live.columns["days_since_last_order"].drifted
+        and live.columns["days_since_last_order"].current_rows == 500
+    )
+
+    registry.datasets.ingest_frame(week3.head(500)[features], "window", "test")
+    stored = registry.drift.check("model:churn@champion", "window@v1")
+    assert {name: (c.method, c.drifted) for name, c in live.columns.items()} == {
+        name: (c.method, c.drifted) for name, c in stored.columns.items()
+    }
+    for name, column in live.columns.items():
+        assert column.statistic == pytest.approx(stored.columns[name].statistic, rel=1e-9), name
+
+    everything = registry.drift.check("model:churn@champion", "live:churn-api")
+    assert everything.columns["age"].current_rows == 600  # no window: every answered row, no shadow
+    empty = registry.drift.check("model:churn@champion", "live:nobody")
+    assert empty.columns == {} and set(empty.skipped) == set(features)  # no traffic yet: stated
+
+
+def test_bad_sources_are_refused_in_one_line(registry: Engine) -> None:
+    for reference, current, since, message in [
+        ("live:a", "live:b", None, "a live window is tested against data"),
+        ("churn@v1", "churn@v1", "1h", "--since applies to a live:ENDPOINT source"),
+        ("churn@v1", "live:churn-api", "soon", "--since soon: expected a duration such as 30m"),
+        ("churn@v1", "live:", None, "expected live:ENDPOINT"),
+        ("model:churn@staging", "churn@v1", None, "churn@staging is not set"),
+    ]:
+        with pytest.raises(InvalidInput, match=message):
+            registry.drift.check(reference, current, since=since)
