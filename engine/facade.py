@@ -63,6 +63,7 @@ from engine.host.server import CommandRunner, Host
 from engine.lock import OwnerLock
 from engine.migrations import applied_versions, migrate
 from engine.monitoring.drift import Drift
+from engine.monitoring.sources import ModelFacts
 from engine.pipelines.definition import Pipeline
 from engine.pipelines.records import PipelineRecords
 from engine.pipelines.runner import Pipelines
@@ -382,13 +383,16 @@ class Engine:
         host = self._host
         self._db.interrupt(spared=host.worker_threads() if host is not None else ())
 
-    def _model_data(self, reference: str) -> tuple[str, list[str]]:
-        """The dataset version a registered model (``NAME@ALIAS``) trained on, and its features."""
+    def _model_data(self, reference: str) -> ModelFacts:
+        """A registered model (``NAME@ALIAS``): the dataset version it trained on, its features,
+        target and ONNX file."""
         version = self.registry.resolve(reference)
         run = self.runs.get(self.registry.version(version.name, version.version).run_id)
         if not run.dataset or run.features is None:
             raise InvalidInput(f"model:{reference} was trained outside mlops: its training data is not known")
-        return run.dataset, run.features
+        path, sha256 = self.registry.onnx_file(version.name, version.version)
+        target = run.tags.get("mlops.target", "")
+        return ModelFacts(version.name, version.version, run.dataset, run.features, target, path, sha256)
 
     def _entity_keys(self) -> set[str]:
         """The feature definitions' entity keys: the columns that name whose row it is."""

@@ -90,6 +90,13 @@ def run_drift(args: argparse.Namespace, out: Output) -> int:
                 for name, c in report.columns.items()
             ],
         )
+        for what, beside in (("prediction", report.prediction), ("target", report.target)):
+            if beside is not None:
+                verdict = "DRIFT" if beside.drifted else "no drift"
+                console.print(
+                    f"{what} drift ({beside.method}): {beside.statistic:.4g} against "
+                    f"{beside.threshold:g}, {verdict}"
+                )
         for name, reason in report.skipped.items():
             console.print(f"not tested: {name}: {reason}", markup=False, highlight=False)
         if not report.columns:

@@ -98,6 +98,8 @@ class Drift:
             results[column.name] = _tested(column, reference_values, current_values, methods, thresholds)
         drifted = sum(result.drifted for result in results.values())
         share = drifted / len(results) if results else 0.0  # nothing testable: no drift to report
+        prediction = self._beside(self._scores(before), self._scores(after), "number")
+        target = self._beside(self._labels(before), self._labels(after), "category")
         written = self._write_html(before, after, results, drift_share, html) if html and results else None
         return DriftReport(
             before.label,
@@ -110,7 +112,61 @@ class Drift:
             skipped,
             time.perf_counter() - started,
             written,
+            prediction,
+            target,
         )
+
+    @staticmethod
+    def _beside(reference: Sample | None, current: Sample | None, kind: Kind) -> ColumnDrift | None:
+        """Prediction or target drift, by Evidently's default test, where both sides have it."""
+        if reference is None or current is None or not reference.size or not current.size:
+            return None
+        return _tested(
+            _Column("prediction" if kind == "number" else "target", kind), reference, current, {}, {}
+        )
+
+    def _scores(self, source: Source) -> Sample | None:
+        """The positive class's probabilities: logged (live), or the model's own on its training
+        data (kept per model version and file)."""
+        import numpy as np
+
+        if source.scores is not None:
+            with self._db.cursor() as cursor:
+                found = cursor.execute(
+                    f"SELECT value FROM ({source.scores}) WHERE value IS NOT NULL ORDER BY value"
+                )
+                return Sample.of_sorted(np.asarray(found.fetchnumpy()["value"], dtype=np.float64))
+        facts = source.model
+        if facts is None:
+            return None
+        key = (f"{facts.name}@v{facts.version}:{facts.sha256}", "(scores)", "number")
+        kept = self._kept.get(key)
+        if kept is None:
+            from engine.serving.model import ServedModel
+
+            model = ServedModel.load(facts.name, facts.version, facts.onnx_path, facts.sha256)
+            selected = ", ".join(quote(feature.column) for feature in model.features)
+            with self._db.cursor() as cursor:
+                rows = [
+                    list(row)
+                    for row in cursor.execute(f"SELECT {selected} FROM {source.relation}").fetchall()
+                ]
+            scores = (
+                np.array([prediction.score for prediction in model.run(rows)], dtype=np.float64)
+                if rows
+                else np.array([])
+            )
+            kept = self._kept[key] = Sample.of_sorted(np.sort(scores))
+        return kept
+
+    def _labels(self, source: Source) -> Sample | None:
+        import numpy as np
+
+        if source.labels is None:
+            return None
+        with self._db.cursor() as cursor:
+            counted = cursor.execute(f"SELECT value, count(*) FROM ({source.labels}) GROUP BY ALL").fetchall()
+        return Sample([value for value, _ in counted], np.array([count for _, count in counted], dtype=float))
 
     def _sources(self, reference: str, current: str, since: str | None) -> tuple[Source, Source]:
         if sources.is_live(reference) and sources.is_live(current):

@@ -21,22 +21,43 @@ from dataclasses import dataclass
 from engine.data.datasets import Datasets
 from engine.errors import InvalidInput
 from engine.identifiers import quote
+from engine.serving.labels import label_text_sql
 
 LIVE = "live:"
 MODEL = "model:"
 DURATION = re.compile(r"^(\d+(?:\.\d+)?)\s*([smhdw])$")
 SECONDS = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800}
 
-# A registered model's training data: (dataset version, feature columns) for NAME@ALIAS.
-ModelData = Callable[[str], tuple[str, list[str]]]
+
+@dataclass(frozen=True)
+class ModelFacts:
+    """A registered model version as drift needs it: what it trained on and its ONNX file."""
+
+    name: str
+    version: int
+    dataset: str  # NAME@vN
+    features: list[str]
+    target: str
+    onnx_path: str
+    sha256: str
+
+
+# A registered model (NAME@ALIAS or NAME@vN) as drift needs it.
+ModelData = Callable[[str], ModelFacts]
 
 
 @dataclass(frozen=True)
 class Source:
+    """Rows to test, and beside them, where known, the model's scores (prediction drift) and
+    the true labels as text (target drift)."""
+
     label: str
     relation: str  # a table or a parenthesised SELECT, to read FROM
     schema: list[tuple[str, str]]
     key: str | None  # what the columns can be kept by; None: they change
+    scores: str | None = None  # a SELECT of one column, value: the positive class's probability
+    labels: str | None = None  # a SELECT of one column, value: the true label as text
+    model: ModelFacts | None = None  # a model whose scores on the rows stand for ``scores``
 
     @property
     def columns(self) -> list[str]:
@@ -50,10 +71,24 @@ def is_live(reference: str) -> bool:
 def resolve(reference: str, datasets: Datasets, model_data: ModelData) -> Source:
     """A dataset version or a model's training data (not ``live:``: see ``live``)."""
     if reference.startswith(MODEL):
-        dataset, features = model_data(reference.removeprefix(MODEL))
-        version = datasets.resolve(dataset)
-        schema = [(name, kind) for name, kind in version.schema if name in features]
-        return Source(f"{reference} ({version.ref})", version.relation, schema, version.content_hash)
+        facts = model_data(reference.removeprefix(MODEL))
+        version = datasets.resolve(facts.dataset)
+        schema = [(name, kind) for name, kind in version.schema if name in facts.features]
+        labels = None
+        if facts.target in version.columns:
+            target = quote(facts.target)
+            labels = (
+                f"SELECT {label_text_sql(target)} AS value FROM {version.relation} WHERE {target} IS NOT NULL"
+            )
+        return Source(
+            f"{reference} ({version.ref})",
+            version.relation,
+            schema,
+            version.content_hash,
+            None,
+            labels,
+            facts,
+        )
     version = datasets.resolve(reference)
     return Source(version.ref, version.relation, version.schema, version.content_hash)
 
@@ -72,11 +107,17 @@ def live(reference: str, since: str | None, like: Source) -> Source:
         f"TRY_CAST(json_extract_string(features, {_literal(_json_path(name))}) AS {kind}) AS {quote(name)}"
         for name, kind in like.schema
     )
-    relation = (
-        f"(SELECT {values} FROM prediction_log WHERE endpoint = {_literal(endpoint)} AND status = 200"
-        f" AND \"row\" IS NOT NULL AND variant IS DISTINCT FROM 'shadow'{window})"
+    answered = (
+        f'p.endpoint = {_literal(endpoint)} AND p.status = 200 AND p."row" IS NOT NULL'
+        f" AND p.variant IS DISTINCT FROM 'shadow'{window.replace('logged_at', 'p.logged_at')}"
     )
-    return Source(label, relation, like.schema, None)
+    relation = f"(SELECT {values} FROM prediction_log p WHERE {answered})"
+    scores = f"SELECT p.score AS value FROM prediction_log p WHERE {answered}"
+    labels = (
+        f"SELECT {label_text_sql('l.label')} AS value FROM prediction_log p"
+        f' JOIN prediction_labels l ON l.request_id = p.request_id AND l."row" = p."row" WHERE {answered}'
+    )
+    return Source(label, relation, like.schema, None, scores, labels)
 
 
 def seconds(since: str) -> int:

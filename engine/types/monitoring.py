@@ -23,7 +23,8 @@ class ColumnDrift:
 @dataclass(frozen=True)
 class DriftReport:
     """A drift check of ``current`` against ``reference``; ``skipped`` names the columns not
-    tested and why (times, ids, text, no values)."""
+    tested and why (times, ids, text, no values). Prediction and target drift are reported
+    beside the columns and do not count toward the dataset's drift share."""
 
     reference: str
     current: str
@@ -35,6 +36,8 @@ class DriftReport:
     skipped: dict[str, str]
     seconds: float
     html: str | None = None  # where Evidently's own report was written, if asked for
+    prediction: ColumnDrift | None = None  # the scores' drift, where both sides have scores
+    target: ColumnDrift | None = None  # the true labels' drift, where both sides have labels
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)

@@ -67,6 +67,18 @@ def test_live_traffic_against_the_models_training_data(registry: Engine) -> None
     for name, column in live.columns.items():
         assert column.statistic == pytest.approx(stored.columns[name].statistic, rel=1e-9), name
 
+    assert (
+        live.prediction is not None and live.prediction.method == "wasserstein"
+    )  # the model's 20,000 scores
+    assert live.prediction.drifted and live.prediction.current_rows == 500  # every logged score is 0.5
+    assert live.target is None  # no labels yet
+    labels = registry.workspace.root / "labels.csv"
+    labels.write_text("request_id,churned\n" + "".join(f"r{i},{i % 2}\n" for i in range(100)))
+    registry.labels.ingest(str(labels))
+    labelled = registry.drift.check("model:churn@champion", "live:churn-api", since="1d")
+    assert labelled.target is not None and labelled.target.method == "jensenshannon"
+    assert labelled.target.current_rows == 100 and labelled.target.reference_rows == 20_000
+
     everything = registry.drift.check("model:churn@champion", "live:churn-api")
     assert everything.columns["age"].current_rows == 600  # no window: every answered row, no shadow
     empty = registry.drift.check("model:churn@champion", "live:nobody")
