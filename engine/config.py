@@ -78,6 +78,20 @@ cost_false_negative = 200.0
 # Cost of a retention offer sent to a customer who would have stayed.
 cost_false_positive = 20.0
 
+[alerts]
+# Where an alert goes besides the workspace (`mlops alerts list`): a log file (relative to
+# .mlops/; "" for none), the owner's standard output, and a webhook that takes Slack's
+# incoming-webhook JSON ({"text": ...}; "" for none).
+log_file = "alerts.log"
+stdout = true
+webhook_url = ""
+# An alert whose key matches an open one raised within this many minutes is not raised again
+# (its repeats are counted).
+cooldown_minutes = 60.0
+# A sink that fails is tried this many times in all, waiting retry_seconds, then twice that...
+attempts = 3
+retry_seconds = 1.0
+
 [console]
 # Seconds between live refreshes of the console's panels.
 refresh_seconds = 2.0
@@ -133,6 +147,16 @@ class BusinessConfig:
 
 
 @dataclass(frozen=True)
+class AlertsConfig:
+    log_file: str = "alerts.log"
+    stdout: bool = True
+    webhook_url: str = ""
+    cooldown_minutes: float = 60.0
+    attempts: int = 3
+    retry_seconds: float = 1.0
+
+
+@dataclass(frozen=True)
 class ConsoleConfig:
     refresh_seconds: float = 2.0
 
@@ -145,6 +169,7 @@ class Config:
     gates: GatesConfig = field(default_factory=GatesConfig)
     fairness: FairnessConfig = field(default_factory=FairnessConfig)
     business: BusinessConfig = field(default_factory=BusinessConfig)
+    alerts: AlertsConfig = field(default_factory=AlertsConfig)
     console: ConsoleConfig = field(default_factory=ConsoleConfig)
 
 

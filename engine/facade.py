@@ -24,6 +24,7 @@ of ``engine.types`` (or a pandas frame), never UI objects:
     engine.predictions append, count, recent (the prediction log; serving processes append)
     engine.labels      ingest (late labels joined to logged predictions)
     engine.traffic     replay (a dataset's rows sent as requests)
+    engine.alerts      raise_alert, all, acknowledge, deliveries
     engine.drift       check (data drift as Evidently decides it: datasets, models' training
                        data, live traffic)
     engine.status()
@@ -62,6 +63,7 @@ from engine.host.remote import Session
 from engine.host.server import CommandRunner, Host
 from engine.lock import OwnerLock
 from engine.migrations import applied_versions, migrate
+from engine.monitoring.alerts import Alerts
 from engine.monitoring.drift import Drift
 from engine.monitoring.sources import ModelFacts
 from engine.pipelines.definition import Pipeline
@@ -124,6 +126,7 @@ SURFACE: dict[str, frozenset[str]] = {
     "labels": frozenset({"ingest"}),
     "traffic": frozenset({"replay"}),
     "drift": frozenset({"check"}),
+    "alerts": frozenset({"raise_alert", "all", "acknowledge", "deliveries"}),
 }
 """Each service's calls a face may make, in this process or from another (``Engine._call``)."""
 
@@ -150,6 +153,7 @@ class Facade(Protocol):
     labels: Labels
     traffic: Traffic
     drift: Drift
+    alerts: Alerts
 
     def status(self) -> WorkspaceStatus: ...
 
@@ -215,6 +219,7 @@ class Engine:
             self._entity_keys,
         )
         self.drift = Drift(db, self.datasets, self._model_data)
+        self.alerts = Alerts(db, self.events, config.alerts, workspace.mlops_dir)
         self._lock = lock
         self._db = db
         self._shutdown = shutdown
@@ -519,6 +524,7 @@ class AttachedEngine:
         self.labels = cast(Labels, session.service("labels", SURFACE["labels"]))
         self.traffic = cast(Traffic, session.service("traffic", SURFACE["traffic"]))
         self.drift = cast(Drift, session.service("drift", SURFACE["drift"]))
+        self.alerts = cast(Alerts, session.service("alerts", SURFACE["alerts"]))
 
     @property
     def owner_pid(self) -> int:

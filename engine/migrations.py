@@ -258,6 +258,38 @@ MIGRATIONS: tuple[Migration, ...] = (
         );
         """,
     ),
+    Migration(
+        10,
+        "alerts",
+        """
+        CREATE SEQUENCE alert_ids;
+        -- What monitors raised; an open alert with the same key is not raised again within the
+        -- cool-down (its repeats are counted instead).
+        CREATE TABLE alerts (
+            id BIGINT PRIMARY KEY DEFAULT nextval('alert_ids'),
+            raised_at TIMESTAMPTZ NOT NULL DEFAULT current_timestamp,
+            source VARCHAR NOT NULL,           -- drift:churn-api, accuracy:churn-api, ...
+            severity VARCHAR NOT NULL,         -- info, warning, critical
+            message VARCHAR NOT NULL,
+            data_json VARCHAR NOT NULL,
+            dedupe_key VARCHAR NOT NULL,
+            repeats INTEGER NOT NULL DEFAULT 0,
+            last_seen_at TIMESTAMPTZ NOT NULL DEFAULT current_timestamp,
+            status VARCHAR NOT NULL DEFAULT 'open',   -- open, acknowledged
+            acknowledged_at TIMESTAMPTZ,
+            acknowledged_by VARCHAR
+        );
+        -- Each attempt to hand an alert to a sink (log file, stdout, webhook).
+        CREATE TABLE alert_deliveries (
+            alert_id BIGINT NOT NULL,
+            sink VARCHAR NOT NULL,
+            attempt INTEGER NOT NULL,
+            attempted_at TIMESTAMPTZ NOT NULL DEFAULT current_timestamp,
+            ok BOOLEAN NOT NULL,
+            error VARCHAR
+        );
+        """,
+    ),
 )
 
 LATEST_VERSION = MIGRATIONS[-1].version

@@ -1,4 +1,4 @@
-"""``mlops drift``: data drift between two dataset versions, as Evidently decides it."""
+"""``mlops drift`` (data drift, as Evidently decides it) and ``mlops alerts list|ack``."""
 
 from __future__ import annotations
 
@@ -52,6 +52,16 @@ def register(
         "--html", metavar="PATH", help="also write Evidently's own HTML report for the same data"
     )
     drift.set_defaults(handler=run_drift)
+
+    alerts = commands.add_parser("alerts", parents=[common], help="what the monitors raised")
+    verbs = alerts.add_subparsers(title="alerts commands", metavar="VERB", required=True)
+    listed = verbs.add_parser("list", parents=[common], help="the open alerts, newest first")
+    listed.add_argument("--all", action="store_true", help="acknowledged ones too")
+    listed.add_argument("--limit", type=int, default=50, help="how many (default 50)")
+    listed.set_defaults(handler=run_alerts_list)
+    ack = verbs.add_parser("ack", parents=[common], help="acknowledge an alert (the next occurrence is new)")
+    ack.add_argument("alert_id", type=int, metavar="ID")
+    ack.set_defaults(handler=run_alerts_ack)
 
 
 def run_drift(args: argparse.Namespace, out: Output) -> int:
@@ -112,6 +122,36 @@ def run_drift(args: argparse.Namespace, out: Output) -> int:
             console.print(f"Evidently's report: {html}", markup=False, highlight=False)
 
     out.emit(document, render)
+    return 0
+
+
+def run_alerts_list(args: argparse.Namespace, out: Output) -> int:
+    with opened(args, "alerts list") as engine:
+        alerts = engine.alerts.all(args.all, args.limit)
+    out.emit(
+        {"alerts": [alert.to_dict() for alert in alerts]},
+        lambda console: table(
+            console,
+            ["id", "raised", "severity", "source", "message", "repeats", "status"],
+            [
+                [str(a.id), a.raised_at, a.severity, a.source, a.message, str(a.repeats), a.status]
+                for a in alerts
+            ],
+            empty="no open alerts" if not args.all else "no alerts yet",
+        ),
+    )
+    return 0
+
+
+def run_alerts_ack(args: argparse.Namespace, out: Output) -> int:
+    with opened(args, "alerts ack") as engine:
+        alert = engine.alerts.acknowledge(args.alert_id)
+    out.emit(
+        alert.to_dict(),
+        lambda console: console.print(
+            f"Alert {alert.id} acknowledged ({alert.source}: {alert.message})", markup=False
+        ),
+    )
     return 0
 
 

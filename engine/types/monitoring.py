@@ -1,4 +1,5 @@
-"""What monitoring hands back to faces: a drift check's verdicts, per column and overall."""
+"""What monitoring hands back to faces: a drift check's verdicts, per column and overall, and
+alerts."""
 
 from __future__ import annotations
 
@@ -38,6 +39,27 @@ class DriftReport:
     html: str | None = None  # where Evidently's own report was written, if asked for
     prediction: ColumnDrift | None = None  # the scores' drift, where both sides have scores
     target: ColumnDrift | None = None  # the true labels' drift, where both sides have labels
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+@dataclass(frozen=True)
+class Alert:
+    """Something a monitor raised: open until acknowledged; ``repeats`` counts the times it
+    was raised again within the cool-down."""
+
+    id: int
+    raised_at: str
+    source: str
+    severity: str  # info, warning, critical
+    message: str
+    data: dict[str, Any]
+    repeats: int
+    status: str  # open, acknowledged
+    acknowledged_at: str | None
+    acknowledged_by: str | None
+    last_seen_at: str
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)

@@ -48,10 +48,10 @@ def test_invalid_toml_names_the_file(tmp_path: Path) -> None:
 
 
 def test_the_written_file_documents_only_settings_a_command_reads() -> None:
-    """Monitoring settings arrive with their command (the monitoring issue); serving's are read
-    by `mlops serve` and its serving processes."""
+    """Monitoring settings arrive with their command (the monitoring issue: alerts so far);
+    serving's are read by `mlops serve` and its serving processes."""
     sections = set(tomllib.loads(DEFAULT_CONFIG_TOML))
-    assert sections == {"tracking", "serving", "kserve", "gates", "fairness", "business", "console"}
+    assert sections == {"tracking", "serving", "kserve", "gates", "fairness", "business", "alerts", "console"}
 
 
 def test_a_workspace_made_with_the_old_monitoring_section_still_opens() -> None:
