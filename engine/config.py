@@ -78,6 +78,16 @@ cost_false_negative = 200.0
 # Cost of a retention offer sent to a customer who would have stayed.
 cost_false_positive = 20.0
 
+[accuracy]
+# Live accuracy from late labels (`mlops accuracy ENDPOINT`): windows of event time this long
+# ("1d", "7d", ...); an alert when the newest window's metric ("accuracy", "precision",
+# "recall", "f1" or "roc_auc") falls below the model's own evaluation minus the tolerance,
+# once the window holds min_labelled labelled predictions.
+window = "7d"
+metric = "f1"
+tolerance = 0.05
+min_labelled = 100
+
 [alerts]
 # Where an alert goes besides the workspace (`mlops alerts list`): a log file (relative to
 # .mlops/; "" for none), the owner's standard output, and a webhook that takes Slack's
@@ -147,6 +157,14 @@ class BusinessConfig:
 
 
 @dataclass(frozen=True)
+class AccuracyConfig:
+    window: str = "7d"
+    metric: str = "f1"
+    tolerance: float = 0.05
+    min_labelled: int = 100
+
+
+@dataclass(frozen=True)
 class AlertsConfig:
     log_file: str = "alerts.log"
     stdout: bool = True
@@ -169,6 +187,7 @@ class Config:
     gates: GatesConfig = field(default_factory=GatesConfig)
     fairness: FairnessConfig = field(default_factory=FairnessConfig)
     business: BusinessConfig = field(default_factory=BusinessConfig)
+    accuracy: AccuracyConfig = field(default_factory=AccuracyConfig)
     alerts: AlertsConfig = field(default_factory=AlertsConfig)
     console: ConsoleConfig = field(default_factory=ConsoleConfig)
 

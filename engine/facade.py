@@ -25,6 +25,7 @@ of ``engine.types`` (or a pandas frame), never UI objects:
     engine.labels      ingest (late labels joined to logged predictions)
     engine.traffic     replay (a dataset's rows sent as requests)
     engine.alerts      raise_alert, all, acknowledge, deliveries
+    engine.accuracy    check (live accuracy from late labels, against the evaluation)
     engine.drift       check (data drift as Evidently decides it: datasets, models' training
                        data, live traffic)
     engine.status()
@@ -63,6 +64,7 @@ from engine.host.remote import Session
 from engine.host.server import CommandRunner, Host
 from engine.lock import OwnerLock
 from engine.migrations import applied_versions, migrate
+from engine.monitoring.accuracy import LiveAccuracy
 from engine.monitoring.alerts import Alerts
 from engine.monitoring.drift import Drift
 from engine.monitoring.sources import ModelFacts
@@ -87,6 +89,7 @@ from engine.training.runs import Runs
 from engine.training.service import Training
 from engine.training.trainer import Trainer
 from engine.types.progress import Progress
+from engine.types.serving import ServedEndpoint
 from engine.types.training import ModelInfo
 from engine.types.workspace import Counts, Workspace, WorkspaceStatus
 from engine.workspace import create_workspace_files, find_workspace, make_private
@@ -127,6 +130,7 @@ SURFACE: dict[str, frozenset[str]] = {
     "traffic": frozenset({"replay"}),
     "drift": frozenset({"check"}),
     "alerts": frozenset({"raise_alert", "all", "acknowledge", "deliveries"}),
+    "accuracy": frozenset({"check"}),
 }
 """Each service's calls a face may make, in this process or from another (``Engine._call``)."""
 
@@ -154,6 +158,7 @@ class Facade(Protocol):
     traffic: Traffic
     drift: Drift
     alerts: Alerts
+    accuracy: LiveAccuracy
 
     def status(self) -> WorkspaceStatus: ...
 
@@ -220,6 +225,7 @@ class Engine:
         )
         self.drift = Drift(db, self.datasets, self._model_data)
         self.alerts = Alerts(db, self.events, config.alerts, workspace.mlops_dir)
+        self.accuracy = LiveAccuracy(db, self._served, self._model_figures, self.alerts, config.accuracy)
         self._lock = lock
         self._db = db
         self._shutdown = shutdown
@@ -399,6 +405,19 @@ class Engine:
         target = run.tags.get("mlops.target", "")
         return ModelFacts(version.name, version.version, run.dataset, run.features, target, path, sha256)
 
+    def _served(self, endpoint: str) -> ServedEndpoint | None:
+        return next((e for e in self.deployments.plan().endpoints if e.endpoint == endpoint), None)
+
+    def _model_figures(self, model: str, version: int, metric: str) -> tuple[str | None, float | None]:
+        """A model version's positive class, and ``metric`` of its newest evaluation on its
+        held-out rows (evaluated now, once, if it has none)."""
+        run_id = self.registry.version(model, version).run_id
+        positive = self.runs.get(run_id).positive_class
+        stored = [e for e in self.evaluation.recent(500) if e.run_id == run_id and e.scope == "held-out rows"]
+        evaluation = stored[0] if stored else self.evaluation.evaluate(run_id, log=False)
+        value = evaluation.scores.metrics.get(metric)
+        return positive, None if value is None or value != value else float(value)
+
     def _entity_keys(self) -> set[str]:
         """The feature definitions' entity keys: the columns that name whose row it is."""
         return {key for status in self.features.views() for key in getattr(status.view, "join_keys", ())}
@@ -525,6 +544,7 @@ class AttachedEngine:
         self.traffic = cast(Traffic, session.service("traffic", SURFACE["traffic"]))
         self.drift = cast(Drift, session.service("drift", SURFACE["drift"]))
         self.alerts = cast(Alerts, session.service("alerts", SURFACE["alerts"]))
+        self.accuracy = cast(LiveAccuracy, session.service("accuracy", SURFACE["accuracy"]))
 
     @property
     def owner_pid(self) -> int:

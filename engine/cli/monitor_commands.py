@@ -53,6 +53,16 @@ def register(
     )
     drift.set_defaults(handler=run_drift)
 
+    accuracy = commands.add_parser(
+        "accuracy", parents=[common], help="an endpoint's live accuracy from late labels, window by window"
+    )
+    accuracy.add_argument("endpoint", metavar="ENDPOINT")
+    accuracy.add_argument("--window", help="the windows' length: 1d, 7d, ... (default: [accuracy] window)")
+    accuracy.add_argument(
+        "--metric", help="accuracy, precision, recall, f1 or roc_auc (default: [accuracy] metric)"
+    )
+    accuracy.set_defaults(handler=run_accuracy)
+
     alerts = commands.add_parser("alerts", parents=[common], help="what the monitors raised")
     verbs = alerts.add_subparsers(title="alerts commands", metavar="VERB", required=True)
     listed = verbs.add_parser("list", parents=[common], help="the open alerts, newest first")
@@ -122,6 +132,46 @@ def run_drift(args: argparse.Namespace, out: Output) -> int:
             console.print(f"Evidently's report: {html}", markup=False, highlight=False)
 
     out.emit(document, render)
+    return 0
+
+
+def run_accuracy(args: argparse.Namespace, out: Output) -> int:
+    with opened(args, "accuracy") as engine:
+        report = engine.accuracy.check(args.endpoint, args.window, args.metric)
+
+    def render(console: Console) -> None:
+        table(
+            console,
+            ["window", "variant", "model", "labelled", "accuracy", "precision", "recall", "f1", "roc_auc"],
+            [
+                [
+                    f"{w.window_start[:10]} to {w.window_end[:10]}",
+                    w.variant,
+                    f"{w.model} v{w.version}",
+                    f"{w.labelled:,}",
+                    *(f"{value:.3f}" for value in (w.accuracy, w.precision, w.recall, w.f1)),
+                    "" if w.roc_auc is None else f"{w.roc_auc:.3f}",
+                ]
+                for w in report.windows
+            ],
+            empty=f"no labelled predictions for {report.endpoint} yet (`mlops labels ingest FILE`)",
+        )
+        for check in report.checks:
+            if check.value is None:
+                continue
+            if check.below is None:
+                said = f"too few labels to judge ({check.labelled:,})"
+            elif check.floor is not None:
+                said = f"{'BELOW' if check.below else 'above'} its floor {check.floor:.3f}"
+            else:
+                said = "no evaluation to compare with"
+            console.print(
+                f"{check.variant} ({check.model} v{check.version}): {check.metric} {check.value:.3f} "
+                f"in the newest {report.window}, {said}",
+                markup=False,
+            )
+
+    out.emit(report.to_dict(), render)
     return 0
 
 

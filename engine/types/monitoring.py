@@ -63,3 +63,49 @@ class Alert:
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
+
+
+@dataclass(frozen=True)
+class WindowMetrics:
+    """One variant's labelled predictions in one window of event time, and how they scored
+    (None where the window cannot say: AUC needs both classes)."""
+
+    variant: str
+    model: str
+    version: int
+    window_start: str
+    window_end: str
+    labelled: int
+    accuracy: float
+    precision: float
+    recall: float
+    f1: float
+    roc_auc: float | None
+
+
+@dataclass(frozen=True)
+class AccuracyCheck:
+    """A variant's newest window against its model's evaluation: ``floor`` is the evaluation's
+    value minus the tolerance; ``below`` is None until the window holds ``min_labelled`` rows."""
+
+    variant: str
+    model: str
+    version: int
+    metric: str
+    value: float | None
+    baseline: float | None  # the model's evaluation on its held-out rows
+    floor: float | None
+    labelled: int
+    below: bool | None
+    alert_id: int | None
+
+
+@dataclass(frozen=True)
+class AccuracyReport:
+    endpoint: str
+    window: str
+    windows: list[WindowMetrics]  # oldest first, every variant
+    checks: list[AccuracyCheck]  # the newest window of each variant
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)

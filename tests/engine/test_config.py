@@ -51,7 +51,17 @@ def test_the_written_file_documents_only_settings_a_command_reads() -> None:
     """Monitoring settings arrive with their command (the monitoring issue: alerts so far);
     serving's are read by `mlops serve` and its serving processes."""
     sections = set(tomllib.loads(DEFAULT_CONFIG_TOML))
-    assert sections == {"tracking", "serving", "kserve", "gates", "fairness", "business", "alerts", "console"}
+    assert sections == {
+        "tracking",
+        "serving",
+        "kserve",
+        "gates",
+        "fairness",
+        "business",
+        "accuracy",
+        "alerts",
+        "console",
+    }
 
 
 def test_a_workspace_made_with_the_old_monitoring_section_still_opens() -> None:
