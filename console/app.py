@@ -100,8 +100,9 @@ class MlopsApp(NotifiesWorkerErrors, App[None]):
         if isinstance(opening, Attachment):
             return opening.open(self._post_owner_left)
         engine = opening.open()
-        if self._serve is not None:
+        if self._serve is not None:  # the console as a long-lived owner: it hosts and runs the monitors
             self._serve(engine)
+            engine.scheduler.start()
         return engine
 
     def _post_owner_left(self, pid: int) -> None:

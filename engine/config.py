@@ -88,6 +88,23 @@ metric = "f1"
 tolerance = 0.05
 min_labelled = 100
 
+[monitors]
+# The scheduled monitors (`mlops up` and the console run them; `mlops jobs` lists them). Every
+# N minutes, 0 to switch one off. Drift: each deployment's live traffic of the last
+# drift_window against its primary model's training data.
+drift_minutes = 15
+drift_window = "1h"
+# Accuracy: each deployment's newest window of labelled traffic ([accuracy] above).
+accuracy_minutes = 60
+# Validation: dataset versions waiting for their dataset's required suite.
+validation_minutes = 10
+# Prediction-log retention: rows older than this many days are deleted, on this cron schedule.
+log_retention_days = 90
+retention_cron = "0 3 * * *"
+# A run missed while nothing owned the workspace still runs if at most this late (seconds);
+# several missed runs of one job run once.
+misfire_grace_seconds = 600
+
 [alerts]
 # Where an alert goes besides the workspace (`mlops alerts list`): a log file (relative to
 # .mlops/; "" for none), the owner's standard output, and a webhook that takes Slack's
@@ -165,6 +182,17 @@ class AccuracyConfig:
 
 
 @dataclass(frozen=True)
+class MonitorsConfig:
+    drift_minutes: float = 15.0
+    drift_window: str = "1h"
+    accuracy_minutes: float = 60.0
+    validation_minutes: float = 10.0
+    log_retention_days: float = 90.0
+    retention_cron: str = "0 3 * * *"
+    misfire_grace_seconds: int = 600
+
+
+@dataclass(frozen=True)
 class AlertsConfig:
     log_file: str = "alerts.log"
     stdout: bool = True
@@ -188,6 +216,7 @@ class Config:
     fairness: FairnessConfig = field(default_factory=FairnessConfig)
     business: BusinessConfig = field(default_factory=BusinessConfig)
     accuracy: AccuracyConfig = field(default_factory=AccuracyConfig)
+    monitors: MonitorsConfig = field(default_factory=MonitorsConfig)
     alerts: AlertsConfig = field(default_factory=AlertsConfig)
     console: ConsoleConfig = field(default_factory=ConsoleConfig)
 

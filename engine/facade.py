@@ -26,6 +26,8 @@ of ``engine.types`` (or a pandas frame), never UI objects:
     engine.traffic     replay (a dataset's rows sent as requests)
     engine.alerts      raise_alert, all, acknowledge, deliveries
     engine.accuracy    check (live accuracy from late labels, against the evaluation)
+    engine.monitors    run_all, drift, accuracy, validation, retention (each monitor once)
+    engine.scheduler   jobs, run, pause, resume, history (the monitors on a schedule)
     engine.drift       check (data drift as Evidently decides it: datasets, models' training
                        data, live traffic)
     engine.status()
@@ -67,6 +69,8 @@ from engine.migrations import applied_versions, migrate
 from engine.monitoring.accuracy import LiveAccuracy
 from engine.monitoring.alerts import Alerts
 from engine.monitoring.drift import Drift
+from engine.monitoring.monitors import Monitors
+from engine.monitoring.scheduler import Scheduler
 from engine.monitoring.sources import ModelFacts
 from engine.pipelines.definition import Pipeline
 from engine.pipelines.records import PipelineRecords
@@ -131,6 +135,8 @@ SURFACE: dict[str, frozenset[str]] = {
     "drift": frozenset({"check"}),
     "alerts": frozenset({"raise_alert", "all", "acknowledge", "deliveries"}),
     "accuracy": frozenset({"check"}),
+    "monitors": frozenset({"run_all", "drift", "accuracy", "validation", "retention"}),
+    "scheduler": frozenset({"jobs", "run", "pause", "resume", "history"}),
 }
 """Each service's calls a face may make, in this process or from another (``Engine._call``)."""
 
@@ -159,6 +165,8 @@ class Facade(Protocol):
     drift: Drift
     alerts: Alerts
     accuracy: LiveAccuracy
+    monitors: Monitors
+    scheduler: Scheduler
 
     def status(self) -> WorkspaceStatus: ...
 
@@ -226,6 +234,10 @@ class Engine:
         self.drift = Drift(db, self.datasets, self._model_data)
         self.alerts = Alerts(db, self.events, config.alerts, workspace.mlops_dir)
         self.accuracy = LiveAccuracy(db, self._served, self._model_figures, self.alerts, config.accuracy)
+        self.monitors = Monitors(
+            db, self.deployments.plan, self.drift, self.accuracy, self.quality, self.alerts, config.monitors
+        )
+        self.scheduler = Scheduler(db, self.monitors, config.monitors, self.wait_for_warm_up)
         self._lock = lock
         self._db = db
         self._shutdown = shutdown
@@ -446,6 +458,7 @@ class Engine:
         """Stop hosting (the clients' commands in flight get ``GRACE_SECONDS`` to finish),
         checkpoint DuckDB and give up ownership; safe to call more than once."""
         try:
+            self.scheduler.stop()  # a run in progress finishes on the open database
             self.server.stop_if_running()  # its last log batches need the host and the database
             if self._host is not None:  # kept while it closes: a signal meanwhile spares its clients
                 self._host.close()  # safe to repeat
@@ -545,6 +558,8 @@ class AttachedEngine:
         self.drift = cast(Drift, session.service("drift", SURFACE["drift"]))
         self.alerts = cast(Alerts, session.service("alerts", SURFACE["alerts"]))
         self.accuracy = cast(LiveAccuracy, session.service("accuracy", SURFACE["accuracy"]))
+        self.monitors = cast(Monitors, session.service("monitors", SURFACE["monitors"]))
+        self.scheduler = cast(Scheduler, session.service("scheduler", SURFACE["scheduler"]))
 
     @property
     def owner_pid(self) -> int:

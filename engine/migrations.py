@@ -290,6 +290,39 @@ MIGRATIONS: tuple[Migration, ...] = (
         );
         """,
     ),
+    Migration(
+        11,
+        "scheduled jobs and monitor results",
+        """
+        -- Every run of a scheduled job (or of `mlops jobs run`), with what it found.
+        CREATE SEQUENCE job_run_ids;
+        CREATE TABLE job_runs (
+            id BIGINT PRIMARY KEY DEFAULT nextval('job_run_ids'),
+            job VARCHAR NOT NULL,
+            trigger VARCHAR NOT NULL,          -- schedule, manual
+            started_at TIMESTAMPTZ NOT NULL,
+            finished_at TIMESTAMPTZ,
+            status VARCHAR NOT NULL,           -- running, ok, failed
+            error VARCHAR,
+            summary VARCHAR
+        );
+        -- Jobs paused by `mlops jobs pause`, kept across restarts.
+        CREATE TABLE paused_jobs (
+            job VARCHAR PRIMARY KEY,
+            paused_at TIMESTAMPTZ NOT NULL DEFAULT current_timestamp
+        );
+        -- Each scheduled drift check's verdicts, for history and sparklines.
+        CREATE TABLE drift_checks (
+            checked_at TIMESTAMPTZ NOT NULL DEFAULT current_timestamp,
+            endpoint VARCHAR NOT NULL,
+            reference VARCHAR NOT NULL,
+            current VARCHAR NOT NULL,
+            dataset_drift BOOLEAN NOT NULL,
+            share_drifted DOUBLE NOT NULL,
+            report_json VARCHAR NOT NULL
+        );
+        """,
+    ),
 )
 
 LATEST_VERSION = MIGRATIONS[-1].version

@@ -39,7 +39,7 @@ COMMAND_MODULES = {
     "token_commands": ("tokens",),
     "deploy_commands": ("deploy",),
     "live_commands": ("server", "traffic", "labels", "predictions"),
-    "monitor_commands": ("drift", "alerts", "accuracy"),
+    "monitor_commands": ("drift", "alerts", "accuracy", "monitor", "jobs"),
 }
 """Each module of commands and the nouns it adds. Only the module of the noun typed is
 imported (a forwarded command's client starts faster); ``mlops --help`` and a mistyped noun

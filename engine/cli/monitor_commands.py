@@ -13,6 +13,8 @@ from engine.errors import InvalidInput
 if TYPE_CHECKING:
     from rich.console import Console
 
+    from engine.types.monitoring import JobRun
+
 
 def register(
     commands: argparse._SubParsersAction[argparse.ArgumentParser], common: argparse.ArgumentParser
@@ -62,6 +64,30 @@ def register(
         "--metric", help="accuracy, precision, recall, f1 or roc_auc (default: [accuracy] metric)"
     )
     accuracy.set_defaults(handler=run_accuracy)
+
+    monitor = commands.add_parser("monitor", parents=[common], help="run the monitors")
+    monitor_verbs = monitor.add_subparsers(title="monitor commands", metavar="VERB", required=True)
+    monitor_verbs.add_parser(
+        "run", parents=[common], help="every monitor once, now (drift, accuracy, validation, retention)"
+    ).set_defaults(handler=run_monitor_run)
+
+    jobs = commands.add_parser("jobs", parents=[common], help="the monitors' schedule and its history")
+    job_verbs = jobs.add_subparsers(title="jobs commands", metavar="VERB", required=True)
+    job_verbs.add_parser("list", parents=[common], help="the jobs, their schedule and last run").set_defaults(
+        handler=run_jobs_list
+    )
+    for verb, handler, text in (
+        ("run", "run_jobs_run", "run a job now"),
+        ("pause", "run_jobs_pause", "stop a job from running on its schedule (kept across restarts)"),
+        ("resume", "run_jobs_resume", "put a paused job back on its schedule"),
+    ):
+        parser = job_verbs.add_parser(verb, parents=[common], help=text)
+        parser.add_argument("job", metavar="JOB")
+        parser.set_defaults(handler=globals()[handler])
+    history = job_verbs.add_parser("history", parents=[common], help="the newest runs, of one job or all")
+    history.add_argument("job", metavar="JOB", nargs="?")
+    history.add_argument("--limit", type=int, default=20)
+    history.set_defaults(handler=run_jobs_history)
 
     alerts = commands.add_parser("alerts", parents=[common], help="what the monitors raised")
     verbs = alerts.add_subparsers(title="alerts commands", metavar="VERB", required=True)
@@ -173,6 +199,101 @@ def run_accuracy(args: argparse.Namespace, out: Output) -> int:
 
     out.emit(report.to_dict(), render)
     return 0
+
+
+def run_monitor_run(args: argparse.Namespace, out: Output) -> int:
+    with opened(args, "monitor run") as engine:
+        found = engine.monitors.run_all()
+
+    def render(console: Console) -> None:
+        for name, said in found.items():
+            console.print(f"{name}: {said}", markup=False)
+
+    out.emit({"monitors": found}, render)
+    return 0
+
+
+def run_jobs_list(args: argparse.Namespace, out: Output) -> int:
+    with opened(args, "jobs list") as engine:
+        jobs = engine.scheduler.jobs()
+
+    def render(console: Console) -> None:
+        table(
+            console,
+            ["job", "schedule", "state", "next run", "last run", "last status", "took"],
+            [
+                [
+                    job.name,
+                    job.schedule,
+                    "paused" if job.paused else ("scheduled" if job.scheduling else "not scheduled here"),
+                    job.next_run_at or "",
+                    job.last_run.started_at if job.last_run else "never",
+                    job.last_run.status if job.last_run else "",
+                    f"{job.last_run.seconds:.2f} s"
+                    if job.last_run and job.last_run.seconds is not None
+                    else "",
+                ]
+                for job in jobs
+            ],
+            empty="no jobs: every monitor is switched off in [monitors]",
+        )
+        if jobs and not jobs[0].scheduling:
+            console.print("Nothing runs them on a schedule now: `mlops up` or the console does.")
+
+    out.emit({"jobs": [job.to_dict() for job in jobs]}, render)
+    return 0
+
+
+def run_jobs_run(args: argparse.Namespace, out: Output) -> int:
+    with opened(args, "jobs run") as engine:
+        run = engine.scheduler.run(args.job)
+    out.emit(run.to_dict(), lambda console: console.print(_said(run), markup=False))
+    return 0 if run.status == "ok" else 1
+
+
+def run_jobs_pause(args: argparse.Namespace, out: Output) -> int:
+    with opened(args, "jobs pause") as engine:
+        job = engine.scheduler.pause(args.job)
+    out.emit(job.to_dict(), lambda console: console.print(f"Job {job.name} paused"))
+    return 0
+
+
+def run_jobs_resume(args: argparse.Namespace, out: Output) -> int:
+    with opened(args, "jobs resume") as engine:
+        job = engine.scheduler.resume(args.job)
+    out.emit(job.to_dict(), lambda console: console.print(f"Job {job.name} resumed ({job.schedule})"))
+    return 0
+
+
+def run_jobs_history(args: argparse.Namespace, out: Output) -> int:
+    with opened(args, "jobs history") as engine:
+        runs = engine.scheduler.history(args.job, args.limit)
+    out.emit(
+        {"runs": [run.to_dict() for run in runs]},
+        lambda console: table(
+            console,
+            ["id", "job", "trigger", "started", "took", "status", "found"],
+            [
+                [
+                    str(run.id),
+                    run.job,
+                    run.trigger,
+                    run.started_at,
+                    "" if run.seconds is None else f"{run.seconds:.2f} s",
+                    run.status,
+                    run.error or run.summary or "",
+                ]
+                for run in runs
+            ],
+            empty="no runs yet",
+        ),
+    )
+    return 0
+
+
+def _said(run: JobRun) -> str:
+    took = "" if run.seconds is None else f" in {run.seconds:.2f} s"
+    return f"{run.job}: {run.status}{took}: {run.error or run.summary or ''}"
 
 
 def run_alerts_list(args: argparse.Namespace, out: Output) -> int:

@@ -179,6 +179,7 @@ def _own_until_stopped(
         # Clients come for training and evaluation: have their libraries imported before the first.
         threading.Thread(target=Engine.warm_up, name="mlops-warm-up", daemon=True).start()
         stop = start(engine, log)
+        engine.scheduler.start()  # the monitors on their schedule ([monitors]; `mlops jobs list`)
         owning = f"owning {engine.workspace.mlops_dir} as pid {os.getpid()}"
         log(f"{command}: {owning}; stop with Ctrl-C or SIGTERM")
         try:

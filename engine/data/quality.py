@@ -89,6 +89,18 @@ class DataQuality:
             except MlopsError as error:
                 self._events.record("validation", version.ref, f"still pending: {error}")
 
+    def validate_waiting(self) -> list[ValidationReport]:
+        """Validate every version waiting for its dataset's required suite: left pending by a
+        process that died, or ingested before the suite was required (the scheduled job)."""
+        with self._db.cursor() as cursor:
+            waiting = cursor.execute(
+                "SELECT v.name, v.version, d.required_suite"
+                " FROM dataset_versions v JOIN datasets d USING (name)"
+                " WHERE v.status IN ('pending', 'unvalidated') AND d.required_suite IS NOT NULL"
+                " ORDER BY v.name, v.version"
+            ).fetchall()
+        return [self.validate(f"{name}@v{number}", suite) for name, number, suite in waiting]
+
     def required_suite(self, dataset: str) -> str | None:
         with self._db.cursor() as cursor:
             row = cursor.execute("SELECT required_suite FROM datasets WHERE name = ?", [dataset]).fetchone()

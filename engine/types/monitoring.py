@@ -109,3 +109,38 @@ class AccuracyReport:
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
+
+
+@dataclass(frozen=True)
+class JobRun:
+    """One run of a scheduled job: how it was started, how long it took, how it ended and what
+    its monitor found."""
+
+    id: int
+    job: str
+    trigger: str  # schedule, manual
+    started_at: str
+    finished_at: str | None
+    seconds: float | None
+    status: str  # running, ok, failed
+    error: str | None
+    summary: str | None
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+@dataclass(frozen=True)
+class JobInfo:
+    """A job as `mlops jobs list` shows it: its schedule, whether it is paused, when it runs next
+    (None: paused, or no scheduler runs in the owner) and its last run."""
+
+    name: str
+    schedule: str
+    paused: bool
+    next_run_at: str | None
+    last_run: JobRun | None
+    scheduling: bool  # whether the owner runs the scheduler (mlops up, serve, the console)
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)

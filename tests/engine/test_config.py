@@ -59,6 +59,7 @@ def test_the_written_file_documents_only_settings_a_command_reads() -> None:
         "fairness",
         "business",
         "accuracy",
+        "monitors",
         "alerts",
         "console",
     }

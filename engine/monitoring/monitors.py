@@ -1,0 +1,131 @@
+"""``engine.monitors``: what the scheduled jobs do, each callable once (``mlops monitor run``).
+
+- drift: each deployment's live traffic of the last ``drift_window`` against its primary
+  model's training data (``model:`` the primary's reference); a dataset drift or a prediction
+  drift is an alert (``drift:ENDPOINT``, warning), and every check is kept (``drift_checks``);
+- accuracy: each deployment's newest window of labelled traffic against its models'
+  evaluations (engine/monitoring/accuracy.py), alerts raised;
+- validation: dataset versions waiting for their dataset's required suite get validated;
+- retention: prediction-log rows older than ``log_retention_days`` are deleted.
+
+Each returns a one-line summary of what it found, which the job run keeps.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+
+from engine.config import MonitorsConfig
+from engine.data.quality import DataQuality
+from engine.db import Database
+from engine.monitoring.accuracy import LiveAccuracy
+from engine.monitoring.alerts import Alerts
+from engine.monitoring.drift import Drift
+from engine.types.serving import ServingPlan
+
+
+class Monitors:
+    def __init__(
+        self,
+        db: Database,
+        plan: Callable[[], ServingPlan],
+        drift: Drift,
+        accuracy: LiveAccuracy,
+        quality: DataQuality,
+        alerts: Alerts,
+        config: MonitorsConfig,
+    ) -> None:
+        self._db = db
+        self._plan = plan
+        self._drift = drift
+        self._accuracy = accuracy
+        self._quality = quality
+        self._alerts = alerts
+        self._config = config
+
+    def run_all(self) -> dict[str, str]:
+        """Every monitor once, now: what each found."""
+        return {
+            "drift": self.drift(),
+            "accuracy": self.accuracy(),
+            "validation": self.validation(),
+            "retention": self.retention(),
+        }
+
+    def drift(self) -> str:
+        said = []
+        for endpoint in self._plan().endpoints:
+            primary = endpoint.variants[0]
+            report = self._drift.check(
+                f"model:{primary.reference}", f"live:{endpoint.endpoint}", since=self._config.drift_window
+            )
+            with self._db.cursor() as cursor:
+                cursor.execute(
+                    "INSERT INTO drift_checks (endpoint, reference, current, dataset_drift, share_drifted,"
+                    " report_json) VALUES (?, ?, ?, ?, ?, ?)",
+                    [
+                        endpoint.endpoint,
+                        report.reference,
+                        report.current,
+                        report.dataset_drift,
+                        report.share_drifted,
+                        json.dumps(report.to_dict(), default=str),
+                    ],
+                )
+            drifted = [name for name, column in report.columns.items() if column.drifted]
+            prediction = report.prediction is not None and report.prediction.drifted
+            if report.dataset_drift or prediction:
+                what = []
+                if report.dataset_drift:
+                    what.append(
+                        f"{len(drifted)} of {len(report.columns)} columns drifted ({', '.join(drifted)})"
+                    )
+                if prediction:
+                    what.append("the predictions drifted")
+                self._alerts.raise_alert(
+                    f"drift:{endpoint.endpoint}",
+                    "warning",
+                    f"{'; '.join(what)} in the last {self._config.drift_window} against {report.reference}",
+                    {"share_drifted": report.share_drifted, "columns": drifted, "prediction": prediction},
+                    key=f"drift:{endpoint.endpoint}",
+                )
+            tested = len(report.columns)
+            said.append(
+                f"{endpoint.endpoint}: {len(drifted)} of {tested} drifted"
+                if tested
+                else f"{endpoint.endpoint}: no traffic"
+            )
+        return "; ".join(said) or "no deployments"
+
+    def accuracy(self) -> str:
+        said = []
+        for endpoint in self._plan().endpoints:
+            report = self._accuracy.check(endpoint.endpoint, alert=True)
+            for check in report.checks:
+                if check.value is None:
+                    said.append(f"{endpoint.endpoint}/{check.variant}: no labels")
+                else:
+                    state = {True: "BELOW", False: "ok", None: "too few labels"}[check.below]
+                    said.append(
+                        f"{endpoint.endpoint}/{check.variant}: {check.metric} {check.value:.3f} {state}"
+                    )
+        return "; ".join(said) or "no deployments"
+
+    def validation(self) -> str:
+        reports = self._quality.validate_waiting()
+        failed = [report for report in reports if not report.success]
+        return f"{len(reports)} version(s) validated, {len(failed)} failed" if reports else "nothing waiting"
+
+    def retention(self) -> str:
+        with self._db.transaction() as cursor:
+            deleted = cursor.execute(
+                "DELETE FROM prediction_log WHERE logged_at < now() - to_days(CAST(? AS INTEGER))",
+                [round(self._config.log_retention_days)],
+            ).fetchone()
+            cursor.execute(
+                "DELETE FROM prediction_labels l WHERE NOT EXISTS (SELECT 1 FROM prediction_log p"
+                ' WHERE p.request_id = l.request_id AND p."row" = l."row")'
+            )
+        removed = int(deleted[0]) if deleted else 0
+        return f"{removed:,} prediction-log rows older than {self._config.log_retention_days:g} days deleted"
