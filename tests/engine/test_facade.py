@@ -56,9 +56,9 @@ def test_status_counts_what_later_features_store(engine: Engine) -> None:
     engine.datasets.ingest(SAMPLE / "churn_week_1.csv", "a")
     engine.datasets.ingest(SAMPLE / "churn_week_2.csv", "b")
     engine.datasets.ingest(SAMPLE / "churn_week_3.csv", "b")
-    with engine._db.cursor() as cursor:
-        cursor.execute("CREATE TABLE alerts (status VARCHAR)")
-        cursor.execute("INSERT INTO alerts VALUES ('open'), ('resolved'), ('open')")
+    raised = [engine.alerts.raise_alert("test", "info", f"alert {number}") for number in range(3)]
+    assert raised[1] is not None
+    engine.alerts.acknowledge(raised[1].id)
     store = sqlite3.connect(engine.workspace.mlflow_db_path)
     store.execute("INSERT INTO registered_models (name, creation_time, last_updated_time) VALUES ('m', 0, 0)")
     store.commit()
