@@ -16,7 +16,7 @@ run: $(STAMP)
 # Both cores: pytest-xdist runs the suite in parallel (tests/conftest.py keeps each test's
 # workspace its own, so they never share one).
 test: $(STAMP) lint
-	$(BIN)/pytest -n auto --dist worksteal
+	$(BIN)/pytest -n auto --dist worksteal --durations=20
 
 lint: $(STAMP)
 	$(BIN)/ruff check .
