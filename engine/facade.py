@@ -127,7 +127,7 @@ SURFACE: dict[str, frozenset[str]] = {
     "pipelines": frozenset({"run", "runs", "get"}),
     "events": frozenset({"recent"}),
     "tokens": frozenset({"create", "all", "revoke"}),
-    "deployments": frozenset({"deploy", "all", "get", "remove", "switch", "compare", "plan"}),
+    "deployments": frozenset({"deploy", "all", "get", "remove", "switch", "compare", "plan", "served"}),
     "server": frozenset({"start", "stop", "state"}),
     "predictions": frozenset({"append", "count", "recent"}),
     "labels": frozenset({"ingest"}),
@@ -228,6 +228,7 @@ class Engine:
         self.traffic = Traffic(
             self.datasets,
             lambda: self.server.state().url,
+            lambda: self.deployments.wait_served(self.server.state().pids),
             lambda: workspace.default_token_path.read_text().strip(),
             self._entity_keys,
         )

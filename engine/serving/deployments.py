@@ -37,6 +37,7 @@ from engine.types.serving import (
 )
 
 PLAN_MAX_AGE_SECONDS = 10.0
+SERVED_SECONDS = 5.0
 """How stale a kept plan may get: an alias moved outside mlops is served within this."""
 
 
@@ -48,6 +49,7 @@ class Deployments:
         self._runs = runs
         self._costs = costs
         self._kept_plan: tuple[tuple[Any, ...], float, ServingPlan] | None = None  # state, made at, plan
+        self._serving: dict[int, int] = {}  # serving process pid -> the plan revision it serves
 
     def deploy(
         self,
@@ -146,9 +148,26 @@ class Deployments:
         self._events.record("serving", endpoint, "removed")
         return removed
 
-    def plan(self) -> ServingPlan:
+    def served(self, serving: tuple[int, int]) -> None:
+        """A serving process (pid) says which plan revision it serves now."""
+        pid, revision = serving
+        self._serving[pid] = revision
+
+    def wait_served(self, pids: list[int], seconds: float = SERVED_SECONDS) -> bool:
+        """Wait until each serving process in ``pids`` serves the newest plan (a change reaches
+        them within a second); False if one does not within ``seconds``."""
+        revision = self.plan().revision
+        deadline = time.monotonic() + seconds
+        while any(self._serving.get(pid, -1) < revision for pid in pids):
+            if time.monotonic() > deadline:
+                return False
+            time.sleep(0.05)  # the processes ask for the plan every half second
+        return True
+
+    def plan(self, serving: tuple[int, int] | None = None) -> ServingPlan:
         """Every deployment with its references resolved to versions and ONNX files, at the
-        revision of the newest change.
+        revision of the newest change. A serving process asking says which revision it serves
+        (``serving``: pid, revision), so the owner knows when a change is served everywhere.
 
         Every serving process asks for it twice a second, and resolving references through
         MLflow's store costs ~40 ms, so the plan is kept while nothing it depends on has
@@ -162,6 +181,8 @@ class Deployments:
                 " (SELECT count(*) FROM model_exports), (SELECT max(exported_at) FROM model_exports)"
             ).fetchone()
         assert state is not None
+        if serving is not None:
+            self.served(serving)
         kept = self._kept_plan
         if kept is not None and kept[0] == state and time.monotonic() - kept[1] < PLAN_MAX_AGE_SECONDS:
             return kept[2]

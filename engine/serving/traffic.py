@@ -43,11 +43,13 @@ class Traffic:
         self,
         datasets: Datasets,
         server_url: Callable[[], str | None],
+        wait_served: Callable[[], bool],
         token: Callable[[], str],
         entity_keys: Callable[[], set[str]],
     ) -> None:
         self._datasets = datasets
         self._server_url = server_url
+        self._wait_served = wait_served
         self._token = token
         self._entity_keys = entity_keys
 
@@ -74,6 +76,7 @@ class Traffic:
                 "no inference server runs in this workspace: start one (`mlops serve`, or "
                 "`mlops server start` beside `mlops up` or the console)"
             )
+        self._wait_served()  # every serving process serves the newest deployments (else some 404)
         version = self._datasets.resolve(dataset)
         columns, first_rows = self._datasets.head(version.ref, 0, PAGE_ROWS)
         features = self._features(target, endpoint)

@@ -46,22 +46,29 @@ class ServedModels:
         self._loaded: dict[tuple[str, int, str], ServedModel] = {}  # by (model, version, sha256)
         self._current: Mapping[str, Endpoint] = {}
         self._signature: object = None
+        self._revision = -1  # the plan's revision this process serves
 
     def __call__(self) -> Mapping[str, Endpoint]:
         return self._current
 
     def refresh(self) -> None:
-        """Ask for the plan; load what it names that is not loaded yet, then swap."""
-        plan: ServingPlan = self._session.call("deployments.plan", (), {})
+        """Ask for the plan (saying which revision this process serves); load what it names
+        that is not loaded yet, then swap, and say so at once."""
+        plan: ServingPlan = self._session.call("deployments.plan", (), {"serving": self._served_by()})
         signature = [
             (e.endpoint, e.strategy, sorted(e.settings.items()), _versions(e)) for e in plan.endpoints
         ]
-        if signature == self._signature:
-            return
-        loaded: dict[tuple[str, int, str], ServedModel] = {}
-        served = {e.endpoint: self._servable(e, loaded) for e in plan.endpoints}
-        self._loaded = loaded
-        self._current, self._signature = served, signature  # one assignment: old set or new
+        if signature != self._signature:
+            loaded: dict[tuple[str, int, str], ServedModel] = {}
+            served = {e.endpoint: self._servable(e, loaded) for e in plan.endpoints}
+            self._loaded = loaded
+            self._current, self._signature = served, signature  # one assignment: old set or new
+        if plan.revision != self._revision:
+            self._revision = plan.revision
+            self._session.call("deployments.served", (self._served_by(),), {})
+
+    def _served_by(self) -> tuple[int, int]:
+        return os.getpid(), self._revision
 
     def _servable(
         self, endpoint: ServedEndpoint, loaded: dict[tuple[str, int, str], ServedModel]
