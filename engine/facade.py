@@ -411,7 +411,7 @@ class Engine:
         """A registered model (``NAME@ALIAS``): the dataset version it trained on, its features,
         target and ONNX file."""
         version = self.registry.resolve(reference)
-        run = self.runs.get(self.registry.version(version.name, version.version).run_id)
+        run = self.runs.get(version.run_id)
         if not run.dataset or run.features is None:
             raise InvalidInput(f"model:{reference} was trained outside mlops: its training data is not known")
         path, sha256 = self.registry.onnx_file(version.name, version.version)

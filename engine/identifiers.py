@@ -24,6 +24,12 @@ def check_name(name: str, kind: str) -> str:
     return name
 
 
+def string_literal(text: str) -> str:
+    """A DuckDB string literal, for the few places a value cannot be a bound parameter (inside a
+    relation text built once and read from later, a table function's arguments)."""
+    return "'" + text.replace("'", "''") + "'"
+
+
 def quote(identifier: str) -> str:
     """A DuckDB identifier, quoted so keywords and odd characters are safe."""
     return '"' + identifier.replace('"', '""') + '"'

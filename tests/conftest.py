@@ -15,12 +15,15 @@ import subprocess
 import sys
 import time
 from collections.abc import Callable, Iterator
+from dataclasses import fields
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import pytest
 
 from engine.facade import Engine
+from engine.types.serving import PredictionBatch
 from engine.types.training import TrainRequest
 
 # A run started in the background (`make test &`, a CI step under nohup) inherits SIGINT
@@ -167,3 +170,28 @@ def start_owner(workspace: Path, cwd: Path | None = None) -> subprocess.Popen[st
     wait_until(lambda: endpoint(workspace) is not None or owner.poll() is not None, what="the endpoint")
     assert owner.poll() is None, owner.stderr.read() if owner.stderr else ""
     return owner
+
+
+def prediction_batch(*rows: dict[str, Any]) -> PredictionBatch:
+    """Prediction-log rows as a serving process hands them over, with plain defaults for what a
+    test omits (endpoint churn-api, churn v1, label 1, score 0.5, on 2026-07-01)."""
+    now = datetime(2026, 7, 1, tzinfo=UTC).timestamp()
+    defaults = {
+        "logged_at": now,
+        "event_time": now,
+        "endpoint": "churn-api",
+        "variant": "primary",
+        "model": "churn",
+        "version": 1,
+        "row": 0,
+        "entity_key": None,
+        "entity": None,
+        "features": '{"age": 40}',
+        "score": 0.5,
+        "label": "1",
+        "latency_ms": 0.4,
+        "status": 200,
+        "error": None,
+    }
+    filled = [{**defaults, **row} for row in rows]
+    return PredictionBatch(*([row[column.name] for row in filled] for column in fields(PredictionBatch)))

@@ -77,13 +77,13 @@ def register(
         handler=run_jobs_list
     )
     for verb, handler, text in (
-        ("run", "run_jobs_run", "run a job now"),
-        ("pause", "run_jobs_pause", "stop a job from running on its schedule (kept across restarts)"),
-        ("resume", "run_jobs_resume", "put a paused job back on its schedule"),
+        ("run", run_jobs_run, "run a job now"),
+        ("pause", run_jobs_pause, "stop a job from running on its schedule (kept across restarts)"),
+        ("resume", run_jobs_resume, "put a paused job back on its schedule"),
     ):
         parser = job_verbs.add_parser(verb, parents=[common], help=text)
         parser.add_argument("job", metavar="JOB")
-        parser.set_defaults(handler=globals()[handler])
+        parser.set_defaults(handler=handler)
     history = job_verbs.add_parser("history", parents=[common], help="the newest runs, of one job or all")
     history.add_argument("job", metavar="JOB", nargs="?")
     history.add_argument("--limit", type=int, default=20)

@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING
 
 from engine.data.null_tokens import PANDAS_NULL_TOKENS, check_tokens
 from engine.errors import InvalidInput
-from engine.identifiers import quote
+from engine.identifiers import quote, string_literal
 
 if TYPE_CHECKING:
     import duckdb
@@ -168,8 +168,7 @@ def _literal(path: Path) -> str:
 
 
 def _string(text: str) -> str:
-    """A DuckDB string literal."""
-    return "'" + text.replace("'", "''") + "'"
+    return string_literal(text)
 
 
 def _string_list(texts: Sequence[str]) -> str:

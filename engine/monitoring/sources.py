@@ -20,7 +20,7 @@ from dataclasses import dataclass
 
 from engine.data.datasets import Datasets
 from engine.errors import InvalidInput
-from engine.identifiers import quote
+from engine.identifiers import quote, string_literal
 from engine.serving.labels import label_text_sql
 
 LIVE = "live:"
@@ -104,11 +104,12 @@ def live(reference: str, since: str | None, like: Source) -> Source:
         window = f" AND logged_at >= now() - INTERVAL {seconds(since)} SECOND"
         label = f"{reference} (last {since})"
     values = ", ".join(
-        f"TRY_CAST(json_extract_string(features, {_literal(_json_path(name))}) AS {kind}) AS {quote(name)}"
+        f"TRY_CAST(json_extract_string(features, {string_literal(_json_path(name))}) AS {kind})"
+        f" AS {quote(name)}"
         for name, kind in like.schema
     )
     answered = (
-        f'p.endpoint = {_literal(endpoint)} AND p.status = 200 AND p."row" IS NOT NULL'
+        f'p.endpoint = {string_literal(endpoint)} AND p.status = 200 AND p."row" IS NOT NULL'
         f" AND p.variant IS DISTINCT FROM 'shadow'{window.replace('logged_at', 'p.logged_at')}"
     )
     relation = f"(SELECT {values} FROM prediction_log p WHERE {answered})"
@@ -130,7 +131,3 @@ def seconds(since: str) -> int:
 
 def _json_path(name: str) -> str:
     return '$."' + name.replace("\\", "\\\\").replace('"', '\\"') + '"'
-
-
-def _literal(text: str) -> str:
-    return "'" + text.replace("'", "''") + "'"

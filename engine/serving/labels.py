@@ -26,7 +26,7 @@ from engine.data import readers
 from engine.db import Database
 from engine.errors import InvalidInput
 from engine.events import EventLog
-from engine.identifiers import quote
+from engine.identifiers import quote, string_literal
 from engine.types.serving import LabelsIngested
 
 REQUEST_ID = "request_id"
@@ -134,7 +134,7 @@ def _by_entity_sql(columns: dict[str, str], key_column: str, time_column: str, l
     variant's) gets the label."""
 
     def answered(alias: str) -> str:
-        key = _literal(key_column)
+        key = string_literal(key_column)
         return f'{alias}.entity_key = {key} AND {alias}."row" IS NOT NULL AND {alias}.status = 200'
 
     return (
@@ -197,7 +197,3 @@ def _label_column(columns: dict[str, str], label: str | None, used: set[str]) ->
         f"expected one label column besides the join columns, found {', '.join(left) or 'none'}; "
         "name it with --label"
     )
-
-
-def _literal(text: str) -> str:
-    return "'" + text.replace("'", "''") + "'"

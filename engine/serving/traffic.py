@@ -35,7 +35,6 @@ from engine.types.serving import TrafficReport
 PAGE_ROWS = 2_000
 SENDERS = 4
 TIMEOUT_SECONDS = 10.0
-DEPLOYMENT_SECONDS = 3.0
 
 
 class Traffic:
@@ -166,17 +165,11 @@ class Traffic:
         )
 
     def _features(self, target: str, endpoint: str) -> list[str]:
-        """The endpoint's features, as the server says (its V1 metadata). A deployment made a
-        moment ago reaches the serving processes within a second, so a 404 is asked again
-        until ``DEPLOYMENT_SECONDS`` have passed."""
-        deadline = time.monotonic() + DEPLOYMENT_SECONDS
-        while True:
-            status, body = self._metadata(target, endpoint)
-            if status == 200:
-                return [str(feature["name"]) for feature in body["features"]]
-            if status != 404 or time.monotonic() > deadline:
-                raise InvalidInput(f"{target}: {body.get('error', f'status {status}')}")
-            time.sleep(0.1)  # the plan is fetched every half second (serving/worker.py)
+        """The endpoint's features, as the server says (its V1 metadata)."""
+        status, body = self._metadata(target, endpoint)
+        if status != 200:
+            raise InvalidInput(f"{target}: {body.get('error', f'status {status}')}")
+        return [str(feature["name"]) for feature in body["features"]]
 
     def _metadata(self, target: str, endpoint: str) -> tuple[int, dict[str, Any]]:
         connection = _connection(target)

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
-from dataclasses import fields
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -13,8 +12,7 @@ import pytest
 
 from engine.errors import InvalidInput
 from engine.facade import Engine
-from engine.types.serving import PredictionBatch
-from tests.conftest import mlops_json
+from tests.conftest import mlops_json, prediction_batch
 
 
 @pytest.fixture
@@ -26,18 +24,16 @@ def served(registry_workspace: Path) -> Iterator[Engine]:
 
 def traffic(engine: Engine, week: datetime, rows: int, right: int, prefix: str) -> None:
     """``rows`` predictions of churn v2 (label 1, score 0.8) in the week, ``right`` truly 1."""
-    columns: dict[str, list[object]] = {column.name: [] for column in fields(PredictionBatch)}
-    for index in range(rows):
-        moment = (week + timedelta(minutes=index)).timestamp()
-        values = {
-            "logged_at": moment, "event_time": moment, "endpoint": "churn-api", "variant": "primary",
-            "model": "churn", "version": 2, "request_id": f"{prefix}{index}", "row": 0, "entity_key": None,
-            "entity": None, "features": "{}", "score": 0.8, "label": "1", "latency_ms": 0.3, "status": 200,
-            "error": None,
-        }  # fmt: skip
-        for name, value in values.items():
-            columns[name].append(value)
-    engine.predictions.append(PredictionBatch(**columns))  # type: ignore[arg-type]
+    moments = [(week + timedelta(minutes=index)).timestamp() for index in range(rows)]
+    engine.predictions.append(
+        prediction_batch(
+            *(
+                {"logged_at": moment, "event_time": moment, "version": 2, "request_id": f"{prefix}{index}",
+                 "features": "{}", "score": 0.8}
+                for index, moment in enumerate(moments)
+            )
+        )
+    )  # fmt: skip
     labels = engine.workspace.root / f"{prefix}.csv"
     labels.write_text(
         "request_id,churned\n" + "".join(f"{prefix}{i},{int(i < right)}\n" for i in range(rows))

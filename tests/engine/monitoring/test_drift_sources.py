@@ -6,7 +6,6 @@ from __future__ import annotations
 import json
 import time
 from collections.abc import Iterator
-from dataclasses import fields
 from pathlib import Path
 
 import pandas as pd
@@ -15,7 +14,7 @@ import pytest
 from engine.errors import InvalidInput
 from engine.facade import Engine
 from engine.types.serving import PredictionBatch
-from tests.conftest import SAMPLE
+from tests.conftest import SAMPLE, prediction_batch
 
 
 @pytest.fixture
@@ -27,17 +26,13 @@ def registry(registry_workspace: Path) -> Iterator[Engine]:
 
 def logged(rows: list[dict[str, object]], logged_at: float, variant: str = "primary") -> PredictionBatch:
     """The rows as the prediction log holds an endpoint's answers to them."""
-    columns = {column.name: [] for column in fields(PredictionBatch)}  # type: ignore[var-annotated]
-    for index, row in enumerate(rows):
-        values = {
-            "logged_at": logged_at, "event_time": logged_at, "endpoint": "churn-api", "variant": variant,
-            "model": "churn", "version": 2, "request_id": f"r{index}", "row": 0, "entity_key": None,
-            "entity": None, "features": json.dumps(row), "score": 0.5, "label": "0", "latency_ms": 0.3,
-            "status": 200, "error": None,
-        }  # fmt: skip
-        for name, value in values.items():
-            columns[name].append(value)
-    return PredictionBatch(**columns)
+    return prediction_batch(
+        *(
+            {"logged_at": logged_at, "event_time": logged_at, "variant": variant, "version": 2,
+             "request_id": f"r{index}", "features": json.dumps(row), "label": "0"}
+            for index, row in enumerate(rows)
+        )
+    )  # fmt: skip
 
 
 def test_live_traffic_against_the_models_training_data(registry: Engine) -> None:

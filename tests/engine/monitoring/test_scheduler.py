@@ -7,7 +7,6 @@ from __future__ import annotations
 import json
 import signal
 import time
-from dataclasses import fields
 from pathlib import Path
 
 import pandas as pd
@@ -16,7 +15,7 @@ import pytest
 from engine.errors import InvalidInput, MlopsError
 from engine.facade import Engine
 from engine.types.serving import PredictionBatch
-from tests.conftest import ENV, SAMPLE, mlops_json, run_mlops, start_owner, wait_until
+from tests.conftest import ENV, SAMPLE, mlops_json, prediction_batch, run_mlops, start_owner, wait_until
 
 FAST = '[monitors]\ndrift_minutes = 0.01\naccuracy_minutes = 0\nvalidation_minutes = 0\nretention_cron = ""\n'
 
@@ -38,17 +37,13 @@ def deployed(registry_workspace: Path) -> Path:
 
 def logged(rows: list[dict[str, object]]) -> PredictionBatch:
     now = time.time()
-    columns: dict[str, list[object]] = {column.name: [] for column in fields(PredictionBatch)}
-    for index, row in enumerate(rows):
-        values = {
-            "logged_at": now, "event_time": now, "endpoint": "churn-api", "variant": "primary",
-            "model": "churn", "version": 2, "request_id": f"r{index}", "row": 0, "entity_key": None,
-            "entity": None, "features": json.dumps(row), "score": 0.9, "label": "1", "latency_ms": 0.3,
-            "status": 200, "error": None,
-        }  # fmt: skip
-        for name, value in values.items():
-            columns[name].append(value)
-    return PredictionBatch(**columns)  # type: ignore[arg-type]
+    return prediction_batch(
+        *(
+            {"logged_at": now, "event_time": now, "version": 2, "request_id": f"r{index}",
+             "features": json.dumps(row), "score": 0.9}
+            for index, row in enumerate(rows)
+        )
+    )  # fmt: skip
 
 
 def test_monitors_run_once_alert_once_and_every_run_is_recorded(deployed: Path) -> None:

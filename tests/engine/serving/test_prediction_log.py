@@ -4,19 +4,14 @@ request id or by entity and time, and `mlops deploy compare` on logged traffic."
 from __future__ import annotations
 
 from collections.abc import Iterator
-from dataclasses import fields
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
 
 import pytest
 
 from engine.errors import InvalidInput
 from engine.facade import Engine
-from engine.types.serving import PredictionBatch
-from tests.conftest import mlops_json, run_mlops
-
-COLUMNS = [column.name for column in fields(PredictionBatch)]
+from tests.conftest import mlops_json, prediction_batch, run_mlops
 
 
 @pytest.fixture
@@ -25,34 +20,10 @@ def registry(registry_workspace: Path) -> Iterator[Engine]:
         yield engine
 
 
-def batch(*rows: dict[str, Any]) -> PredictionBatch:
-    """Log rows as a serving process hands them over, with plain defaults for what a test omits."""
-    now = datetime(2026, 7, 1, tzinfo=UTC).timestamp()
-    defaults = {
-        "logged_at": now,
-        "event_time": now,
-        "endpoint": "churn-api",
-        "variant": "primary",
-        "model": "churn",
-        "version": 1,
-        "row": 0,
-        "entity_key": None,
-        "entity": None,
-        "features": '{"age": 40}',
-        "score": 0.5,
-        "label": "1",
-        "latency_ms": 0.4,
-        "status": 200,
-        "error": None,
-    }
-    filled = [{**defaults, **row} for row in rows]
-    return PredictionBatch(*([row[column] for row in filled] for column in COLUMNS))
-
-
 def test_batches_land_whole_and_read_back_newest_first(registry: Engine) -> None:
     earlier = datetime(2026, 7, 1, tzinfo=UTC).timestamp()
     added = registry.predictions.append(
-        batch(
+        prediction_batch(
             {"request_id": "r1", "logged_at": earlier, "features": '{"age": null, "country": "US"}'},
             {"request_id": "r2", "logged_at": earlier + 1, "score": 0.9, "entity_key": "customer_id"},
             {
@@ -83,8 +54,10 @@ def test_batches_land_whole_and_read_back_newest_first(registry: Engine) -> None
 
 
 def test_labels_join_by_request_id_and_a_newer_file_replaces_them(registry: Engine, tmp_path: Path) -> None:
-    registry.predictions.append(batch({"request_id": "a", "label": "1"}, {"request_id": "b", "label": "0"}))
-    registry.predictions.append(batch({"request_id": "b", "row": 1, "label": "1"}))
+    registry.predictions.append(
+        prediction_batch({"request_id": "a", "label": "1"}, {"request_id": "b", "label": "0"})
+    )
+    registry.predictions.append(prediction_batch({"request_id": "b", "row": 1, "label": "1"}))
     labels = tmp_path / "labels.csv"
     labels.write_text("request_id,row,churned\na,0,1.0\nb,1,0\nnope,0,1\nb,0,\n")
     joined = registry.labels.ingest(str(labels))
@@ -111,7 +84,7 @@ def test_labels_join_by_entity_to_the_newest_prediction_at_or_before_their_time(
 
     keyed = {"entity_key": "customer_id"}
     registry.predictions.append(
-        batch(
+        prediction_batch(
             {**keyed, "request_id": "early", "entity": "42", "event_time": at("2026-06-29 04:00:00")},
             {**keyed, "request_id": "late", "entity": "42", "event_time": at("2026-07-05 10:00:00")},
             {**keyed, "request_id": "other", "entity": "43", "event_time": at("2026-06-29 05:00:00")},
@@ -139,7 +112,9 @@ def test_labels_join_by_entity_to_the_newest_prediction_at_or_before_their_time(
 def test_label_files_that_cannot_be_joined_are_refused_and_nothing_changes(
     registry: Engine, tmp_path: Path
 ) -> None:
-    registry.predictions.append(batch({"request_id": "a", "entity_key": "customer_id", "entity": "1"}))
+    registry.predictions.append(
+        prediction_batch({"request_id": "a", "entity_key": "customer_id", "entity": "1"})
+    )
     cases = {
         "no_key.csv": (
             "user,event_timestamp,churned\n1,2026-07-01 00:00:00,1\n",
@@ -172,7 +147,7 @@ def labelled_traffic(
         {"request_id": f"{variant}-{start + i}", "variant": variant, "version": version, "label": "1"}
         for i in range(right + wrong)
     ]
-    registry.predictions.append(batch(*rows))
+    registry.predictions.append(prediction_batch(*rows))
     ids = [row["request_id"] for row in rows]
     truths = ["1"] * right + ["0"] * wrong
     path = registry.workspace.root / f"labels-{variant}-{start}.csv"
@@ -227,7 +202,7 @@ def test_compare_a_shadow_pairs_its_answers_with_the_primarys(registry: Engine) 
                 "label": "1" if agree else "0",
             }
         )
-    registry.predictions.append(batch(*pairs))
+    registry.predictions.append(prediction_batch(*pairs))
     compared = registry.deployments.compare("churn-api")
     assert compared.shadow is not None
     assert compared.shadow.pairs == 60 and compared.shadow.agreement == pytest.approx(0.75)
