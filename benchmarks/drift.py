@@ -9,6 +9,7 @@ from __future__ import annotations
 import tempfile
 import time
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
 
@@ -87,9 +88,31 @@ def side_by_side(
     report = check()
     theirs = median_seconds(lambda: Report([DataDriftPreset()]).run(current, reference), RUNS)
     snapshot = Report([DataDriftPreset()], include_tests=True).run(current, reference).dict()
-    failed = {
-        test["name"].removeprefix("Value Drift for column ")
-        for test in snapshot["tests"]
-        if test["id"] == "drift" and test["status"] == "FAIL"
-    }
+    failed = {name for name, (_, _, _, drifted) in evidently_columns(snapshot).items() if drifted}
     return cold, warm, theirs, failed == {name for name, column in report.columns.items() if column.drifted}
+
+
+DISPLAY_NAMES = {
+    "K-S p_value": "ks",
+    "chi-square p_value": "chisquare",
+    "Z-test p_value": "z",
+    "Wasserstein distance (normed)": "wasserstein",
+    "Jensen-Shannon distance": "jensenshannon",
+}
+
+
+def evidently_columns(snapshot: dict[str, Any]) -> dict[str, tuple[str, float, float, bool]]:
+    """Evidently's per-column method (by our names), statistic, threshold and verdict, from a
+    DataDriftPreset report's ``dict()`` run with its tests."""
+    failed = {test["metric_config"]["metric_id"] for test in snapshot["tests"] if test["status"] == "FAIL"}
+    found = {}
+    for metric in snapshot["metrics"]:
+        config = metric["config"]
+        if config["type"].endswith("ValueDrift"):
+            found[config["column"]] = (
+                DISPLAY_NAMES.get(config["method"], config["method"]),
+                float(metric["value"]),
+                float(config["threshold"]),
+                metric["id"] in failed,
+            )
+    return found

@@ -49,7 +49,7 @@ from collections.abc import Callable
 from dataclasses import asdict
 from pathlib import Path
 from types import TracebackType
-from typing import Any, Protocol, cast
+from typing import TYPE_CHECKING, Any, Protocol, cast
 
 from engine.config import Config, load_config
 from engine.data.datasets import Datasets
@@ -97,6 +97,9 @@ from engine.types.serving import ServedEndpoint
 from engine.types.training import ModelInfo
 from engine.types.workspace import Counts, Workspace, WorkspaceStatus
 from engine.workspace import create_workspace_files, find_workspace, make_private
+
+if TYPE_CHECKING:
+    import numpy as np
 
 SURFACE: dict[str, frozenset[str]] = {
     "datasets": frozenset(
@@ -234,7 +237,9 @@ class Engine:
         )
         self.drift = Drift(db, self.datasets, self._model_data)
         self.alerts = Alerts(db, self.events, config.alerts, workspace.mlops_dir)
-        self.accuracy = LiveAccuracy(db, self._served, self._model_figures, self.alerts, config.accuracy)
+        self.accuracy = LiveAccuracy(
+            db, self._served, self._model_figures, self._holdout_scores, self.alerts, config.accuracy
+        )
         self.monitors = Monitors(
             db, self.deployments.plan, self.drift, self.accuracy, self.quality, self.alerts, config.monitors
         )
@@ -430,6 +435,10 @@ class Engine:
         evaluation = stored[0] if stored else self.evaluation.evaluate(run_id, log=False)
         value = evaluation.scores.metrics.get(metric)
         return positive, None if value is None or value != value else float(value)
+
+    def _holdout_scores(self, model: str, version: int) -> tuple[np.ndarray, np.ndarray]:
+        """A model version's held-out rows as it scores them (what CBPE calibrates on)."""
+        return self.evaluation.holdout_scores(self.registry.version(model, version).run_id)
 
     def _entity_keys(self) -> set[str]:
         """The feature definitions' entity keys: the columns that name whose row it is."""

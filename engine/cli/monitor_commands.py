@@ -166,39 +166,58 @@ def run_accuracy(args: argparse.Namespace, out: Output) -> int:
         report = engine.accuracy.check(args.endpoint, args.window, args.metric)
 
     def render(console: Console) -> None:
-        table(
-            console,
-            ["window", "variant", "model", "labelled", "accuracy", "precision", "recall", "f1", "roc_auc"],
-            [
+        for estimated in (False, True):
+            shown = [w for w in report.windows if (w.estimated is not None if estimated else w.labelled)]
+            if estimated and not shown:
+                continue
+            console.print(
+                "Estimated from the scores (CBPE), every prediction:"
+                if estimated
+                else "Realised, the labelled predictions:",
+                markup=False,
+            )
+            table(
+                console,
+                ["window", "variant", "model", "predictions", "labelled", *METRIC_COLUMNS],
                 [
-                    f"{w.window_start[:10]} to {w.window_end[:10]}",
-                    w.variant,
-                    f"{w.model} v{w.version}",
-                    f"{w.labelled:,}",
-                    *(f"{value:.3f}" for value in (w.accuracy, w.precision, w.recall, w.f1)),
-                    "" if w.roc_auc is None else f"{w.roc_auc:.3f}",
-                ]
-                for w in report.windows
-            ],
-            empty=f"no labelled predictions for {report.endpoint} yet (`mlops labels ingest FILE`)",
-        )
+                    [
+                        f"{w.window_start[:10]} to {w.window_end[:10]}",
+                        w.variant,
+                        f"{w.model} v{w.version}",
+                        f"{w.predictions:,}",
+                        f"{w.labelled:,}",
+                        *(_figure(w.value(metric, estimated)) for metric in METRIC_COLUMNS),
+                    ]
+                    for w in shown
+                ],
+                empty=f"no labelled predictions for {report.endpoint} yet (`mlops labels ingest FILE`)",
+            )
         for check in report.checks:
             if check.value is None:
                 continue
+            rows = "predictions" if check.estimated else "labels"
             if check.below is None:
-                said = f"too few labels to judge ({check.labelled:,})"
+                said = f"too few {rows} to judge ({check.labelled:,})"
             elif check.floor is not None:
                 said = f"{'BELOW' if check.below else 'above'} its floor {check.floor:.3f}"
             else:
                 said = "no evaluation to compare with"
+            how = "estimated" if check.estimated else "realised"
             console.print(
-                f"{check.variant} ({check.model} v{check.version}): {check.metric} {check.value:.3f} "
-                f"in the newest {report.window}, {said}",
+                f"{check.variant} ({check.model} v{check.version}): {check.metric} {check.value:.3f} {how}"
+                f" in the newest {report.window} with {rows}, {said}",
                 markup=False,
             )
 
     out.emit(report.to_dict(), render)
     return 0
+
+
+METRIC_COLUMNS = ("accuracy", "precision", "recall", "f1", "roc_auc")
+
+
+def _figure(value: float | None) -> str:
+    return "" if value is None else f"{value:.3f}"
 
 
 def run_monitor_run(args: argparse.Namespace, out: Output) -> int:

@@ -37,6 +37,7 @@ from engine.types.registry import VersionRef
 from engine.types.training import Run
 
 if TYPE_CHECKING:
+    import numpy as np
     import pandas as pd
 
 ALIAS_REFERENCE = re.compile(r"^(?P<name>[^@]+)@(?P<alias>(?!v\d+$)[A-Za-z][\w\-]*)$")
@@ -92,26 +93,7 @@ class Evaluator:
         if labelled.empty:
             raise InvalidInput(f"{version.ref} has no rows with a label in {target!r}; nothing to score")
         progress("loading the model", 0.3)
-        model = tracking.load_model(self._tracking_uri, run.run_id)
-        progress(f"scoring {len(labelled):,} rows", 0.5)
-        classes = list(model.classes_)
-        if len(classes) != 2:
-            raise InvalidInput(
-                f"{subject} predicts {len(classes)} classes; evaluation covers binary classifiers"
-            )
-        unknown = labelled[target][~labelled[target].isin(classes)]
-        if len(unknown):
-            raise InvalidInput(
-                f"{version.ref}: {target!r} holds {label_text(unknown.iloc[0])!r}, a label {subject} never"
-                f" learned; expected {' or '.join(repr(label_text(label)) for label in classes)}"
-            )
-        # The class the run scored as positive (labels.py): the business costs and fairness
-        # rates are about the same class as the run's precision and recall.
-        positive = recorded_positive(classes, run.positive_class, run.run_name)
-        probability = model.predict_proba(model_input(labelled, features)[features])[
-            :, classes.index(positive)
-        ]
-        truth = (labelled[target] == positive).astype(int).to_numpy()
+        truth, probability = self._scored(run, subject, labelled, version, progress)
         costs = Costs(self._config.business.cost_false_negative, self._config.business.cost_false_positive)
         scores = score(truth, probability, costs)
         predicted = (probability >= 0.5).astype(int)
@@ -158,6 +140,46 @@ class Evaluator:
         if row is None:
             raise InvalidInput(f"no evaluation {evaluation_id}")
         return _from_row(row)
+
+    def holdout_scores(self, reference: str) -> tuple[np.ndarray, np.ndarray]:
+        """The held-out rows of ``reference`` (a run, or ``MODEL@ALIAS``) as its model scores
+        them: the truth (1 for the positive class) and the positive class's probability. What
+        performance estimation calibrates the model's live scores on."""
+        run, subject = self._subject(reference)
+        self._check_has_model(run)
+        version, frame = self._holdout(run)
+        labelled = frame[frame[run.tags["mlops.target"]].notna()]
+        if labelled.empty:
+            raise InvalidInput(f"{subject} has no labelled held-out rows to calibrate its scores on")
+        return self._scored(run, subject, labelled, version, no_progress)
+
+    def _scored(
+        self, run: Run, subject: str, labelled: pd.DataFrame, version: DatasetVersion, progress: Progress
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """The truth (1: the run's positive class) and the positive class's probability of each
+        labelled row, as the run's model scores it."""
+        target = run.tags["mlops.target"]
+        features = json.loads(run.tags["mlops.features"])
+        model = tracking.load_model(self._tracking_uri, run.run_id)
+        progress(f"scoring {len(labelled):,} rows", 0.5)
+        classes = list(model.classes_)
+        if len(classes) != 2:
+            raise InvalidInput(
+                f"{subject} predicts {len(classes)} classes; evaluation covers binary classifiers"
+            )
+        unknown = labelled[target][~labelled[target].isin(classes)]
+        if len(unknown):
+            raise InvalidInput(
+                f"{version.ref}: {target!r} holds {label_text(unknown.iloc[0])!r}, a label {subject} never"
+                f" learned; expected {' or '.join(repr(label_text(label)) for label in classes)}"
+            )
+        # The class the run scored as positive (labels.py): the business costs and fairness
+        # rates are about the same class as the run's precision and recall.
+        positive = recorded_positive(classes, run.positive_class, run.run_name)
+        probability = model.predict_proba(model_input(labelled, features)[features])[
+            :, classes.index(positive)
+        ]
+        return (labelled[target] == positive).astype(int).to_numpy(), probability
 
     def _subject(self, reference: str) -> tuple[Run, str]:
         match = ALIAS_REFERENCE.match(reference)

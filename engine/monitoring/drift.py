@@ -17,22 +17,39 @@ whole report.
 
 from __future__ import annotations
 
+import os
+import threading
 import time
 from collections import OrderedDict
-from dataclasses import dataclass
+from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
+from dataclasses import dataclass, replace
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from engine.data.datasets import Datasets
 from engine.db import Database
 from engine.errors import InvalidInput
 from engine.identifiers import quote
-from engine.monitoring import sources
+from engine.monitoring import bucketed, sources
 from engine.monitoring.sources import ModelData, Source
-from engine.monitoring.statistics import TESTS, Kind, Sample, default_test
+from engine.monitoring.statistics import (
+    FEW_VALUES,
+    SMALL_REFERENCE_ROWS,
+    TESTS,
+    Kind,
+    Sample,
+    default_test,
+)
 from engine.types.monitoring import ColumnDrift, DriftReport
+
+if TYPE_CHECKING:
+    import duckdb
 
 DRIFT_SHARE = 0.5
 KEPT_SAMPLES = 256
+WINDOW = "drift_window"  # the name a live window read once has on the cursors that test it
 CATEGORY_INTEGER_LIMIT = 10  # Evidently's INTEGER_CARDINALITY_LIMIT
 FLOAT_TYPES = ("FLOAT", "DOUBLE", "DECIMAL", "REAL")
 INTEGER_TYPES = (
@@ -63,6 +80,7 @@ class Drift:
         # Reference samples already read, by (content hash, column, kind): a version never
         # changes, so a long-lived owner checking windows against one reads it once.
         self._kept: OrderedDict[tuple[str, str, str], Sample] = OrderedDict()
+        self._keeping = threading.Lock()  # the columns of a check are read on several threads
 
     def check(
         self,
@@ -81,21 +99,21 @@ class Drift:
         column (a column's own entry wins). ``html``: also write Evidently's own report there."""
         started = time.perf_counter()
         methods, thresholds = methods or {}, thresholds or {}
-        before, after = self._sources(reference, current, since)
+        before, after = (self._read_once(source) for source in self._sources(reference, current, since))
         chosen = self._columns(before, after, columns)
         _check_overrides(methods, thresholds, [c.name for c in chosen])
-        results: dict[str, ColumnDrift] = {}
         skipped = {c.name: c.reason for c in chosen if c.kind is None}
-        for column in chosen:
-            if column.kind is None:
-                continue
-            reference_values = self._kept_sample(before, column)
-            current_values = self._sample(after, column)
-            if not reference_values.size or not current_values.size:
-                empty = "reference" if not reference_values.size else "current"
-                skipped[column.name] = f"no values in the {empty} data (all null or infinite)"
-                continue
-            results[column.name] = _tested(column, reference_values, current_values, methods, thresholds)
+        tested = [column for column in chosen if column.kind is not None]
+        with ThreadPoolExecutor(min(4, os.cpu_count() or 1)) as pool:
+            outcomes = list(
+                pool.map(lambda column: self._column(before, after, column, methods, thresholds), tested)
+            )
+        results: dict[str, ColumnDrift] = {}
+        for column, outcome in zip(tested, outcomes, strict=True):
+            if isinstance(outcome, str):
+                skipped[column.name] = outcome
+            else:
+                results[column.name] = outcome
         drifted = sum(result.drifted for result in results.values())
         share = drifted / len(results) if results else 0.0  # nothing testable: no drift to report
         prediction = self._beside(self._scores(before), self._scores(after), "number")
@@ -115,6 +133,81 @@ class Drift:
             prediction,
             target,
         )
+
+    def _column(
+        self,
+        before: Source,
+        after: Source,
+        column: _Column,
+        methods: dict[str, str],
+        thresholds: dict[str, float],
+    ) -> ColumnDrift | str:
+        """One column's test (run on a worker thread: DuckDB and numpy's sorts and sums release
+        the GIL, so the columns of a check share the cores), or why it cannot be tested."""
+        reference_values = self._kept_sample(before, column)
+        if not reference_values.size:
+            return "no values in the reference data (all null or infinite)"
+        if column.kind == "number":
+            large = self._large_window_distance(reference_values, after, column, methods, thresholds)
+            if large is not None:
+                return large
+        current_values = self._sample(after, column)
+        if not current_values.size:
+            return "no values in the current data (all null or infinite)"
+        return _tested(column, reference_values, current_values, methods, thresholds)
+
+    def _large_window_distance(
+        self,
+        reference: Sample,
+        after: Source,
+        column: _Column,
+        methods: dict[str, str],
+        thresholds: dict[str, float],
+    ) -> ColumnDrift | None:
+        """Wasserstein over a large window without sorting it (bucketed.py), where that is the
+        test (the default for a large reference of more than 5 values, or the one asked for);
+        None where the column needs the usual path."""
+        method = methods.get(column.name) or methods.get("*")
+        if method not in (None, "wasserstein") or reference.values is None:
+            return None
+        if method is None and not (
+            reference.size > SMALL_REFERENCE_ROWS and reference.has_more_distinct_than(FEW_VALUES)
+        ):
+            return None
+        quoted = quote(column.name)
+        with self._reading(after) as cursor:
+            window = bucketed.window_range(cursor, after.relation, quoted, _clean(quoted, numeric=True))
+            if window.count < bucketed.LARGE_WINDOW:
+                return None
+            area = bucketed.distance(
+                reference.values, window, cursor, after.relation, quoted, _clean(quoted, numeric=True)
+            )
+        if area is None:
+            return None
+        test = TESTS["wasserstein"]
+        threshold = thresholds.get(column.name, thresholds.get("*", test.default_threshold))
+        statistic = area / max(reference.spread, 0.001)
+        drifted = test.drifted(statistic, threshold)
+        return ColumnDrift(
+            "wasserstein", statistic, threshold, drifted, "number", reference.size, window.count
+        )
+
+    def _read_once(self, source: Source) -> Source:
+        """A live window read into memory once, as Arrow (its rows are JSON in the prediction
+        log, which each column's queries would otherwise extract again); a version as it is."""
+        if source.key is not None:
+            return source
+        with self._db.cursor() as cursor:
+            rows = cursor.execute(f"SELECT * FROM {source.relation}").to_arrow_table()
+        return replace(source, relation=WINDOW, rows=rows)
+
+    @contextmanager
+    def _reading(self, source: Source) -> Iterator[duckdb.DuckDBPyConnection]:
+        """A cursor that can read ``source.relation`` (a window read once is registered on it)."""
+        with self._db.cursor() as cursor:
+            if source.rows is not None:
+                cursor.register(WINDOW, source.rows)
+            yield cursor
 
     @staticmethod
     def _beside(reference: Sample | None, current: Sample | None, kind: Kind) -> ColumnDrift | None:
@@ -146,7 +239,7 @@ class Drift:
 
             model = ServedModel.load(facts.name, facts.version, facts.onnx_path, facts.sha256)
             selected = ", ".join(quote(feature.column) for feature in model.features)
-            with self._db.cursor() as cursor:
+            with self._reading(source) as cursor:
                 rows = [
                     list(row)
                     for row in cursor.execute(f"SELECT {selected} FROM {source.relation}").fetchall()
@@ -197,8 +290,10 @@ class Drift:
             numerical_columns=numbers, categorical_columns=categories, text_columns=[]
         )
         selected = ", ".join(quote(name) for name in numbers + categories)
-        with self._db.cursor() as cursor:
-            frames = [cursor.execute(f"SELECT {selected} FROM {s.relation}").df() for s in (after, before)]
+        frames = []
+        for source in (after, before):
+            with self._reading(source) as cursor:
+                frames.append(cursor.execute(f"SELECT {selected} FROM {source.relation}").df())
         preset = DataDriftPreset(
             columns=numbers + categories,
             per_column_method={name: result.method for name, result in results.items()},
@@ -254,7 +349,7 @@ class Drift:
         return _Column(name, None, f"a {sql_type} column (times and other types are not tested)")
 
     def _distinct(self, version: Source, name: str) -> tuple[int, int]:
-        with self._db.cursor() as cursor:
+        with self._reading(version) as cursor:
             row = cursor.execute(
                 f"SELECT count(DISTINCT {quote(name)}), count({quote(name)}) FROM {version.relation}"
             ).fetchone()
@@ -266,11 +361,14 @@ class Drift:
         if version.key is None:
             return self._sample(version, column)
         key = (version.key, column.name, column.kind)
-        sample = self._kept.get(key)
+        with self._keeping:
+            sample = self._kept.get(key)
         if sample is None:
-            sample = self._kept[key] = self._sample(version, column)
-            while len(self._kept) > KEPT_SAMPLES:
-                self._kept.popitem(last=False)
+            sample = self._sample(version, column)
+            with self._keeping:
+                self._kept[key] = sample
+                while len(self._kept) > KEPT_SAMPLES:
+                    self._kept.popitem(last=False)
         return sample
 
     def _sample(self, version: Source, column: _Column) -> Sample:
@@ -282,23 +380,33 @@ class Drift:
         quoted = quote(column.name)
         sql_type = dict(version.schema)[column.name].upper()
         numeric = sql_type.startswith(FLOAT_TYPES + INTEGER_TYPES)
-        where = f"{quoted} IS NOT NULL" + (f" AND isfinite(CAST({quoted} AS DOUBLE))" if numeric else "")
-        with self._db.cursor() as cursor:
-            nulls = cursor.execute(
-                f"SELECT count(*) FILTER (WHERE {quoted} IS NULL) FROM {version.relation}"
-            ).fetchone()
-            as_floats = numeric and (sql_type.startswith(FLOAT_TYPES) or bool(nulls and nulls[0]))
+        where = _clean(quoted, numeric)
+        with self._reading(version) as cursor:
+            as_floats = sql_type.startswith(FLOAT_TYPES) or (
+                numeric and _has_null(cursor, version.relation, quoted)
+            )
             if column.kind == "number":
                 values = cursor.execute(
                     f"SELECT {quoted} FROM {version.relation} WHERE {where} ORDER BY {quoted}"
-                ).fetchnumpy()  # DuckDB sorts on every core
+                ).fetchnumpy()
                 array = np.asarray(values[column.name])
-                return Sample.of_sorted(array.astype(np.float64 if as_floats else np.int64))
+                return Sample.of_sorted(array.astype(np.float64 if as_floats else np.int64, copy=False))
             counted = cursor.execute(
                 f"SELECT {quoted}, count(*) FROM {version.relation} WHERE {where} GROUP BY ALL"
             ).fetchall()
         keys = [float(key) if as_floats else key for key, _ in counted]
         return Sample(keys, np.array([count for _, count in counted], dtype=float))
+
+
+def _clean(quoted: str, numeric: bool) -> str:
+    """The condition that keeps a column's values Evidently would test (no nulls; for numbers no
+    NaN or infinities)."""
+    return f"{quoted} IS NOT NULL" + (f" AND isfinite(CAST({quoted} AS DOUBLE))" if numeric else "")
+
+
+def _has_null(cursor: duckdb.DuckDBPyConnection, relation: str, quoted: str) -> bool:
+    found = cursor.execute(f"SELECT count(*) FILTER (WHERE {quoted} IS NULL) FROM {relation}").fetchone()
+    return bool(found and found[0])
 
 
 def _tested(

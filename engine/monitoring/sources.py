@@ -17,6 +17,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 from engine.data.datasets import Datasets
 from engine.errors import InvalidInput
@@ -58,6 +59,7 @@ class Source:
     scores: str | None = None  # a SELECT of one column, value: the positive class's probability
     labels: str | None = None  # a SELECT of one column, value: the true label as text
     model: ModelFacts | None = None  # a model whose scores on the rows stand for ``scores``
+    rows: Any = None  # the rows read once (a pyarrow Table) that ``relation`` names on a cursor
 
     @property
     def columns(self) -> list[str]:

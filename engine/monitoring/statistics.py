@@ -16,6 +16,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from functools import cached_property
 from typing import TYPE_CHECKING, Any, Literal
 
 if TYPE_CHECKING:
@@ -32,18 +33,15 @@ EXACT_KS_VALUES = 10_000  # scipy's ks_2samp is exact up to this many values a s
 binned distances; with fewer, each value is its own bin."""
 
 
-@dataclass(frozen=True)
 class Sample:
     """One column of one data set, cleaned: its distinct values with their counts, and for a
-    number every value, sorted (the tests on numbers need the whole distribution)."""
+    number every value, sorted (the tests on numbers need the whole distribution). A number's
+    distinct values are counted only when a test asks (Wasserstein and KS never do)."""
 
-    keys: Sequence[Any] | np.ndarray  # a list (categories), or a sorted array (numbers)
-    counts: np.ndarray
-    values: np.ndarray | None = None
-
-    @property
-    def size(self) -> int:
-        return int(self.counts.sum())
+    def __init__(self, keys: Sequence[Any], counts: np.ndarray) -> None:
+        """A category's sample: its values and how often each occurs."""
+        self.__dict__.update(keys=keys, counts=counts)
+        self.values: np.ndarray | None = None
 
     @classmethod
     def of_sorted(cls, ordered: np.ndarray) -> Sample:
@@ -52,11 +50,51 @@ class Sample:
 
         if len(ordered) > 1 and bool(np.any(ordered[1:] < ordered[:-1])):
             ordered = np.sort(ordered, kind="stable")
+        sample = cls.__new__(cls)
+        sample.values = ordered
+        return sample
+
+    @cached_property
+    def keys(self) -> Sequence[Any] | np.ndarray:
+        """The distinct values: a list (categories), or a sorted array (numbers)."""
+        return self._distinct_values()[0]
+
+    @cached_property
+    def counts(self) -> np.ndarray:
+        return self._distinct_values()[1]
+
+    def _distinct_values(self) -> tuple[np.ndarray, np.ndarray]:
+        import numpy as np
+
+        ordered = _values(self)
         starts = np.ones(len(ordered), dtype=bool)
         starts[1:] = ordered[1:] != ordered[:-1]
         positions = np.flatnonzero(starts)
-        counts = np.diff(np.append(positions, len(ordered))).astype(float)
-        return cls(ordered[positions], counts, ordered)
+        return ordered[positions], np.diff(np.append(positions, len(ordered))).astype(float)
+
+    @property
+    def size(self) -> int:
+        return len(self.values) if self.values is not None else int(self.counts.sum())
+
+    def has_more_distinct_than(self, limit: int) -> bool:
+        """Whether there are more than ``limit`` distinct values, found without counting them
+        all (a number jumps from each value past its ties by binary search)."""
+        import numpy as np
+
+        if self.values is None or "keys" in self.__dict__:
+            return len(self.keys) > limit
+        position, seen = 0, 0
+        while position < len(self.values) and seen <= limit:
+            position = int(np.searchsorted(self.values, self.values[position], "right"))
+            seen += 1
+        return seen > limit
+
+    @cached_property
+    def spread(self) -> float:
+        """The values' standard deviation (population), kept with the sample."""
+        import numpy as np
+
+        return float(np.std(_values(self)))
 
     def count_of(self, key: Any) -> float:
         return float(dict(zip(_listed(self.keys), self.counts.tolist(), strict=True)).get(key, 0.0))
@@ -86,7 +124,8 @@ def default_test(reference: Sample, current: Sample, kind: Kind) -> str:
     """Evidently's choice by the reference's size and the number of distinct values (only
     whether there are more than 5 matters, so large samples are not unioned)."""
     few = (
-        max(len(reference.keys), len(current.keys)) <= FEW_VALUES
+        not reference.has_more_distinct_than(FEW_VALUES)
+        and not current.has_more_distinct_than(FEW_VALUES)
         and len(_distinct(reference, current)) <= FEW_VALUES
     )
     values = len(_distinct(reference, current)) if few else FEW_VALUES + 1
@@ -131,26 +170,29 @@ def ks(reference: Sample, current: Sample, kind: Kind) -> float:
     u, v = _values(reference), _values(current)
     if max(len(u), len(v)) <= EXACT_KS_VALUES:
         return float(ks_2samp(u, v)[1])
-    below_u, below_v, _ = _cdfs(u, v)
+    below_u, below_v = _cdfs(u, v)
     statistic = float(abs(below_u - below_v).max())
     effective = round(len(u) * len(v) / (len(u) + len(v)))
     return float(min(1.0, max(0.0, kstwo.sf(statistic, effective))))
 
 
-def _cdfs(u: np.ndarray, v: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Both empirical CDFs at each point of the merged sorted samples (but the last), and the
-    gaps between neighbouring points: the two sorted runs merged by one stable sort, each CDF
-    a running count of its own points (equal to counting the points at or below, since tied
-    points have gap 0 between them)."""
+def _cdfs(u: np.ndarray, v: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Both empirical CDFs at each point of the merged sorted samples (but the last). The
+    merge puts ``u``'s points before ``v``'s equal ones; each is placed by a binary search of
+    the shorter sample in the longer, and each CDF is a running count of its own points (equal
+    to counting the points at or below where it matters, since tied points are adjacent)."""
     import numpy as np
 
-    together = np.concatenate([u, v])
-    order = np.argsort(together, kind="stable")
-    merged = together[order]
-    from_u = order < len(u)
-    below_u = np.cumsum(from_u)[:-1] / len(u)
-    below_v = np.cumsum(~from_u)[:-1] / len(v)
-    return below_u, below_v, np.diff(merged)
+    n, m = len(u), len(v)
+    from_u = np.zeros(n + m, dtype=bool)
+    if n <= m:
+        from_u[np.searchsorted(v, u, "left") + np.arange(n)] = True
+    else:
+        from_u[:] = True
+        from_u[np.searchsorted(u, v, "right") + np.arange(m)] = False
+    below_u = np.cumsum(from_u)[:-1]
+    below_v = np.arange(1, n + m) - below_u
+    return below_u / n, below_v / m
 
 
 def chisquare(reference: Sample, current: Sample, kind: Kind) -> float:
@@ -184,12 +226,26 @@ def z(reference: Sample, current: Sample, kind: Kind) -> float:
 def wasserstein(reference: Sample, current: Sample, kind: Kind) -> float:
     """The Wasserstein distance between the two samples, in units of the reference's standard
     deviation (population; at least 0.001)."""
+    return _quantile_distance(_values(reference), _values(current)) / max(reference.spread, 0.001)
+
+
+def _quantile_distance(u: np.ndarray, v: np.ndarray) -> float:
+    """The first Wasserstein distance of two sorted samples, as the area between their quantile
+    functions (equal to scipy's area between the CDFs). The quantile levels ``i/n`` and ``j/m``
+    are counted in units of ``1/(n*m)`` so that they merge without a sort: level ``i*m`` has
+    ``ceil(i*m/n) - 1`` of the other's levels below it. Over each step between neighbouring
+    levels both quantile functions are constant, so the area is a sum of widths times gaps."""
     import numpy as np
 
-    u, v = _values(reference).astype(float), _values(current).astype(float)
-    below_u, below_v, gaps = _cdfs(u, v)
-    distance = float(np.sum(np.abs(below_u - below_v) * gaps))
-    return distance / max(float(np.std(u)), 0.001)
+    n, m = len(u), len(v)
+    u_levels = np.arange(1, n + 1, dtype=np.int64) * m
+    v_levels = np.arange(1, m + 1, dtype=np.int64) * n
+    levels = np.empty(n + m, dtype=np.int64)
+    levels[np.arange(n) + (u_levels - 1) // n] = u_levels
+    levels[np.arange(m) + v_levels // m] = v_levels
+    widths = np.diff(levels, prepend=0)
+    gaps = np.abs(np.subtract(u[(levels + m - 1) // m - 1], v[(levels + n - 1) // n - 1], dtype=np.float64))
+    return float(gaps @ widths.astype(np.float64)) / (n * m)
 
 
 def _shares(

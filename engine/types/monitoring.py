@@ -4,7 +4,7 @@ alerts."""
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass
-from typing import Any
+from typing import Any, cast
 
 
 @dataclass(frozen=True)
@@ -66,27 +66,49 @@ class Alert:
 
 
 @dataclass(frozen=True)
+class EstimatedMetrics:
+    """A window's metrics expected from its calibrated scores alone (CBPE): no labels needed."""
+
+    accuracy: float
+    precision: float
+    recall: float
+    f1: float
+    roc_auc: float | None  # None: fewer than two rows, or one class expected throughout
+
+
+@dataclass(frozen=True)
 class WindowMetrics:
-    """One variant's labelled predictions in one window of event time, and how they scored
-    (None where the window cannot say: AUC needs both classes)."""
+    """One variant's predictions in one window of event time: how the labelled ones scored
+    (None where the window cannot say: no labels yet, or AUC without both classes) and what
+    the scores of all of them let one expect (``estimated``; None where the model's scores
+    could not be calibrated)."""
 
     variant: str
     model: str
     version: int
     window_start: str
     window_end: str
+    predictions: int
     labelled: int
-    accuracy: float
-    precision: float
-    recall: float
-    f1: float
+    accuracy: float | None
+    precision: float | None
+    recall: float | None
+    f1: float | None
     roc_auc: float | None
+    estimated: EstimatedMetrics | None = None
+
+    def value(self, metric: str, estimated: bool = False) -> float | None:
+        """``metric`` as realised from the labels, or as estimated from the scores."""
+        source: object = self.estimated if estimated else self
+        return None if source is None else cast("float | None", getattr(source, metric))
 
 
 @dataclass(frozen=True)
 class AccuracyCheck:
-    """A variant's newest window against its model's evaluation: ``floor`` is the evaluation's
-    value minus the tolerance; ``below`` is None until the window holds ``min_labelled`` rows."""
+    """A variant's window against its model's evaluation: ``floor`` is the evaluation's value
+    minus the tolerance; ``below`` is None until the window holds ``min_labelled`` rows. A
+    realised check takes the newest window with that many labels and ``labelled`` counts them;
+    an estimated one (``estimated``) takes the newest window and counts its predictions."""
 
     variant: str
     model: str
@@ -98,6 +120,7 @@ class AccuracyCheck:
     labelled: int
     below: bool | None
     alert_id: int | None
+    estimated: bool = False
 
 
 @dataclass(frozen=True)

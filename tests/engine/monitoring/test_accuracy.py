@@ -51,15 +51,16 @@ def test_windows_per_week_and_an_alert_when_the_newest_falls_below(served: Engin
     assert old.accuracy == pytest.approx(140 / 150) and new.accuracy == pytest.approx(60 / 150)
     assert new.precision == pytest.approx(0.4) and new.recall == 1.0
     assert new.roc_auc == 0.5  # every score is 0.8: no ranking at all
-    (check,) = report.checks
+    check, estimated = report.checks
+    assert not check.estimated and estimated.estimated and estimated.value == new.value("f1", estimated=True)
     assert check.metric == "f1" and check.value == pytest.approx(new.f1)
     assert check.baseline is not None and check.floor == pytest.approx(check.baseline - 0.05)
     assert check.below is True and check.alert_id is None  # reading raises nothing
 
     alerted = served.accuracy.check("churn-api", "7d", alert=True)
     assert alerted.checks[0].alert_id is not None
-    (raised,) = served.alerts.all()
-    assert raised.source == "accuracy:churn-api" and "f1 0.571" in raised.message
+    (raised,) = [alert for alert in served.alerts.all() if not alert.data["estimated"]]
+    assert raised.source == "accuracy:churn-api" and "f1 0.571 over the labelled" in raised.message
     assert served.accuracy.check("churn-api", "7d", alert=True).checks[0].alert_id is None  # deduplicated
 
     one_window = served.accuracy.check("churn-api", "30d")
@@ -69,8 +70,9 @@ def test_windows_per_week_and_an_alert_when_the_newest_falls_below(served: Engin
 
 def test_too_few_labels_say_so_and_bad_input_is_refused(served: Engine) -> None:
     traffic(served, datetime(2026, 7, 1, tzinfo=UTC), 20, 0, "c")
-    (check,) = served.accuracy.check("churn-api").checks
+    check, estimated = served.accuracy.check("churn-api").checks
     assert check.labelled == 20 and check.below is None
+    assert estimated.labelled == 20 and estimated.below is None  # 20 predictions: too few as well
     for endpoint, window, metric, message in [
         ("nope", None, None, "no deployment named 'nope'"),
         ("churn-api", "soon", None, "--since soon: expected a duration"),
@@ -81,3 +83,43 @@ def test_too_few_labels_say_so_and_bad_input_is_refused(served: Engine) -> None:
     served.close()
     shown = mlops_json(served.workspace.root, "accuracy", "churn-api")
     assert json.dumps(shown["checks"][0]["labelled"]) == "20"
+
+
+def test_the_estimate_needs_no_labels_and_alerts_marked_estimated(served: Engine) -> None:
+    """Before any label lands only the estimate speaks: 120 predictions of churn, each barely
+    over the threshold, are expected to be right about half the time, far below the model's
+    evaluated accuracy; the alert says it is an estimate. Labels then land beside it."""
+    from engine.monitoring.estimation import calibration, estimate
+
+    moment = datetime(2026, 7, 6, tzinfo=UTC).timestamp()
+    engine = served
+    engine.predictions.append(
+        prediction_batch(
+            *(
+                {"logged_at": moment + i, "event_time": moment + i, "version": 2, "request_id": f"e{i}",
+                 "features": "{}", "score": 0.5 + i / 10_000}
+                for i in range(120)
+            )
+        )
+    )  # fmt: skip
+    report = engine.accuracy.check("churn-api", "7d", "accuracy", alert=True)
+    (window,) = report.windows
+    realised, estimated = report.checks
+    assert (window.predictions, window.labelled, window.accuracy) == (120, 0, None)
+    assert realised.value is None and realised.alert_id is None
+    truth, scores = engine._holdout_scores("churn", 2)
+    expected = estimate([True] * 120, [0.5 + i / 10_000 for i in range(120)], calibration(truth, scores))
+    assert window.estimated is not None and estimated.value == window.estimated.accuracy
+    for metric in ("accuracy", "precision", "recall", "f1", "roc_auc"):
+        assert window.value(metric, estimated=True) == pytest.approx(getattr(expected, metric), rel=1e-12)
+    assert estimated.below is True and estimated.alert_id is not None
+    (raised,) = engine.alerts.all()
+    assert raised.severity == "warning" and "accuracy 0.533 estimated (CBPE) from the scores" in raised.message
+    assert raised.data["estimated"] is True
+
+    labels = engine.workspace.root / "late.csv"
+    labels.write_text("request_id,churned\n" + "".join(f"e{i},{i % 2}\n" for i in range(120)))
+    engine.labels.ingest(str(labels))
+    (window,) = engine.accuracy.check("churn-api", "7d", "accuracy").windows
+    assert window.labelled == 120 and window.accuracy == pytest.approx(0.5)
+    assert window.value("accuracy", estimated=True) == pytest.approx(expected.accuracy)  # beside it

@@ -147,6 +147,18 @@ def test_kolmogorov_smirnov_on_large_samples_agrees_too(engine: Engine) -> None:
     assert_agrees(report, expected)
 
 
+def test_a_large_window_agrees_without_being_sorted(engine: Engine) -> None:
+    """Past 100,000 current values a number's Wasserstein distance is taken from bucket counts
+    and sums (engine/monitoring/bucketed.py): the same statistics as Evidently's all the same,
+    with nulls, an infinity, an integer column, a 4-valued float column and one of shift 0."""
+    reference, current = frames(20000, 120000, 8)
+    engine.datasets.ingest_frame(reference, "reference", "test")
+    engine.datasets.ingest_frame(current, "current", "test")
+    report = engine.drift.check("reference@v1", "current@v1")
+    assert_agrees(report, evidently(read(engine, "reference@v1"), read(engine, "current@v1")))
+    assert report.columns["amount"].current_rows == current["amount"].notna().sum()
+
+
 def test_bad_checks_are_refused_in_one_line(engine: Engine) -> None:
     reference, current = frames(300, 300, 6)
     engine.datasets.ingest_frame(reference, "reference", "test")
