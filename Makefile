@@ -5,6 +5,7 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-from-pyproject
+REFERENCE_TOOLS := $(VENV)/reference-tools
 DEMO := demo-workspace
 
 .PHONY: run test lint bench lock clean
@@ -32,12 +33,16 @@ bench: $(STAMP)
 # here); pip does it when uv cannot (no index uv can reach, say). Bytecode is compiled at
 # install, as pip does: where PYTHONDONTWRITEBYTECODE is set, every `mlops` would otherwise
 # compile MLflow and scikit-learn afresh (7.0 s against 2.4 s to import them here).
-$(STAMP): pyproject.toml requirements.lock
+$(STAMP): pyproject.toml requirements.lock tests/reference-tools.txt
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check uv
 	$(BIN)/uv pip install --quiet --compile-bytecode --python $(BIN)/python \
 		-r requirements.lock -e '.[test,dev]' \
 		|| $(BIN)/python -m pip install --quiet -r requirements.lock -e '.[test,dev]'
+	rm -rf $(REFERENCE_TOOLS)
+	$(BIN)/uv pip install --quiet --no-deps --python $(BIN)/python --target $(REFERENCE_TOOLS) \
+		-r tests/reference-tools.txt \
+		|| $(BIN)/python -m pip install --quiet --no-deps --target $(REFERENCE_TOOLS) -r tests/reference-tools.txt
 	@touch $(STAMP)
 
 # After changing a dependency in pyproject.toml: the newest versions it allows, pinned.

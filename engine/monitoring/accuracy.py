@@ -242,5 +242,6 @@ def _texts(column: Any) -> np.ndarray:
     """A text column as fetched (a masked array where it has nulls) as objects, None for null."""
     import numpy as np
 
-    values = np.asarray(getattr(column, "data", column), dtype=object)
-    return np.where(np.ma.getmaskarray(column), None, values)
+    values = np.array(getattr(column, "data", column), dtype=object)
+    values[np.ma.getmaskarray(column)] = None
+    return values

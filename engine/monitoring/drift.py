@@ -198,7 +198,7 @@ class Drift:
         if source.key is not None:
             return source
         with self._db.cursor() as cursor:
-            rows = cursor.execute(f"SELECT * FROM {source.relation}").to_arrow_table()
+            rows = cursor.sql(f"SELECT * FROM {source.relation}").to_arrow_table()
         return replace(source, relation=WINDOW, rows=rows)
 
     @contextmanager
