@@ -69,6 +69,7 @@ from engine.migrations import applied_versions, migrate
 from engine.monitoring.accuracy import LiveAccuracy
 from engine.monitoring.alerts import Alerts
 from engine.monitoring.drift import Drift
+from engine.monitoring.gauges import Gauges
 from engine.monitoring.monitors import Monitors
 from engine.monitoring.scheduler import Scheduler
 from engine.monitoring.sources import ModelFacts
@@ -139,6 +140,7 @@ SURFACE: dict[str, frozenset[str]] = {
     "alerts": frozenset({"raise_alert", "all", "acknowledge", "deliveries"}),
     "accuracy": frozenset({"check"}),
     "monitors": frozenset({"run_all", "drift", "accuracy", "validation", "retention"}),
+    "gauges": frozenset({"exposition"}),
     "scheduler": frozenset({"jobs", "run", "pause", "resume", "history"}),
 }
 """Each service's calls a face may make, in this process or from another (``Engine._call``)."""
@@ -169,6 +171,7 @@ class Facade(Protocol):
     alerts: Alerts
     accuracy: LiveAccuracy
     monitors: Monitors
+    gauges: Gauges
     scheduler: Scheduler
 
     def status(self) -> WorkspaceStatus: ...
@@ -243,6 +246,7 @@ class Engine:
         self.monitors = Monitors(
             db, self.deployments.plan, self.drift, self.accuracy, self.quality, self.alerts, config.monitors
         )
+        self.gauges = Gauges(db)
         self.scheduler = Scheduler(db, self.monitors, config.monitors, self.wait_for_warm_up)
         self._lock = lock
         self._db = db
@@ -569,6 +573,7 @@ class AttachedEngine:
         self.alerts = cast(Alerts, session.service("alerts", SURFACE["alerts"]))
         self.accuracy = cast(LiveAccuracy, session.service("accuracy", SURFACE["accuracy"]))
         self.monitors = cast(Monitors, session.service("monitors", SURFACE["monitors"]))
+        self.gauges = cast(Gauges, session.service("gauges", SURFACE["gauges"]))
         self.scheduler = cast(Scheduler, session.service("scheduler", SURFACE["scheduler"]))
 
     @property

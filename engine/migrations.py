@@ -323,6 +323,52 @@ MIGRATIONS: tuple[Migration, ...] = (
         );
         """,
     ),
+    Migration(
+        12,
+        "accuracy checks and the automatic retrain loop",
+        """
+        -- Each scheduled accuracy check's figures per variant: the realised metrics of the
+        -- newest window with enough labels, and the estimated ones of the newest window.
+        CREATE TABLE accuracy_checks (
+            checked_at TIMESTAMPTZ NOT NULL DEFAULT current_timestamp,
+            endpoint VARCHAR NOT NULL,
+            variant VARCHAR NOT NULL,
+            model VARCHAR NOT NULL,
+            version INTEGER NOT NULL,
+            estimated BOOLEAN NOT NULL,
+            window_end VARCHAR NOT NULL,
+            "rows" INTEGER NOT NULL,           -- labelled predictions, or for an estimate all
+            accuracy DOUBLE,
+            "precision" DOUBLE,
+            recall DOUBLE,
+            f1 DOUBLE,
+            roc_auc DOUBLE
+        );
+        -- Each turn of the automatic loop: why it started, what it trained and how it ended.
+        CREATE SEQUENCE loop_run_ids;
+        CREATE TABLE loop_runs (
+            id BIGINT PRIMARY KEY DEFAULT nextval('loop_run_ids'),
+            started_at TIMESTAMPTZ NOT NULL DEFAULT current_timestamp,
+            finished_at TIMESTAMPTZ,
+            trigger VARCHAR NOT NULL,          -- drift, accuracy, schedule, manual
+            endpoint VARCHAR NOT NULL,
+            model VARCHAR NOT NULL,
+            champion_version INTEGER,
+            challenger_version INTEGER,
+            outcome VARCHAR NOT NULL,          -- running, canary, promoted, rolled_back, failed, skipped
+            reason VARCHAR
+        );
+        -- Each step of a turn, with its evidence (a data version, gate results, a comparison).
+        CREATE TABLE loop_steps (
+            run_id BIGINT NOT NULL,
+            happened_at TIMESTAMPTZ NOT NULL DEFAULT current_timestamp,
+            step VARCHAR NOT NULL,
+            status VARCHAR NOT NULL,           -- ok, failed, skipped, waiting
+            detail VARCHAR NOT NULL,
+            evidence_json VARCHAR
+        );
+        """,
+    ),
 )
 
 LATEST_VERSION = MIGRATIONS[-1].version

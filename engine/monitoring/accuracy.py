@@ -175,7 +175,18 @@ class LiveAccuracy:
             )  # fmt: skip
             alert_id = None if raised is None else raised.id
         return AccuracyCheck(
-            variant, model, version, metric, value, baseline, floor, rows, below, alert_id, estimated
+            variant,
+            model,
+            version,
+            metric,
+            value,
+            baseline,
+            floor,
+            rows,
+            below,
+            alert_id,
+            estimated,
+            None if chosen is None else chosen.window_end,
         )
 
 

@@ -19,9 +19,10 @@ from collections.abc import Callable
 from engine.config import MonitorsConfig
 from engine.data.quality import DataQuality
 from engine.db import Database
-from engine.monitoring.accuracy import LiveAccuracy
+from engine.monitoring.accuracy import METRICS, LiveAccuracy
 from engine.monitoring.alerts import Alerts
 from engine.monitoring.drift import Drift
+from engine.types.monitoring import AccuracyReport
 from engine.types.serving import ServingPlan
 
 
@@ -102,6 +103,7 @@ class Monitors:
         said = []
         for endpoint in self._plan().endpoints:
             report = self._accuracy.check(endpoint.endpoint, alert=True)
+            self._keep_accuracy(report)
             for check in report.checks:
                 if check.value is None:
                     said.append(f"{endpoint.endpoint}/{check.variant}: no labels")
@@ -111,6 +113,28 @@ class Monitors:
                         f"{endpoint.endpoint}/{check.variant}: {check.metric} {check.value:.3f} {state}"
                     )
         return "; ".join(said) or "no deployments"
+
+    def _keep_accuracy(self, report: AccuracyReport) -> None:
+        """The checked windows' five metrics, realised or estimated, for /metrics and the console."""
+        windows = {(w.variant, w.window_end): w for w in report.windows}
+        rows = []
+        for check in report.checks:
+            window = windows.get((check.variant, check.window_end or ""))
+            if window is None:
+                continue
+            figures = [window.value(metric, check.estimated) for metric in METRICS]
+            rows.append(
+                [report.endpoint, check.variant, check.model, check.version, check.estimated,
+                 window.window_end, check.labelled, *figures]
+            )  # fmt: skip
+        if rows:
+            with self._db.transaction() as cursor:
+                cursor.executemany(
+                    "INSERT INTO accuracy_checks (endpoint, variant, model, version, estimated, window_end,"
+                    ' "rows", accuracy, "precision", recall, f1, roc_auc)'
+                    " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                    rows,
+                )
 
     def validation(self) -> str:
         reports = self._quality.validate_waiting()

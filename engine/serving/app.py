@@ -31,12 +31,13 @@ from datetime import UTC, datetime
 from typing import Any
 
 from starlette.background import BackgroundTask
+from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route, Router
 from starlette.types import Receive, Scope, Send
 
-from engine.errors import InvalidInput
+from engine.errors import InvalidInput, MlopsError
 from engine.serving import metrics, v2
 from engine.serving.model import Prediction, ServedModel
 from engine.serving.recorder import LogRow, PredictionRecorder
@@ -83,6 +84,10 @@ class _Facts:
     entity: str | None
 
 
+# The workspace's monitoring metrics in Prometheus' text format, from the owner (the drift,
+# accuracy, alert and job figures engine/monitoring/gauges.py reads), for /metrics to append.
+MonitoringMetrics = Callable[[], str]
+
 # A prediction route's work: the answer's body and how the endpoint routed its rows.
 Answer = Callable[[Request, Endpoint, RequestKeys], Awaitable[tuple[dict[str, Any], Routed]]]
 
@@ -92,12 +97,13 @@ def build_app(
     tokens: TokenCheck,
     settings: ServerSettings | None = None,
     recorder: PredictionRecorder | None = None,
+    monitoring: MonitoringMetrics | None = None,
 ) -> Router:
     """The routes as a bare ``Router``: Starlette's application adds two middleware layers per
     request (for exception handlers and debug pages this server has no use for), which cost a
     few percent of its throughput; an unexpected exception is still a plain 500 from uvicorn,
     without a traceback to the client."""
-    handlers = _Handlers(endpoints, tokens, settings or ServerSettings(), recorder)
+    handlers = _Handlers(endpoints, tokens, settings or ServerSettings(), recorder, monitoring)
     return Router(
         routes=[
             Route("/v2/health/live", handlers.live, methods=["GET"]),
@@ -122,11 +128,13 @@ class _Handlers:
         tokens: TokenCheck,
         settings: ServerSettings,
         recorder: PredictionRecorder | None,
+        monitoring: MonitoringMetrics | None,
     ) -> None:
         self._endpoints = endpoints
         self._tokens = tokens
         self._settings = settings
         self._recorder = recorder
+        self._monitoring = monitoring
 
     async def live(self, request: Request) -> Response:
         return _answer(request, {"live": True})
@@ -164,7 +172,13 @@ class _Handlers:
                 self._check_token(request)
             except _Refused as refused:
                 return _error(request, refused.status, refused.message)
-        return Response(metrics.exposition(), media_type=metrics.CONTENT_TYPE)
+        body = metrics.exposition()
+        if self._monitoring is not None:
+            try:
+                body += (await run_in_threadpool(self._monitoring)).encode()
+            except MlopsError as error:  # the owner busy or gone: the serving figures still count
+                body += f"# the workspace's monitoring metrics are unavailable: {error}\n".encode()
+        return Response(body, media_type=metrics.CONTENT_TYPE)
 
     async def v1_predict(self, request: Request) -> Response:
         return await self._measured(request, "v1", self._v1_predict)

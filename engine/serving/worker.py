@@ -133,7 +133,9 @@ def main(argv: list[str]) -> int:
     settings = ServerSettings(serving.max_body_bytes, serving.metrics_need_token)
     recorder = PredictionRecorder(lambda batch: session.call("predictions.append", (batch,), {}))
     recorder.start()
-    app = build_app(models, TokenCheck(workspace), settings, recorder)
+    app = build_app(
+        models, TokenCheck(workspace), settings, recorder, lambda: session.call("gauges.exposition", (), {})
+    )
     config = uvicorn.Config(app, log_level="warning", lifespan="off", access_log=False)
     server = AnnouncingServer(config, int(argv[2]) if len(argv) > 2 else None)
     # uvicorn stops gracefully on these, then raises the signal again under the handlers it found

@@ -121,6 +121,7 @@ class AccuracyCheck:
     below: bool | None
     alert_id: int | None
     estimated: bool = False
+    window_end: str | None = None  # the window checked
 
 
 @dataclass(frozen=True)

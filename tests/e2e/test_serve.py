@@ -114,6 +114,21 @@ def test_mlops_serve_answers_follows_changes_and_stops_cleanly(
     assert 'mlops_prediction_score_count{endpoint="churn-predictor",variant="primary"} 11.0' in exposed
     assert "mlops_request_seconds_bucket" in exposed
 
+    # The monitors' findings, asked of the owner on each scrape (engine/monitoring/gauges.py).
+    assert run_mlops("monitor", "run", "-w", str(workspace), env=ENV).returncode == 0
+    assert run_mlops("jobs", "run", "retention", "-w", str(workspace), env=ENV).returncode == 0
+    exposed = httpx.get(f"{server.url}/metrics").text
+    # One customer asked 11 times: every column drifted (labels come sorted by name).
+    drift = 'mlops_drift_statistic{column="avg_order_value",endpoint="churn-predictor",method="wasserstein"} '
+    assert drift in exposed and 'mlops_dataset_drift_share{endpoint="churn-predictor"} 1.0' in exposed
+    estimate = (
+        'mlops_live_performance{endpoint="churn-predictor",metric="f1",source="estimated",variant="primary"}'
+    )
+    assert estimate in exposed and 'source="realised"' not in exposed  # no labels yet: the estimate only
+    assert 'mlops_alerts_open{severity="warning"} 1.0' in exposed  # the drift alert
+    assert 'mlops_job_runs_total{job="retention",status="ok"} 1.0' in exposed
+    assert 'mlops_job_last_success{job="retention"} 1.0' in exposed
+
     canary = ["deploy", "churn-predictor", "--model", "churn@v1", "--canary", "churn@v2", "--percent", "50"]
     assert run_mlops(*canary, "-w", str(workspace), env=ENV).returncode == 0
     scores: set[float] = set()
