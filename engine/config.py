@@ -59,7 +59,8 @@ canary_percent = 0
 [gates]
 # Promotion gates: a model version must reach these to become champion.
 min_f1 = 0.7
-# How much a challenger must beat the current champion by on the same holdout (f1 points).
+# How much a challenger must beat the current champion by on the same holdout (f1 points; a
+# negative margin lets a slightly worse one pass). The retrain loop's gate uses it too.
 champion_margin = 0.0
 
 [fairness]
@@ -118,6 +119,27 @@ cooldown_minutes = 60.0
 # A sink that fails is tried this many times in all, waiting retry_seconds, then twice that...
 attempts = 3
 retry_seconds = 1.0
+
+[loop]
+# The automatic retrain loop (docs/monitoring.md). On a trigger it re-runs the champion's
+# pipeline on its training data plus the labelled production rows, registers the challenger if
+# the gates pass, serves it as a canary and, after canary_requests requests or canary_minutes,
+# promotes it or rolls it back. Triggers: "drift" (a dataset drift found by the drift monitor),
+# "accuracy" (a realised or estimated metric below its floor), "schedule" (the retrain_cron).
+enabled = false
+triggers = ["drift", "accuracy", "schedule"]
+retrain_cron = "0 6 * * 1"
+# At least this many hours between two retrains of one endpoint, at most this many a day.
+cooldown_hours = 24.0
+max_retrains_per_day = 2
+canary_percent = 10.0
+canary_requests = 200
+canary_minutes = 60.0
+# Minutes between checks of a canary in progress.
+canary_check_minutes = 5.0
+# A canary is rolled back if its error rate is above the champion's by more than this, or if
+# with labels its accuracy is worse with significance (mlops deploy compare's verdict).
+max_error_rate_increase = 0.01
 
 [console]
 # Seconds between live refreshes of the console's panels.
@@ -192,6 +214,30 @@ class MonitorsConfig:
     misfire_grace_seconds: int = 600
 
 
+LOOP_TRIGGERS = ("drift", "accuracy", "schedule")
+
+
+@dataclass(frozen=True)
+class LoopConfig:
+    enabled: bool = False
+    triggers: list[str] = field(default_factory=lambda: ["drift", "accuracy", "schedule"])
+    retrain_cron: str = "0 6 * * 1"
+    cooldown_hours: float = 24.0
+    max_retrains_per_day: int = 2
+    canary_percent: float = 10.0
+    canary_requests: int = 200
+    canary_minutes: float = 60.0
+    canary_check_minutes: float = 5.0
+    max_error_rate_increase: float = 0.01
+
+    def __post_init__(self) -> None:
+        unknown = [trigger for trigger in self.triggers if trigger not in LOOP_TRIGGERS]
+        if unknown:
+            raise ConfigError(
+                f"[loop] triggers: {unknown[0]!r} is not a trigger; expected {', '.join(LOOP_TRIGGERS)}"
+            )
+
+
 @dataclass(frozen=True)
 class AlertsConfig:
     log_file: str = "alerts.log"
@@ -218,6 +264,7 @@ class Config:
     accuracy: AccuracyConfig = field(default_factory=AccuracyConfig)
     monitors: MonitorsConfig = field(default_factory=MonitorsConfig)
     alerts: AlertsConfig = field(default_factory=AlertsConfig)
+    loop: LoopConfig = field(default_factory=LoopConfig)
     console: ConsoleConfig = field(default_factory=ConsoleConfig)
 
 

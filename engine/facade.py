@@ -70,7 +70,9 @@ from engine.monitoring.accuracy import LiveAccuracy
 from engine.monitoring.alerts import Alerts
 from engine.monitoring.drift import Drift
 from engine.monitoring.gauges import Gauges
+from engine.monitoring.loop import RetrainLoop
 from engine.monitoring.monitors import Monitors
+from engine.monitoring.retrain_data import RetrainDataBuilder
 from engine.monitoring.scheduler import Scheduler
 from engine.monitoring.sources import ModelFacts
 from engine.pipelines.definition import Pipeline
@@ -141,6 +143,7 @@ SURFACE: dict[str, frozenset[str]] = {
     "accuracy": frozenset({"check"}),
     "monitors": frozenset({"run_all", "drift", "accuracy", "validation", "retention"}),
     "gauges": frozenset({"exposition"}),
+    "loop": frozenset({"run", "history", "advance"}),
     "scheduler": frozenset({"jobs", "run", "pause", "resume", "history"}),
 }
 """Each service's calls a face may make, in this process or from another (``Engine._call``)."""
@@ -172,6 +175,7 @@ class Facade(Protocol):
     accuracy: LiveAccuracy
     monitors: Monitors
     gauges: Gauges
+    loop: RetrainLoop
     scheduler: Scheduler
 
     def status(self) -> WorkspaceStatus: ...
@@ -243,11 +247,32 @@ class Engine:
         self.accuracy = LiveAccuracy(
             db, self._served, self._model_figures, self._holdout_scores, self.alerts, config.accuracy
         )
+        self.loop = RetrainLoop(
+            db,
+            config.loop,
+            config.gates.champion_margin,
+            RetrainDataBuilder(db, self.datasets, lambda version: self.loop.base_of(version)),
+            self.quality,
+            self.pipelines,
+            self.runs,
+            self.registry,
+            self.deployments,
+            self.alerts,
+        )
         self.monitors = Monitors(
-            db, self.deployments.plan, self.drift, self.accuracy, self.quality, self.alerts, config.monitors
+            db,
+            self.deployments.plan,
+            self.drift,
+            self.accuracy,
+            self.quality,
+            self.alerts,
+            self.loop,
+            config.monitors,
         )
         self.gauges = Gauges(db)
-        self.scheduler = Scheduler(db, self.monitors, config.monitors, self.wait_for_warm_up)
+        self.scheduler = Scheduler(
+            db, self.monitors, self.loop, config.monitors, config.loop, self.wait_for_warm_up
+        )
         self._lock = lock
         self._db = db
         self._shutdown = shutdown
@@ -574,6 +599,7 @@ class AttachedEngine:
         self.accuracy = cast(LiveAccuracy, session.service("accuracy", SURFACE["accuracy"]))
         self.monitors = cast(Monitors, session.service("monitors", SURFACE["monitors"]))
         self.gauges = cast(Gauges, session.service("gauges", SURFACE["gauges"]))
+        self.loop = cast(RetrainLoop, session.service("loop", SURFACE["loop"]))
         self.scheduler = cast(Scheduler, session.service("scheduler", SURFACE["scheduler"]))
 
     @property

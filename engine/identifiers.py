@@ -33,3 +33,8 @@ def string_literal(text: str) -> str:
 def quote(identifier: str) -> str:
     """A DuckDB identifier, quoted so keywords and odd characters are safe."""
     return '"' + identifier.replace('"', '""') + '"'
+
+
+def json_path(key: str) -> str:
+    """A JSON path to a top-level key, whatever characters it holds (``$."a \\"b\\""``)."""
+    return '$."' + key.replace("\\", "\\\\").replace('"', '\\"') + '"'

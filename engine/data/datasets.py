@@ -118,8 +118,11 @@ class Datasets:
         result = self._ingest(read, name, str(source_path), empty, progress or no_progress, find_notes)
         return replace(result, null_tokens=tokens or None)
 
-    def ingest_query(self, sql: str, name: str, progress: Progress | None = None) -> IngestResult:
-        """Store a read-only SELECT's result as a version of ``name`` (same content: same version)."""
+    def ingest_query(
+        self, sql: str, name: str, progress: Progress | None = None, source: str | None = None
+    ) -> IngestResult:
+        """Store a read-only SELECT's result as a version of ``name`` (same content: same version);
+        ``source`` says where the rows came from (by default the query itself)."""
         import duckdb
 
         check_name(name)
@@ -133,9 +136,9 @@ class Datasets:
             except duckdb.Error as error:
                 raise InvalidInput(f"query failed: {first_line(error)}") from None
 
-        source = f"query: {' '.join(statement.split())}"
+        said = source or f"query: {' '.join(statement.split())}"
         empty = "the query returned no rows; expected at least one row"
-        return self._ingest(read, name, source, empty, progress or no_progress)
+        return self._ingest(read, name, said, empty, progress or no_progress)
 
     def ingest_frame(
         self, frame: pd.DataFrame, name: str, source: str, progress: Progress | None = None

@@ -6,7 +6,9 @@
 - accuracy: each deployment's newest window of labelled traffic against its models'
   evaluations (engine/monitoring/accuracy.py), alerts raised;
 - validation: dataset versions waiting for their dataset's required suite get validated;
-- retention: prediction-log rows older than ``log_retention_days`` are deleted.
+- retention: prediction-log rows older than ``log_retention_days`` are deleted (and job runs).
+
+A dataset drift and a metric below its floor are also the automatic loop's triggers (loop.py).
 
 Each returns a one-line summary of what it found, which the job run keeps.
 """
@@ -22,6 +24,7 @@ from engine.db import Database
 from engine.monitoring.accuracy import METRICS, LiveAccuracy
 from engine.monitoring.alerts import Alerts
 from engine.monitoring.drift import Drift
+from engine.monitoring.loop import RetrainLoop
 from engine.types.monitoring import AccuracyReport
 from engine.types.serving import ServingPlan
 
@@ -35,6 +38,7 @@ class Monitors:
         accuracy: LiveAccuracy,
         quality: DataQuality,
         alerts: Alerts,
+        loop: RetrainLoop,
         config: MonitorsConfig,
     ) -> None:
         self._db = db
@@ -43,6 +47,7 @@ class Monitors:
         self._accuracy = accuracy
         self._quality = quality
         self._alerts = alerts
+        self._loop = loop
         self._config = config
 
     def run_all(self) -> dict[str, str]:
@@ -91,6 +96,13 @@ class Monitors:
                     {"share_drifted": report.share_drifted, "columns": drifted, "prediction": prediction},
                     key=f"drift:{endpoint.endpoint}",
                 )
+            if report.dataset_drift:
+                self._loop.triggered(
+                    endpoint.endpoint,
+                    "drift",
+                    {"said": f"{len(drifted)} of {len(report.columns)} columns drifted",
+                     "share_drifted": report.share_drifted, "columns": drifted},
+                )  # fmt: skip
             tested = len(report.columns)
             said.append(
                 f"{endpoint.endpoint}: {len(drifted)} of {tested} drifted"
@@ -104,6 +116,16 @@ class Monitors:
         for endpoint in self._plan().endpoints:
             report = self._accuracy.check(endpoint.endpoint, alert=True)
             self._keep_accuracy(report)
+            below = [check for check in report.checks if check.below]
+            if below:
+                how = "estimated" if below[0].estimated else "realised"
+                self._loop.triggered(
+                    endpoint.endpoint,
+                    "accuracy",
+                    {"said": f"{below[0].variant} {below[0].metric} {below[0].value:.3f} {how},"
+                             f" below {below[0].floor:.3f}",
+                     "checks": [check.metric for check in below]},
+                )  # fmt: skip
             for check in report.checks:
                 if check.value is None:
                     said.append(f"{endpoint.endpoint}/{check.variant}: no labels")
@@ -150,6 +172,10 @@ class Monitors:
             cursor.execute(
                 "DELETE FROM prediction_labels l WHERE NOT EXISTS (SELECT 1 FROM prediction_log p"
                 ' WHERE p.request_id = l.request_id AND p."row" = l."row")'
+            )
+            cursor.execute(  # the jobs' own records age out with the log
+                "DELETE FROM job_runs WHERE started_at < now() - to_days(CAST(? AS INTEGER))",
+                [round(self._config.log_retention_days)],
             )
         removed = int(deleted[0]) if deleted else 0
         return f"{removed:,} prediction-log rows older than {self._config.log_retention_days:g} days deleted"

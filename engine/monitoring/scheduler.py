@@ -3,7 +3,8 @@ the workspace for long: ``mlops up``, ``mlops serve`` and the console start it; 
 command does not.
 
 The jobs come from ``[monitors]``: drift, accuracy and validation every N minutes, retention on
-a cron schedule (a 0 interval or an empty cron switches one off). Each run is recorded in
+a cron schedule; and from ``[loop]``: the weekly retrain (cron) and the canary check (every N
+minutes) of the automatic loop (a 0 interval or an empty cron switches one off). Each run is recorded in
 ``job_runs`` (start, end, status, error, the monitor's summary), whether the schedule or
 ``mlops jobs run`` started it. A job that fails is recorded and runs again at its next tick; it
 never stops the scheduler or its host. Runs are on the scheduler's own thread pool, never on
@@ -21,9 +22,10 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
-from engine.config import MonitorsConfig
+from engine.config import LoopConfig, MonitorsConfig
 from engine.db import Database
 from engine.errors import InvalidInput, MlopsError
+from engine.monitoring.loop import RetrainLoop
 from engine.monitoring.monitors import Monitors
 from engine.types.monitoring import JobInfo, JobRun
 
@@ -36,7 +38,9 @@ class Scheduler:
         self,
         db: Database,
         monitors: Monitors,
+        loop: RetrainLoop,
         config: MonitorsConfig,
+        loop_config: LoopConfig,
         ready: Callable[[], None] = lambda: None,
     ) -> None:
         self._db = db
@@ -52,9 +56,16 @@ class Scheduler:
             if minutes > 0:
                 self._jobs[name] = (work, f"every {minutes:g} min")
                 self._triggers[name] = ("interval", minutes)
-        if config.retention_cron.strip():
-            self._jobs["retention"] = (monitors.retention, f"cron {config.retention_cron}")
-            self._triggers["retention"] = ("cron", config.retention_cron)
+        for name, cron, work in (
+            ("retention", config.retention_cron, monitors.retention),
+            ("retrain", loop_config.retrain_cron, loop.scheduled),
+        ):
+            if cron.strip():
+                self._jobs[name] = (work, f"cron {cron}")
+                self._triggers[name] = ("cron", cron)
+        if loop_config.canary_check_minutes > 0:
+            self._jobs["canary"] = (loop.advance, f"every {loop_config.canary_check_minutes:g} min")
+            self._triggers["canary"] = ("interval", loop_config.canary_check_minutes)
         self._scheduler: Any = None
         self._lock = threading.Lock()
 

@@ -21,7 +21,7 @@ from typing import Any
 
 from engine.data.datasets import Datasets
 from engine.errors import InvalidInput
-from engine.identifiers import quote, string_literal
+from engine.identifiers import json_path, quote, string_literal
 from engine.serving.labels import label_text_sql
 
 LIVE = "live:"
@@ -106,7 +106,7 @@ def live(reference: str, since: str | None, like: Source) -> Source:
         window = f" AND logged_at >= now() - INTERVAL {seconds(since)} SECOND"
         label = f"{reference} (last {since})"
     values = ", ".join(
-        f"TRY_CAST(json_extract_string(features, {string_literal(_json_path(name))}) AS {kind})"
+        f"TRY_CAST(json_extract_string(features, {string_literal(json_path(name))}) AS {kind})"
         f" AS {quote(name)}"
         for name, kind in like.schema
     )
@@ -129,7 +129,3 @@ def seconds(since: str) -> int:
     if found is None:
         raise InvalidInput(f"--since {since}: expected a duration such as 30m, 1h, 2d or 1w")
     return max(1, round(float(found.group(1)) * SECONDS[found.group(2)]))
-
-
-def _json_path(name: str) -> str:
-    return '$."' + name.replace("\\", "\\\\").replace('"', '\\"') + '"'

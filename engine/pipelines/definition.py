@@ -260,8 +260,11 @@ def _check_beats_champion(here: str, value: Any) -> None:
             "expected model_name, metric, margin"
         )
     margin = value.get("margin", 0.0)
-    if not isinstance(margin, float | int) or isinstance(margin, bool) or margin < 0:
-        raise InvalidInput(f"{here}: beats_champion.margin {margin!r}; expected a number >= 0")
+    if not isinstance(margin, float | int) or isinstance(margin, bool) or margin <= -1:
+        raise InvalidInput(
+            f"{here}: beats_champion.margin {margin!r}; expected a number above -1 (how much the"
+            " challenger must beat the champion by; a negative one lets a slightly worse one pass)"
+        )
 
 
 def parse_condition(text: str, where: str) -> Condition:

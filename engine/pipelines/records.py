@@ -118,6 +118,13 @@ class PipelineRecords:
             ).fetchone()
         return json.loads(row[0]) if row else None
 
+    def definition(self, run_id: int) -> dict[str, Any] | None:
+        with self._db.cursor() as cursor:
+            row = cursor.execute(
+                "SELECT definition_json FROM pipeline_runs WHERE id = ?", [run_id]
+            ).fetchone()
+        return None if row is None else dict(json.loads(row[0]))
+
     def runs(
         self, limit: int = 50, pipeline: str | None = None, contains: str = ""
     ) -> list[PipelineRunRecord]:

@@ -42,7 +42,12 @@ class Pipelines:
         self, path: str | Path, force: bool = False, progress: Progress = no_progress
     ) -> PipelineRunRecord:
         """Run the pipeline in ``path``; ``force`` ignores the cache (``dvc repro --force``)."""
-        pipeline = load_pipeline(path)
+        return self.run_pipeline(load_pipeline(path), force, progress)
+
+    def run_pipeline(
+        self, pipeline: Pipeline, force: bool = False, progress: Progress = no_progress
+    ) -> PipelineRunRecord:
+        """Run a pipeline already read (the retrain loop's, built from a champion's run)."""
         run_id = self._records.start(pipeline, force)
         outputs: dict[str, dict[str, Any]] = {}
         status, reason = "succeeded", None
@@ -72,6 +77,10 @@ class Pipelines:
         )
         progress(f"pipeline {pipeline.name} {status}", 1.0)
         return record
+
+    def definition(self, run_id: int) -> dict[str, Any] | None:
+        """The steps a recorded run ran (as ``Pipeline.to_dict``), or None for an unknown run."""
+        return self._records.definition(run_id)
 
     def runs(
         self, limit: int = 50, pipeline: str | None = None, contains: str = ""

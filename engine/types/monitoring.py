@@ -168,3 +168,36 @@ class JobInfo:
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
+
+
+@dataclass(frozen=True)
+class LoopStep:
+    """One step of a turn of the automatic loop, with what it rests on (``evidence``: a data
+    version and its row counts, a pipeline run and its gate verdicts, a canary comparison)."""
+
+    step: str  # trigger, policy, data, retrain, canary, compare, promote, rollback
+    status: str  # ok, failed, skipped, waiting
+    detail: str
+    evidence: dict[str, Any]
+    happened_at: str
+
+
+@dataclass(frozen=True)
+class LoopRun:
+    """A turn of the automatic loop: what started it, the champion and the challenger it
+    trained, and how it ended (running, canary, promoted, rolled_back, failed, skipped)."""
+
+    id: int
+    started_at: str
+    finished_at: str | None
+    trigger: str
+    endpoint: str
+    model: str
+    champion_version: int | None
+    challenger_version: int | None
+    outcome: str
+    reason: str | None
+    steps: list[LoopStep]
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)

@@ -48,7 +48,7 @@ def test_invalid_toml_names_the_file(tmp_path: Path) -> None:
 
 
 def test_the_written_file_documents_only_settings_a_command_reads() -> None:
-    """Monitoring settings arrive with their command (the monitoring issue: alerts so far);
+    """Monitoring settings arrive with their command (the monitoring issue: through the loop);
     serving's are read by `mlops serve` and its serving processes."""
     sections = set(tomllib.loads(DEFAULT_CONFIG_TOML))
     assert sections == {
@@ -61,6 +61,7 @@ def test_the_written_file_documents_only_settings_a_command_reads() -> None:
         "accuracy",
         "monitors",
         "alerts",
+        "loop",
         "console",
     }
 

@@ -111,7 +111,7 @@ needs = []
         (
             "[steps.load]\ndataset='d'\n[steps.train]\ntarget='y'\n[steps.evaluate]\n[steps.gate]\n"
             "beats_champion = { model_name = 'm', margin = -1 }",
-            "beats_champion.margin -1; expected a number >= 0",
+            "beats_champion.margin -1; expected a number above -1",
         ),
         (
             "[steps.load]\ndataset='d'\n[steps.train]\ntarget='y'\n[steps.register]\nmodel_name='m'",
