@@ -98,7 +98,11 @@ DISPLAY_NAMES = {
     "Z-test p_value": "z",
     "Wasserstein distance (normed)": "wasserstein",
     "Jensen-Shannon distance": "jensenshannon",
+    "PSI": "psi",
+    "Kullback-Leibler divergence": "kl_div",
+    "Hellinger distance": "hellinger",
 }
+"""Evidently's display names of its tests, by the names its registry (and mlops) uses."""
 
 
 def evidently_columns(snapshot: dict[str, Any]) -> dict[str, tuple[str, float, float, bool]]:

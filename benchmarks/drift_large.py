@@ -15,6 +15,7 @@ import time
 from pathlib import Path
 from typing import Any
 
+from benchmarks.drift import COLUMNS as FEATURES
 from benchmarks.drift import SAMPLE, evidently_columns
 from benchmarks.timing import median_seconds
 from engine.facade import Engine
@@ -23,18 +24,6 @@ SIZES = (100_000, 1_000_000)
 RUNS = 3
 LOG_ROWS = 10_000_000
 LOG_DAYS = 7
-FEATURES = [
-    "age",
-    "tenure_days",
-    "total_orders",
-    "avg_order_value",
-    "days_since_last_order",
-    "support_tickets",
-    "country",
-    "gender",
-    "age_group",
-    "region",
-]
 
 
 def frame(rows: int, shift: float, seed: int) -> Any:

@@ -11,20 +11,10 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from benchmarks.drift import evidently_columns
 from engine.errors import InvalidInput
 from engine.facade import Engine
 from engine.types.monitoring import DriftReport
-
-DISPLAY_NAMES = {
-    "K-S p_value": "ks",
-    "chi-square p_value": "chisquare",
-    "Z-test p_value": "z",
-    "Wasserstein distance (normed)": "wasserstein",
-    "Jensen-Shannon distance": "jensenshannon",
-    "PSI": "psi",
-    "Kullback-Leibler divergence": "kl_div",
-    "Hellinger distance": "hellinger",
-}
 
 
 def frames(rows_reference: int, rows_current: int, seed: int) -> tuple[pd.DataFrame, pd.DataFrame]:
@@ -64,24 +54,9 @@ def evidently(
     from evidently import Report
     from evidently.presets import DataDriftPreset
 
-    snapshot = Report([DataDriftPreset(**options)], include_tests=True).run(current, reference).dict()
-    tests = {
-        test["metric_config"]["metric_id"]: test["status"]
-        for test in snapshot["tests"]
-        if test["id"] == "drift"
-    }
-    found = {}
-    for metric in snapshot["metrics"]:
-        config = metric["config"]
-        if config["type"].endswith("ValueDrift"):
-            method = DISPLAY_NAMES.get(config["method"], config["method"])
-            found[config["column"]] = (
-                method,
-                float(metric["value"]),
-                float(config["threshold"]),
-                tests[metric["id"]] == "FAIL",
-            )
-    return found
+    return evidently_columns(
+        Report([DataDriftPreset(**options)], include_tests=True).run(current, reference).dict()
+    )
 
 
 def read(engine: Engine, ref: str) -> pd.DataFrame:

@@ -28,18 +28,6 @@ cooldown_hours = 24.0
 max_retrains_per_day = 5
 """
 GATES = LOOSE_GATES.replace("min_f1 = 0.5", "min_f1 = 0.5\nchampion_margin = -0.05")  # a near-tie passes
-FEATURES = [
-    "age",
-    "tenure_days",
-    "total_orders",
-    "avg_order_value",
-    "days_since_last_order",
-    "support_tickets",
-    "country",
-    "gender",
-    "age_group",
-    "region",
-]
 
 
 @pytest.fixture
@@ -56,12 +44,13 @@ def production(engine: Engine, week: int, rows: int, prefix: str) -> pd.DataFram
     frame = pd.read_csv(SAMPLE / f"churn_week_{week}.csv").dropna(subset=["customer_id"]).head(rows)
     labels = pd.read_csv(SAMPLE / "churn_labels.csv")
     times = pd.to_datetime(frame["event_timestamp"], utc=True)
+    features = [name for name in frame.columns if name not in ("customer_id", "event_timestamp")]
     engine.predictions.append(
         prediction_batch(
             *(
                 {"event_time": moment.timestamp(), "logged_at": moment.timestamp(), "version": 2,
                  "request_id": f"{prefix}{i}", "entity_key": "customer_id", "entity": str(int(customer)),
-                 "features": json.dumps({name: _plain(row[name]) for name in FEATURES}),
+                 "features": json.dumps({name: _plain(row[name]) for name in features}),
                  "score": 0.4, "label": "0"}
                 for i, ((_, row), customer, moment) in enumerate(
                     zip(frame.iterrows(), frame["customer_id"], times, strict=True)

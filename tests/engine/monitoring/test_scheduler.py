@@ -17,7 +17,10 @@ from engine.facade import Engine
 from engine.types.serving import PredictionBatch
 from tests.conftest import ENV, SAMPLE, mlops_json, prediction_batch, run_mlops, start_owner, wait_until
 
-FAST = '[monitors]\ndrift_minutes = 0.01\naccuracy_minutes = 0\nvalidation_minutes = 0\nretention_cron = ""\n'
+FAST = (
+    '[monitors]\ndrift_minutes = 0.01\naccuracy_minutes = 0\nvalidation_minutes = 0\nretention_cron = ""\n'
+    '[loop]\nretrain_cron = ""\ncanary_check_minutes = 0\n'
+)
 
 
 @pytest.fixture
@@ -53,6 +56,8 @@ def test_monitors_run_once_alert_once_and_every_run_is_recorded(deployed: Path) 
             "accuracy",
             "validation",
             "retention",
+            "retrain",
+            "canary",
         ]
         assert not any(job.scheduling for job in engine.scheduler.jobs())
         run = engine.scheduler.run("drift")
