@@ -174,6 +174,8 @@ class Drift:
             reference.size > SMALL_REFERENCE_ROWS and reference.has_more_distinct_than(FEW_VALUES)
         ):
             return None
+        if len(reference.keys) < bucketed.DISTINCT_VALUES:
+            return None  # few values, many ties: the CDFs meet in most buckets, and sorting is cheaper
         quoted = quote(column.name)
         with self._reading(after) as cursor:
             window = bucketed.window_range(cursor, after.relation, quoted, _clean(quoted, numeric=True))

@@ -39,16 +39,22 @@ def looped(registry_workspace: Path) -> Iterator[Engine]:
         yield engine
 
 
-def production(engine: Engine, week: int, rows: int, prefix: str) -> pd.DataFrame:
-    """``rows`` of the sample's week answered by the champion (v2) and labelled late."""
+def production(
+    engine: Engine, week: int, rows: int, prefix: str, now: bool = False, stretch: float = 1.0
+) -> pd.DataFrame:
+    """``rows`` of the sample's week answered by the champion (v2) and labelled late (logged
+    ``now``, or when each happened; tenure, orders and order value times ``stretch``)."""
     frame = pd.read_csv(SAMPLE / f"churn_week_{week}.csv").dropna(subset=["customer_id"]).head(rows)
+    for name in ("tenure_days", "total_orders", "avg_order_value"):
+        frame[name] = frame[name] * stretch
     labels = pd.read_csv(SAMPLE / "churn_labels.csv")
     times = pd.to_datetime(frame["event_timestamp"], utc=True)
     features = [name for name in frame.columns if name not in ("customer_id", "event_timestamp")]
     engine.predictions.append(
         prediction_batch(
             *(
-                {"event_time": moment.timestamp(), "logged_at": moment.timestamp(), "version": 2,
+                {"event_time": moment.timestamp(), "version": 2,
+                 "logged_at": datetime.now(UTC).timestamp() if now else moment.timestamp(),
                  "request_id": f"{prefix}{i}", "entity_key": "customer_id", "entity": str(int(customer)),
                  "features": json.dumps({name: _plain(row[name]) for name in features}),
                  "score": 0.4, "label": "0"}
@@ -126,6 +132,20 @@ def test_a_turn_retrains_canaries_and_promotes(looped: Engine) -> None:
     engine.close()
     shown = mlops_json(engine.workspace.root, "loop", "history", "--limit", "5")
     assert [turn["outcome"] for turn in shown["turns"]] == [second.outcome, "promoted"]
+
+
+def test_the_drift_monitor_starts_a_turn(looped: Engine) -> None:
+    """Week 3, three of its numbers stretched by half again, answered in the last hour: the drift job
+    finds dataset drift and the loop turns on it; a finding right after is held back."""
+    engine = looped
+    production(engine, 3, 300, "w3-", now=True, stretch=1.5)
+    assert "drifted" in engine.monitors.drift()
+    (turn,) = engine.loop.history()
+    assert turn.trigger == "drift" and turn.outcome == "canary"
+    assert "columns drifted" in turn.steps[0].detail and turn.steps[1].step == "policy"
+    engine.loop.triggered("churn-api", "accuracy", {"said": "f1 0.61 realised, below 0.77"})
+    held = engine.loop.history()[0]
+    assert held.outcome == "skipped" and "still out" in (held.reason or "")
 
 
 def test_a_bad_canary_is_rolled_back_and_the_champion_stays(looped: Engine) -> None:
