@@ -280,7 +280,8 @@ def jensenshannon(reference: Sample, current: Sample, kind: Kind) -> float:
     middle = (p + q) / 2
 
     def relative_entropy(a: np.ndarray, b: np.ndarray) -> float:
-        return float(np.sum(np.where(a > 0, a * np.log(np.where(a > 0, a, 1) / b), 0.0)))
+        with np.errstate(divide="ignore", invalid="ignore"):  # 0 * log(0): the where drops it
+            return float(np.sum(np.where(a > 0, a * np.log(np.where(a > 0, a, 1) / b), 0.0)))
 
     return float(np.sqrt((relative_entropy(p, middle) + relative_entropy(q, middle)) / 2))
 
