@@ -436,7 +436,13 @@ class RetrainLoop:
     # ---- records
 
     def _start(self, trigger: str, endpoint: str, model: str, champion: int) -> int:
+        """A new turn; one still ``running`` was left by a process that stopped mid-turn (turns
+        run one at a time, in the owner), and is closed as failed so it blocks nothing."""
         with self._db.cursor() as cursor:
+            cursor.execute(
+                "UPDATE loop_runs SET outcome = 'failed', finished_at = now(),"
+                " reason = 'the process running it stopped' WHERE outcome = 'running'"
+            )
             row = cursor.execute(
                 "INSERT INTO loop_runs (trigger, endpoint, model, champion_version, outcome)"
                 " VALUES (?, ?, ?, ?, 'running') RETURNING id",

@@ -175,6 +175,13 @@ def test_the_policy_and_a_refusing_gate(looped: Engine, registry_workspace: Path
     again = engine.loop.triggered("churn-api", "accuracy", {})
     assert again is not None and again.outcome == "skipped" and "still out" in (again.reason or "")
 
+    # A turn its process left running (killed mid-retrain) is closed by the next one, not waited on.
+    with engine._db.cursor() as cursor:
+        cursor.execute("UPDATE loop_runs SET outcome = 'running' WHERE id = ?", [again.id])
+    engine.loop.triggered("churn-api", "drift", {})
+    stopped = next(turn for turn in engine.loop.history() if turn.id == again.id)
+    assert stopped.outcome == "failed" and stopped.reason == "the process running it stopped"
+
 
 def test_a_failed_retrain_never_moves_the_champion(registry_workspace: Path) -> None:
     strict = GATES.replace("min_f1 = 0.5", "min_f1 = 0.99")
