@@ -38,3 +38,11 @@ def quote(identifier: str) -> str:
 def json_path(key: str) -> str:
     """A JSON path to a top-level key, whatever characters it holds (``$."a \\"b\\""``)."""
     return '$."' + key.replace("\\", "\\\\").replace('"', '\\"') + '"'
+
+
+def check_limit(limit: int) -> int:
+    """A ``--limit`` as a query's LIMIT takes it: 1 or more (DuckDB refuses a negative one, and
+    Python's slicing would read it from the other end)."""
+    if limit < 1:
+        raise InvalidInput(f"--limit {limit}: expected at least 1")
+    return limit

@@ -63,7 +63,9 @@ def run_loop_history(args: argparse.Namespace, out: Output) -> int:
 
 def _show(console: Console, turns: list[LoopRun]) -> None:
     if not turns:
-        console.print("no turns of the loop yet ([loop] enabled = true, or `mlops loop run ENDPOINT`)")
+        console.print(
+            "no turns of the loop yet ([loop] enabled = true, or `mlops loop run ENDPOINT`)", markup=False
+        )
         return
     for turn in turns:
         challenger = f" -> v{turn.challenger_version}" if turn.challenger_version else ""

@@ -171,17 +171,17 @@ def run_accuracy(args: argparse.Namespace, out: Output) -> int:
             if estimated and not shown:
                 continue
             console.print(
-                "Estimated from the scores (CBPE), every prediction:"
+                f"Estimated from the scores (CBPE), every prediction, {report.window} windows:"
                 if estimated
-                else "Realised, the labelled predictions:",
+                else f"Realised, the labelled predictions, {report.window} windows:",
                 markup=False,
             )
             table(
                 console,
-                ["window", "variant", "model", "predictions", "labelled", *METRIC_COLUMNS],
+                ["from", "variant", "model", "rows", "labelled", *METRIC_COLUMNS],
                 [
                     [
-                        f"{w.window_start[:10]} to {w.window_end[:10]}",
+                        w.window_start[:10],
                         w.variant,
                         f"{w.model} v{w.version}",
                         f"{w.predictions:,}",

@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING
 
 from engine.db import Database
 from engine.errors import InvalidInput
+from engine.identifiers import check_limit
 from engine.types.data import QueryResult
 
 if TYPE_CHECKING:
@@ -21,8 +22,7 @@ if TYPE_CHECKING:
 def run_read_only(db: Database, sql: str, limit: int = 1000) -> QueryResult:
     import duckdb
 
-    if limit < 1:
-        raise InvalidInput(f"--limit {limit}: expected at least 1")
+    check_limit(limit)
     with db.cursor() as cursor:
         check_select(cursor, sql)
         cursor.begin()

@@ -31,6 +31,7 @@ from engine.config import AlertsConfig
 from engine.db import Database
 from engine.errors import InvalidInput
 from engine.events import EventLog
+from engine.identifiers import check_limit
 from engine.types.monitoring import Alert
 
 SEVERITIES = ("info", "warning", "critical")
@@ -86,6 +87,7 @@ class Alerts:
         return alert
 
     def all(self, include_acknowledged: bool = False, limit: int = 100) -> list[Alert]:
+        check_limit(limit)
         where = "" if include_acknowledged else " WHERE status = 'open'"
         with self._db.cursor() as cursor:
             rows = cursor.execute(

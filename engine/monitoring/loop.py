@@ -36,6 +36,7 @@ from engine.config import LoopConfig
 from engine.data.quality import DataQuality
 from engine.db import Database
 from engine.errors import MlopsError
+from engine.identifiers import check_limit
 from engine.monitoring.alerts import Alerts
 from engine.monitoring.retrain_data import RetrainData, RetrainDataBuilder
 from engine.pipelines.definition import Pipeline, parse_pipeline
@@ -106,6 +107,7 @@ class RetrainLoop:
 
     def history(self, limit: int = 20, endpoint: str | None = None) -> list[LoopRun]:
         """The newest turns first, each with its steps."""
+        check_limit(limit)
         with self._db.cursor() as cursor:
             runs = cursor.execute(
                 "SELECT id, started_at, finished_at, trigger, endpoint, model, champion_version,"

@@ -25,6 +25,7 @@ from typing import Any
 from engine.config import LoopConfig, MonitorsConfig
 from engine.db import Database
 from engine.errors import InvalidInput, MlopsError
+from engine.identifiers import check_limit
 from engine.monitoring.loop import RetrainLoop
 from engine.monitoring.monitors import Monitors
 from engine.types.monitoring import JobInfo, JobRun
@@ -148,6 +149,7 @@ class Scheduler:
         return next(job for job in self.jobs() if job.name == name)
 
     def history(self, name: str | None = None, limit: int = 50) -> list[JobRun]:
+        check_limit(limit)
         if name is not None:
             self._check(name)
         with self._db.cursor() as cursor:

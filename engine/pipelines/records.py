@@ -12,6 +12,7 @@ from typing import Any
 
 from engine.db import Database
 from engine.errors import InvalidInput
+from engine.identifiers import check_limit
 from engine.pipelines.definition import Pipeline, Step
 from engine.types.pipelines import PipelineRunRecord, StepRecord
 from engine.types.registry import Verdict
@@ -129,8 +130,7 @@ class PipelineRecords:
         self, limit: int = 50, pipeline: str | None = None, contains: str = ""
     ) -> list[PipelineRunRecord]:
         """The newest runs, of one pipeline if named, whose pipeline or status holds ``contains``."""
-        if limit < 1:
-            raise InvalidInput(f"--limit {limit}: expected at least 1")
+        check_limit(limit)
         with self._db.cursor() as cursor:
             ids = cursor.execute(
                 "SELECT id FROM pipeline_runs WHERE (? IS NULL OR pipeline = ?)"

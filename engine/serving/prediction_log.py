@@ -12,6 +12,7 @@ import json
 from typing import Any
 
 from engine.db import Database
+from engine.identifiers import check_limit
 from engine.types.serving import LoggedPrediction, PredictionBatch
 
 MAX_RECENT = 10_000
@@ -43,6 +44,7 @@ class PredictionLog:
 
     def recent(self, endpoint: str | None = None, limit: int = 50) -> list[LoggedPrediction]:
         """The newest ``limit`` rows (at most ``MAX_RECENT``), of one endpoint or all."""
+        check_limit(limit)
         with self._db.cursor() as cursor:
             rows = cursor.execute(
                 "SELECT p.logged_at, p.event_time, p.endpoint, p.variant, p.model, p.version,"

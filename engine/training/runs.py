@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from engine.errors import InvalidInput
+from engine.identifiers import check_limit
 from engine.tracking_store import open_read_only
 from engine.training.run_filter import parse_filter, parse_key
 from engine.types.training import Comparison, Run, best_index
@@ -41,9 +42,7 @@ class Runs:
             missing = [run for run in runs if run.value(kind, name) is None]
             present.sort(key=lambda run: run.value(kind, name), reverse=descending)
             runs = present + missing
-        if limit is not None and limit < 1:
-            raise InvalidInput(f"--limit {limit}: expected at least 1")
-        return runs[:limit] if limit else runs
+        return runs[: check_limit(limit)] if limit is not None else runs
 
     @staticmethod
     def check_filter(text: str) -> None:
