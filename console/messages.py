@@ -12,9 +12,10 @@ if TYPE_CHECKING:
     from engine.types.data import ColumnProfile, DatasetVersion, IngestResult, ValidationReport, VersionDiff
     from engine.types.evaluation import Evaluation
     from engine.types.features import ApplyResult, Materialization, OnlineFeatures
+    from engine.types.monitoring import Alert, JobRun
     from engine.types.pipelines import PipelineRunRecord
     from engine.types.registry import AliasMove, OnnxExportRecord, Promotion, Verdict
-    from engine.types.serving import ServerState
+    from engine.types.serving import Deployment, ServerState, TrafficReport
     from engine.types.training import Comparison, RunResult, SweepResult
     from engine.types.workspace import WorkspaceStatus
 
@@ -228,3 +229,79 @@ class KServeManifestWritten(Message):
         self.name = name
         self.version = version
         self.path = path
+
+
+class JobRan(Message):
+    """A scheduled job was run now, from the console; ``run`` is its recorded run."""
+
+    def __init__(self, run: JobRun) -> None:
+        super().__init__()
+        self.run = run
+
+
+class JobPaused(Message):
+    """A job was paused: it stays off its schedule, across restarts, until resumed."""
+
+    def __init__(self, job: str) -> None:
+        super().__init__()
+        self.job = job
+
+
+class JobResumed(Message):
+    """A paused job was put back on its schedule."""
+
+    def __init__(self, job: str) -> None:
+        super().__init__()
+        self.job = job
+
+
+class AlertAcknowledged(Message):
+    """An alert was acknowledged: it leaves the open alerts, and its next occurrence is new."""
+
+    def __init__(self, alert: Alert) -> None:
+        super().__init__()
+        self.alert = alert
+
+
+class DriftChecked(Message):
+    """The drift monitor ran now, from the console; ``summary`` is what it found."""
+
+    def __init__(self, summary: str) -> None:
+        super().__init__()
+        self.summary = summary
+
+
+class DriftReportWritten(Message):
+    """Evidently's own HTML report of a drift check was written to ``path``."""
+
+    def __init__(self, path: str) -> None:
+        super().__init__()
+        self.path = path
+
+
+class TestRequestAnswered(Message):
+    """A test request sent from the console was answered (``status``, the answer's body)."""
+
+    def __init__(self, endpoint: str, status: int, answer: dict[str, Any]) -> None:
+        super().__init__()
+        self.endpoint = endpoint
+        self.status = status
+        self.answer = answer
+
+
+class TrafficReplayed(Message):
+    """A dataset's rows were replayed to an endpoint as requests."""
+
+    def __init__(self, report: TrafficReport) -> None:
+        super().__init__()
+        self.report = report
+
+
+class DeploymentChanged(Message):
+    """A deployment was changed from the console (canary percent, switch, removal); ``said``
+    is the sentence that says what changed."""
+
+    def __init__(self, deployment: Deployment, said: str) -> None:
+        super().__init__()
+        self.deployment = deployment
+        self.said = said

@@ -135,13 +135,15 @@ SURFACE: dict[str, frozenset[str]] = {
     "tokens": frozenset({"create", "all", "revoke"}),
     "deployments": frozenset({"deploy", "all", "get", "remove", "switch", "compare", "plan", "served"}),
     "server": frozenset({"start", "stop", "state"}),
-    "predictions": frozenset({"append", "count", "recent"}),
+    "predictions": frozenset({"append", "count", "recent", "stats"}),
     "labels": frozenset({"ingest"}),
-    "traffic": frozenset({"replay"}),
+    "traffic": frozenset({"replay", "send"}),
     "drift": frozenset({"check"}),
     "alerts": frozenset({"raise_alert", "all", "acknowledge", "deliveries"}),
     "accuracy": frozenset({"check"}),
-    "monitors": frozenset({"run_all", "drift", "accuracy", "validation", "retention"}),
+    "monitors": frozenset(
+        {"run_all", "drift", "accuracy", "validation", "retention", "drift_checks", "accuracy_checks"}
+    ),
     "gauges": frozenset({"exposition"}),
     "loop": frozenset({"run", "history", "advance"}),
     "scheduler": frozenset({"jobs", "run", "pause", "resume", "history"}),

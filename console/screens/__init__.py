@@ -15,6 +15,9 @@ from console.screens.experiments import ExperimentsScreen
 from console.screens.features import FeaturesScreen
 from console.screens.home import HomeScreen
 from console.screens.models import ModelsScreen
+from console.screens.monitoring import MonitoringScreen
+from console.screens.scheduler import SchedulerScreen
+from console.screens.serving import ServingScreen
 
 
 @dataclass(frozen=True)
@@ -38,4 +41,7 @@ SCREENS: tuple[ScreenEntry, ...] = (
     ScreenEntry("4", ExperimentsScreen),
     ScreenEntry("5", EvaluationScreen),
     ScreenEntry("6", ModelsScreen),
+    ScreenEntry("7", ServingScreen),
+    ScreenEntry("8", MonitoringScreen),
+    ScreenEntry("9", SchedulerScreen),
 )

@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any, ClassVar
 
 from textual.app import ComposeResult
 from textual.binding import Binding
+from textual.events import Resize
 from textual.screen import Screen
 from textual.timer import Timer
 from textual.widgets import Footer
@@ -30,6 +31,7 @@ if TYPE_CHECKING:
     from engine.types.workspace import WorkspaceStatus
 
 LIVE_REFRESH_GROUP = "live-refresh"
+NARROW_COLUMNS = 100
 
 
 class ConsoleScreen(NotifiesWorkerErrors, Screen[None]):
@@ -59,6 +61,11 @@ class ConsoleScreen(NotifiesWorkerErrors, Screen[None]):
         if engine is None:
             raise RuntimeError("the workspace is still opening")
         return engine
+
+    def on_resize(self, event: Resize) -> None:
+        """Below ``NARROW_COLUMNS`` the screen is ``-narrow``: side-by-side panes (``Horizontal``
+        with class ``panes``) stack, so no pane's columns are cut to a sliver."""
+        self.set_class(event.size.width < NARROW_COLUMNS, "-narrow")
 
     def compose(self) -> ComposeResult:
         yield WorkspaceHeader(self.host.workspace_label)

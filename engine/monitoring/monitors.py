@@ -17,15 +17,17 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
+from datetime import datetime
 
 from engine.config import MonitorsConfig
 from engine.data.quality import DataQuality
 from engine.db import Database
+from engine.identifiers import check_limit
 from engine.monitoring.accuracy import METRICS, LiveAccuracy
 from engine.monitoring.alerts import Alerts
 from engine.monitoring.drift import Drift
 from engine.monitoring.loop import RetrainLoop
-from engine.types.monitoring import AccuracyReport
+from engine.types.monitoring import AccuracyRecord, AccuracyReport, ColumnDrift, DriftCheckRecord
 from engine.types.serving import ServingPlan
 
 
@@ -158,6 +160,29 @@ class Monitors:
                     rows,
                 )
 
+    def drift_checks(self, endpoint: str | None = None, limit: int = 20) -> list[DriftCheckRecord]:
+        """The newest scheduled drift checks first, of one endpoint or all."""
+        check_limit(limit)
+        with self._db.cursor() as cursor:
+            rows = cursor.execute(
+                "SELECT checked_at, endpoint, reference, current, dataset_drift, share_drifted, report_json"
+                " FROM drift_checks WHERE ? IS NULL OR endpoint = ? ORDER BY checked_at DESC LIMIT ?",
+                [endpoint, endpoint, limit],
+            ).fetchall()
+        return [_drift_record(*row) for row in rows]
+
+    def accuracy_checks(self, endpoint: str | None = None, limit: int = 100) -> list[AccuracyRecord]:
+        """The newest scheduled accuracy figures first (one row per variant, realised or estimated)."""
+        check_limit(limit)
+        with self._db.cursor() as cursor:
+            rows = cursor.execute(
+                'SELECT checked_at, endpoint, variant, model, version, estimated, window_end, "rows",'
+                ' accuracy, "precision", recall, f1, roc_auc FROM accuracy_checks'
+                " WHERE ? IS NULL OR endpoint = ? ORDER BY checked_at DESC LIMIT ?",
+                [endpoint, endpoint, limit],
+            ).fetchall()
+        return [AccuracyRecord(row[0].isoformat(timespec="seconds"), *row[1:]) for row in rows]
+
     def validation(self) -> str:
         reports = self._quality.validate_waiting()
         failed = [report for report in reports if not report.success]
@@ -179,3 +204,28 @@ class Monitors:
             )
         removed = int(deleted[0]) if deleted else 0
         return f"{removed:,} prediction-log rows older than {self._config.log_retention_days:g} days deleted"
+
+
+def _drift_record(
+    checked_at: datetime,
+    endpoint: str,
+    reference: str,
+    current: str,
+    dataset_drift: bool,
+    share: float,
+    report_json: str,
+) -> DriftCheckRecord:
+    report = json.loads(report_json)
+    columns = {name: ColumnDrift(**column) for name, column in report.get("columns", {}).items()}
+    if report.get("prediction"):
+        columns["(prediction)"] = ColumnDrift(**report["prediction"])
+    return DriftCheckRecord(
+        checked_at.isoformat(timespec="seconds"),
+        endpoint,
+        reference,
+        current,
+        dataset_drift,
+        share,
+        columns,
+        dict(report.get("skipped", {})),
+    )

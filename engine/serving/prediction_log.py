@@ -12,8 +12,9 @@ import json
 from typing import Any
 
 from engine.db import Database
+from engine.errors import InvalidInput
 from engine.identifiers import check_limit
-from engine.types.serving import LoggedPrediction, PredictionBatch
+from engine.types.serving import LoggedPrediction, PredictionBatch, TrafficStats
 
 MAX_RECENT = 10_000
 
@@ -34,6 +35,45 @@ class PredictionLog:
             finally:
                 cursor.unregister("logged_batch")
         return len(batch)
+
+    def stats(self, seconds: int = 60, steps: int = 12) -> list[TrafficStats]:
+        """Each endpoint's and variant's traffic over the last ``seconds``, in ``steps`` steps:
+        what the console's live serving panel draws. A request counts once however many rows
+        (instances) it had; its latency is the request's."""
+        if seconds < 1 or steps < 1:
+            raise InvalidInput(f"a window of {seconds} s in {steps} steps: expected 1 or more of each")
+        step = seconds / steps
+        with self._db.cursor() as cursor:
+            rows = cursor.execute(
+                "WITH requests AS (SELECT endpoint, coalesce(variant, '(none)') AS variant, request_id,"
+                " min(logged_at) AS answered_at, max(latency_ms) AS latency, max(status) AS status"
+                " FROM prediction_log WHERE logged_at >= now() - to_seconds(CAST(? AS BIGINT)) GROUP BY ALL)"
+                " SELECT endpoint, variant,"
+                " least(? - 1, CAST(floor(epoch(now() - answered_at) / ?) AS BIGINT)) AS back,"
+                " count(*), quantile_cont(latency, 0.5), quantile_cont(latency, 0.95),"
+                " quantile_cont(latency, 0.99), count(*) FILTER (WHERE status >= 500)"
+                " FROM requests GROUP BY ALL ORDER BY endpoint, variant",
+                [seconds, steps, step],
+            ).fetchall()
+        found: dict[tuple[str, str], dict[int, tuple[Any, ...]]] = {}
+        for endpoint, variant, back, *figures in rows:
+            found.setdefault((endpoint, variant), {})[steps - 1 - int(back)] = tuple(figures)
+        listed = []
+        for (endpoint, variant), by_step in found.items():
+            cells = [by_step.get(index) for index in range(steps)]
+            listed.append(
+                TrafficStats(
+                    endpoint,
+                    variant,
+                    seconds,
+                    [0.0 if cell is None else cell[0] / step for cell in cells],
+                    [None if cell is None else float(cell[1]) for cell in cells],
+                    [None if cell is None else float(cell[2]) for cell in cells],
+                    [None if cell is None else float(cell[3]) for cell in cells],
+                    [None if cell is None else cell[4] / cell[0] for cell in cells],
+                )
+            )
+        return listed
 
     def count(self, endpoint: str | None = None) -> int:
         with self._db.cursor() as cursor:

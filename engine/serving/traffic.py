@@ -164,6 +164,24 @@ class Traffic:
             errors[0] if errors else None,
         )
 
+    def send(self, endpoint: str, instance: dict[str, Any]) -> tuple[int, dict[str, Any]]:
+        """One V1 request of one instance to ``endpoint`` on this workspace's server (the
+        console's test request): the status and the answer, as a client would get them."""
+        target = self._server_url()
+        if target is None:
+            raise InvalidInput("no inference server runs in this workspace: start one first")
+        connection = _connection(target)
+        headers = {"Authorization": f"Bearer {self._token()}", "Content-Type": "application/json"}
+        try:
+            body = json.dumps({"instances": [instance]})
+            connection.request("POST", f"/v1/models/{endpoint}:predict", body, headers)
+            answer = connection.getresponse()
+            return answer.status, json.loads(answer.read() or b"{}")
+        except (OSError, http.client.HTTPException, ValueError) as error:
+            raise InvalidInput(f"cannot reach the inference server at {target}: {error}") from None
+        finally:
+            connection.close()
+
     def _features(self, target: str, endpoint: str) -> list[str]:
         """The endpoint's features, as the server says (its V1 metadata)."""
         status, body = self._metadata(target, endpoint)

@@ -201,3 +201,38 @@ class LoopRun:
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
+
+
+@dataclass(frozen=True)
+class DriftCheckRecord:
+    """A scheduled drift check as kept (``drift_checks``): when, which endpoint, and per column
+    (and for the predictions, as ``"(prediction)"``) the method, statistic, threshold and
+    verdict; what the console's drift panel and its sparklines read."""
+
+    checked_at: str
+    endpoint: str
+    reference: str
+    current: str
+    dataset_drift: bool
+    share_drifted: float
+    columns: dict[str, ColumnDrift]
+    skipped: dict[str, str]
+
+
+@dataclass(frozen=True)
+class AccuracyRecord:
+    """A scheduled accuracy check's figures for one variant, realised or estimated."""
+
+    checked_at: str
+    endpoint: str
+    variant: str
+    model: str
+    version: int
+    estimated: bool
+    window_end: str
+    rows: int
+    accuracy: float | None
+    precision: float | None
+    recall: float | None
+    f1: float | None
+    roc_auc: float | None

@@ -267,3 +267,19 @@ class TrafficReport:
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
+
+
+@dataclass(frozen=True)
+class TrafficStats:
+    """An endpoint's variant's requests over the last ``seconds``, in ``len(requests)`` equal
+    steps, oldest first: requests per second, latency percentiles (ms) and the share of requests
+    answered with an error (status 500 and above; a refusal of bad input is the client's)."""
+
+    endpoint: str
+    variant: str  # (none): refused before routing
+    seconds: int
+    requests_per_second: list[float]
+    p50_ms: list[float | None]
+    p95_ms: list[float | None]
+    p99_ms: list[float | None]
+    error_rate: list[float | None]

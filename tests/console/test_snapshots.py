@@ -64,6 +64,8 @@ def pinned_app(
     pipeline: Path | None = None,
     registry: bool = False,
     evaluate: bool = False,
+    records: list[str] | None = None,
+    deploy: bool = False,
 ) -> MlopsApp:
     copy_workspace(template, root)
     with Engine.open(root) as engine:
@@ -78,6 +80,8 @@ def pinned_app(
                 engine.registry.promote("churn", version, "challenger", force=True, reason=reason)
         if evaluate:
             engine.evaluation.evaluate("boosted", log=False)
+        if deploy:
+            engine.deployments.deploy("churn-api", "churn@v1", canary="churn@v2", percent=10)
         if pipeline:
             engine.suites.add(SAMPLE / "churn_suite.json", "churn_suite")
             for _ in range(2):  # the second run is served from cache
@@ -89,6 +93,8 @@ def pinned_app(
         )
         if events:
             con.executemany("INSERT INTO events (kind, subject, message) VALUES (?, ?, ?)", events)
+        for statement in records or []:  # rows with their times pinned
+            con.execute(statement)
         con.execute("UPDATE events SET subject = ? WHERE kind = 'workspace'", [PINNED_ROOT])
         for real in (template, root):
             con.execute(
@@ -337,5 +343,125 @@ def test_evaluation_screen(snap_compare: Callable[..., bool], runs_template: Pat
     try:
         # Tall enough for the whole report: no scrollbar whose timing could differ between runs.
         assert snap_compare(app, terminal_size=(150, 80), run_before=evaluation_shown)
+    finally:
+        app.close_engine()
+
+
+SCHEDULER_RECORDS = [
+    "INSERT INTO job_runs (job, trigger, started_at, finished_at, status, error, summary) VALUES"
+    " ('drift', 'schedule', TIMESTAMPTZ '2026-11-27 09:00:00+00', TIMESTAMPTZ '2026-11-27 09:00:01.25+00',"
+    "  'ok', NULL, 'churn-api: 7 of 10 drifted'),"
+    " ('accuracy', 'schedule', TIMESTAMPTZ '2026-11-27 09:05:00+00', TIMESTAMPTZ '2026-11-27 09:05:02+00',"
+    "  'failed', 'no deployment named ''old-api''', NULL),"
+    " ('validation', 'manual', TIMESTAMPTZ '2026-11-27 09:10:00+00', TIMESTAMPTZ '2026-11-27 09:10:00.5+00',"
+    "  'ok', NULL, 'nothing waiting')",
+    "INSERT INTO loop_runs (started_at, finished_at, trigger, endpoint, model, champion_version,"
+    " challenger_version, outcome) VALUES (TIMESTAMPTZ '2026-11-27 09:00:02+00',"
+    " TIMESTAMPTZ '2026-11-27 10:00:05+00', 'drift', 'churn-api', 'churn', 2, 3, 'promoted')",
+    "INSERT INTO loop_steps (run_id, happened_at, step, status, detail, evidence_json) VALUES"
+    " (1, TIMESTAMPTZ '2026-11-27 09:00:02+00', 'trigger', 'ok', 'the drift monitor found drift', '{}'),"
+    " (1, TIMESTAMPTZ '2026-11-27 09:00:03+00', 'data', 'ok',"
+    "  'churn@v2: churn@v1 + 4,763 labelled production rows', '{\"production_rows\": 4763}'),"
+    " (1, TIMESTAMPTZ '2026-11-27 09:00:09+00', 'retrain', 'ok', 'pipeline run 1 registered churn v3', '{}'),"
+    " (1, TIMESTAMPTZ '2026-11-27 09:00:10+00', 'canary', 'waiting', 'churn@v3 serves 10%', '{}'),"
+    " (1, TIMESTAMPTZ '2026-11-27 10:00:04+00', 'compare', 'ok', 'the difference is still noise', '{}'),"
+    " (1, TIMESTAMPTZ '2026-11-27 10:00:05+00', 'promote', 'ok', 'churn@champion is v3 (was v2)', '{}')",
+]
+
+
+async def scheduler_shown(pilot: Pilot[Any]) -> None:
+    app = pilot.app
+    await until(pilot, lambda: app.engine is not None)
+    await pilot.press("9")
+    await until(
+        pilot, lambda: len(app.screen.query_one("#steps", DataTable).rows) == 6, what="the loop's steps"
+    )
+    await settled(pilot)
+
+
+@pytest.mark.parametrize("size", [SIZE, (80, 24)], ids=["120x36", "80x24"])
+def test_scheduler_screen(
+    snap_compare: Callable[..., bool], workspace_template: Path, tmp_path: Path, size: tuple[int, int]
+) -> None:
+    app = pinned_app(workspace_template, tmp_path / "ws", [], records=SCHEDULER_RECORDS)
+    try:
+        assert snap_compare(app, terminal_size=size, run_before=scheduler_shown)
+    finally:
+        app.close_engine()
+
+
+MONITORING_RECORDS = [
+    "INSERT INTO drift_checks (checked_at, endpoint, reference, current, dataset_drift, share_drifted,"
+    " report_json) SELECT TIMESTAMPTZ '2026-11-27 09:00:00+00' + i * INTERVAL 1 HOUR, 'churn-api',"
+    " 'model:churn@champion (churn@v1)', 'live:churn-api (last 1h)', i = 2,"
+    " CASE WHEN i = 2 THEN 0.5 ELSE 0 END,"
+    " json_object('columns', json_object("
+    "  'age', json_object('method', 'wasserstein', 'statistic', 0.02 + 0.14 * i, 'threshold', 0.1,"
+    "   'drifted', i = 2, 'kind', 'number', 'reference_rows', 20000, 'current_rows', 500),"
+    "  'country', json_object('method', 'jensenshannon', 'statistic', 0.04, 'threshold', 0.1,"
+    "   'drifted', false, 'kind', 'category', 'reference_rows', 20000, 'current_rows', 500)),"
+    " 'skipped', json_object('customer_id', 'text with more distinct values than half its rows'))"
+    " FROM range(3) t(i)",
+    "INSERT INTO accuracy_checks (checked_at, endpoint, variant, model, version, estimated, window_end,"
+    ' "rows", accuracy, f1, roc_auc) VALUES'
+    " (TIMESTAMPTZ '2026-11-27 00:00:00+00', 'churn-api', 'primary', 'churn', 2, false, '2026-07-05', 480,"
+    "  0.86, 0.82, 0.91),"
+    " (TIMESTAMPTZ '2026-11-28 00:00:00+00', 'churn-api', 'primary', 'churn', 2, false, '2026-07-26', 470,"
+    "  0.68, 0.61, 0.74),"
+    " (TIMESTAMPTZ '2026-11-28 00:00:00+00', 'churn-api', 'primary', 'churn', 2, true, '2026-07-26', 5000,"
+    "  0.86, 0.83, 0.90)",
+    "INSERT INTO alerts (raised_at, last_seen_at, source, severity, message, data_json, dedupe_key) VALUES"
+    " (TIMESTAMPTZ '2026-11-27 11:00:00+00', TIMESTAMPTZ '2026-11-27 11:00:00+00', 'drift:churn-api',"
+    "  'warning', '1 of 2 columns drifted (age) in the last 1h', '{}', 'd'),"
+    " (TIMESTAMPTZ '2026-11-28 00:00:00+00', TIMESTAMPTZ '2026-11-28 00:00:00+00', 'accuracy:churn-api',"
+    "  'critical', 'primary (churn v2) f1 0.610 over the labelled predictions, below 0.770', '{}', 'a')",
+]
+
+
+async def monitoring_shown(pilot: Pilot[Any]) -> None:
+    app = pilot.app
+    await until(pilot, lambda: app.engine is not None)
+    await pilot.press("8")
+    await until(pilot, lambda: len(app.screen.query_one("#drift", DataTable).rows) == 3, what="the drift")
+    await settled(pilot)
+
+
+@pytest.mark.parametrize("size", [SIZE, (80, 24)], ids=["120x36", "80x24"])
+def test_monitoring_screen(
+    snap_compare: Callable[..., bool], workspace_template: Path, tmp_path: Path, size: tuple[int, int]
+) -> None:
+    app = pinned_app(workspace_template, tmp_path / "ws", [], records=MONITORING_RECORDS)
+    try:
+        assert snap_compare(app, terminal_size=size, run_before=monitoring_shown)
+    finally:
+        app.close_engine()
+
+
+SERVING_RECORDS = [
+    "INSERT INTO prediction_log SELECT TIMESTAMPTZ '2026-11-27 09:00:00+00' + i * INTERVAL 1 SECOND,"
+    " TIMESTAMP '2026-06-29 00:00:00' + i * INTERVAL 1 HOUR, 'churn-api',"
+    " CASE WHEN i % 10 = 0 THEN 'canary' ELSE 'primary' END, 'churn', CASE WHEN i % 10 = 0 THEN 2 ELSE 1 END,"
+    " 'r' || i, 0, 'customer_id', CAST(100000 + i AS VARCHAR), '{\"age\": 40}', 0.1 + (i % 7) / 10,"
+    " CASE WHEN (i % 7) >= 4 THEN '1' ELSE '0' END, 0.4 + (i % 3) / 10, 200, NULL FROM range(12) t(i)",
+]
+
+
+async def serving_shown(pilot: Pilot[Any]) -> None:
+    app = pilot.app
+    await until(pilot, lambda: app.engine is not None)
+    await pilot.press("7")
+    await until(
+        pilot, lambda: len(app.screen.query_one("#requests DataTable", DataTable).rows) == 12, what="requests"
+    )
+    await settled(pilot)
+
+
+@pytest.mark.parametrize("size", [SIZE, (80, 24)], ids=["120x36", "80x24"])
+def test_serving_screen(
+    snap_compare: Callable[..., bool], runs_template: Path, tmp_path: Path, size: tuple[int, int]
+) -> None:
+    app = pinned_app(runs_template, tmp_path / "ws", [], registry=True, deploy=True, records=SERVING_RECORDS)
+    try:
+        assert snap_compare(app, terminal_size=size, run_before=serving_shown)
     finally:
         app.close_engine()

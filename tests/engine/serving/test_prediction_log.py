@@ -53,6 +53,36 @@ def test_batches_land_whole_and_read_back_newest_first(registry: Engine) -> None
     assert [row["request_id"] for row in shown["predictions"]] == ["r3", "r2"]
 
 
+def test_live_stats_count_requests_per_step_with_latency_and_errors(registry: Engine) -> None:
+    """The last minute in 12 steps of 5 s: a request of two rows counts once, a 500 is an error,
+    a refusal before routing is its own variant, and older rows are outside the window."""
+    now = datetime.now(UTC).timestamp()
+    registry.predictions.append(
+        prediction_batch(
+            *({"request_id": f"p{i}", "logged_at": now - 1, "latency_ms": float(i + 1)} for i in range(10)),
+            {"request_id": "p0", "logged_at": now - 1, "row": 1, "latency_ms": 1.0},  # a second instance
+            {"request_id": "c1", "logged_at": now - 2, "variant": "canary", "status": 500, "latency_ms": 9.0},
+            {"request_id": "c2", "logged_at": now - 12, "variant": "canary", "latency_ms": 3.0},
+            {"request_id": "bad", "logged_at": now - 1, "variant": None, "status": 400, "row": None},
+            {"request_id": "old", "logged_at": now - 600},
+        )
+    )
+    stats = {(s.endpoint, s.variant): s for s in registry.predictions.stats(60, 12)}
+    assert set(stats) == {("churn-api", "primary"), ("churn-api", "canary"), ("churn-api", "(none)")}
+    primary, canary = stats["churn-api", "primary"], stats["churn-api", "canary"]
+    assert primary.requests_per_second[-1] == 10 / 5 and sum(primary.requests_per_second[:-1]) == 0
+    assert primary.p50_ms[-1] == pytest.approx(5.5) and primary.p99_ms[-1] == pytest.approx(9.91)
+    assert primary.error_rate[-1] == 0 and primary.p50_ms[0] is None
+    assert (
+        canary.error_rate[-1] == 1.0
+        and canary.error_rate[-3] == 0.0
+        and canary.requests_per_second[-3] == 0.2
+    )
+    assert stats["churn-api", "(none)"].error_rate[-1] == 0  # a 400 is the client's mistake
+    with pytest.raises(InvalidInput, match="expected 1 or more of each"):
+        registry.predictions.stats(0, 12)
+
+
 def test_labels_join_by_request_id_and_a_newer_file_replaces_them(registry: Engine, tmp_path: Path) -> None:
     registry.predictions.append(
         prediction_batch({"request_id": "a", "label": "1"}, {"request_id": "b", "label": "0"})
