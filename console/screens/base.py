@@ -24,6 +24,7 @@ from console.messages import FilterChanged, LiveDataLoaded, WorkProgressed
 from console.widgets.filter_table import FilterableTable
 from console.widgets.header import WorkspaceHeader
 from console.widgets.nav import NavBar
+from console.widgets.work_panel import WorkPanel
 from console.workers import NotifiesWorkerErrors, showing_work
 
 if TYPE_CHECKING:
@@ -139,3 +140,23 @@ class ConsoleScreen(NotifiesWorkerErrors, Screen[None]):
     def on_filter_changed(self, message: FilterChanged) -> None:
         self.filters[message.table_id] = message.text
         self.refresh_now()
+
+
+class WorkScreen(ConsoleScreen):
+    """A screen with a ``WorkPanel`` where its long work shows: the engine's progress reports
+    move the panel's bar and log, and a failed worker of one of ``WORK_GROUPS`` ends the log in
+    red (as well as in the error notification every worker failure gets)."""
+
+    WORK_GROUPS: ClassVar[frozenset[str]] = frozenset()
+
+    @property
+    def work_panel(self) -> WorkPanel:
+        return self.query_one(WorkPanel)
+
+    def on_work_progressed(self, message: WorkProgressed) -> None:
+        self.work_panel.progressed(message.stage, message.fraction)
+
+    def worker_failed(self, worker: Worker[object]) -> None:
+        super().worker_failed(worker)
+        if worker.group in self.WORK_GROUPS:
+            self.work_panel.failed(f"failed: {worker.error}")

@@ -17,7 +17,6 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.widgets import DataTable, Static
-from textual.worker import Worker
 
 from console.messages import (
     KServeManifestWritten,
@@ -25,9 +24,8 @@ from console.messages import (
     ModelGatesChecked,
     ModelPromoted,
     ModelRolledBack,
-    WorkProgressed,
 )
-from console.screens.base import ConsoleScreen
+from console.screens.base import WorkScreen
 from console.widgets.dialogs import ConfirmDialog, Field, FormDialog
 from console.widgets.filter_table import FilterableTable
 from console.widgets.table_rows import selected_key, show_rows
@@ -45,7 +43,8 @@ class RegistryData:
     moves: list[AliasMove]  # of the selected model
 
 
-class ModelsScreen(ConsoleScreen):
+class ModelsScreen(WorkScreen):
+    WORK_GROUPS: ClassVar[frozenset[str]] = frozenset({"registry"})
     MODE: ClassVar[str] = "models"
     TITLE: ClassVar[str] = "Models"
     CSS_PATH = "models.tcss"
@@ -323,18 +322,6 @@ class ModelsScreen(ConsoleScreen):
         self.refresh_now()
 
     # -- progress -------------------------------------------------------------------------------
-
-    @property
-    def work_panel(self) -> WorkPanel:
-        return self.query_one(WorkPanel)
-
-    def on_work_progressed(self, message: WorkProgressed) -> None:
-        self.work_panel.progressed(message.stage, message.fraction)
-
-    def worker_failed(self, worker: Worker[object]) -> None:
-        super().worker_failed(worker)
-        if worker.group == "registry":
-            self.work_panel.failed(f"failed: {worker.error}")
 
 
 def _move_row(move: AliasMove) -> list[Any]:

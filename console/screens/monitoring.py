@@ -20,10 +20,9 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.widgets import DataTable, Static
-from textual.worker import Worker
 
 from console.messages import AlertAcknowledged, DriftChecked, DriftReportWritten
-from console.screens.base import ConsoleScreen
+from console.screens.base import WorkScreen
 from console.widgets.filter_table import FilterableTable
 from console.widgets.sparkline import sparkline
 from console.widgets.table_rows import selected_key, show_rows
@@ -49,7 +48,8 @@ class MonitoringData:
     alerts: list[Alert]
 
 
-class MonitoringScreen(ConsoleScreen):
+class MonitoringScreen(WorkScreen):
+    WORK_GROUPS: ClassVar[frozenset[str]] = frozenset({"monitoring"})
     MODE: ClassVar[str] = "monitoring"
     TITLE: ClassVar[str] = "Monitoring"
     CSS_PATH = "monitoring.tcss"
@@ -250,15 +250,6 @@ class MonitoringScreen(ConsoleScreen):
     def on_drift_report_written(self, message: DriftReportWritten) -> None:
         self.work_panel.succeeded(f"Evidently's report written to {message.path}")
         self.app.notify(message.path, title="Drift report written")
-
-    @property
-    def work_panel(self) -> WorkPanel:
-        return self.query_one(WorkPanel)
-
-    def worker_failed(self, worker: Worker[object]) -> None:
-        super().worker_failed(worker)
-        if worker.group == "monitoring":
-            self.work_panel.failed(f"failed: {worker.error}")
 
 
 def _alert_row(alert: Alert) -> list[object]:

@@ -17,10 +17,9 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.widgets import DataTable, Static
-from textual.worker import Worker
 
 from console.messages import JobPaused, JobRan, JobResumed
-from console.screens.base import ConsoleScreen
+from console.screens.base import WorkScreen
 from console.widgets.filter_table import FilterableTable
 from console.widgets.table_rows import selected_key, show_rows
 from console.widgets.work_panel import WorkPanel
@@ -50,7 +49,8 @@ class SchedulerData:
     turns: list[LoopRun]
 
 
-class SchedulerScreen(ConsoleScreen):
+class SchedulerScreen(WorkScreen):
+    WORK_GROUPS: ClassVar[frozenset[str]] = frozenset({"jobs"})
     MODE: ClassVar[str] = "scheduler"
     TITLE: ClassVar[str] = "Scheduler"
     CSS_PATH = "scheduler.tcss"
@@ -206,15 +206,6 @@ class SchedulerScreen(ConsoleScreen):
     def on_job_resumed(self, message: JobResumed) -> None:
         self.app.notify(f"{message.job} is back on its schedule", title="Job resumed")
         self.refresh_now()
-
-    @property
-    def work_panel(self) -> WorkPanel:
-        return self.query_one(WorkPanel)
-
-    def worker_failed(self, worker: Worker[object]) -> None:
-        super().worker_failed(worker)
-        if worker.group == "jobs":
-            self.work_panel.failed(f"failed: {worker.error}")
 
 
 def _job_row(job: JobInfo) -> list[object]:

@@ -20,7 +20,6 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.widgets import DataTable, Static
-from textual.worker import Worker
 
 from console.messages import (
     DeploymentChanged,
@@ -28,7 +27,7 @@ from console.messages import (
     TestRequestAnswered,
     TrafficReplayed,
 )
-from console.screens.base import ConsoleScreen
+from console.screens.base import WorkScreen
 from console.widgets.dialogs import ConfirmDialog, Field, FormDialog
 from console.widgets.filter_table import FilterableTable
 from console.widgets.sparkline import sparkline
@@ -52,7 +51,8 @@ class ServingData:
     recent: list[LoggedPrediction]
 
 
-class ServingScreen(ConsoleScreen):
+class ServingScreen(WorkScreen):
+    WORK_GROUPS: ClassVar[frozenset[str]] = frozenset({"serving", "replay"})
     MODE: ClassVar[str] = "serving"
     TITLE: ClassVar[str] = "Serving"
     CSS_PATH = "serving.tcss"
@@ -321,15 +321,6 @@ class ServingScreen(ConsoleScreen):
         self.work_panel.succeeded(message.said)
         self.app.notify(message.said, title="Deployment changed")
         self.refresh_now()
-
-    @property
-    def work_panel(self) -> WorkPanel:
-        return self.query_one(WorkPanel)
-
-    def worker_failed(self, worker: Worker[object]) -> None:
-        super().worker_failed(worker)
-        if worker.group in ("serving", "replay"):
-            self.work_panel.failed(f"failed: {worker.error}")
 
 
 def _server_text(state: ServerState) -> Text:

@@ -24,9 +24,8 @@ from console.messages import (
     SuiteRequired,
     VersionDetailsLoaded,
     VersionValidated,
-    WorkProgressed,
 )
-from console.screens.base import ConsoleScreen
+from console.screens.base import WorkScreen
 from console.screens.datasets.diff import DiffScreen
 from console.screens.datasets.version_details import VersionDetails, status_text
 from console.widgets.dialogs import Field, FormDialog, absolute_path
@@ -48,7 +47,7 @@ class DatasetsData:
     versions: list[DatasetVersion]
 
 
-class DatasetsScreen(ConsoleScreen):
+class DatasetsScreen(WorkScreen):
     MODE: ClassVar[str] = "datasets"
     TITLE: ClassVar[str] = "Datasets"
     CSS_PATH = "datasets.tcss"
@@ -90,10 +89,6 @@ class DatasetsScreen(ConsoleScreen):
     @property
     def details(self) -> VersionDetails:
         return self.query_one(VersionDetails)
-
-    @property
-    def work_panel(self) -> WorkPanel:
-        return self.query_one(WorkPanel)
 
     # -- live list of datasets and versions -------------------------------------------------
 
@@ -238,9 +233,6 @@ class DatasetsScreen(ConsoleScreen):
             absolute_path(path), name, schema, progress=self.report_progress, null_tokens=tokens
         )
         self.post_message(DatasetIngested(result))
-
-    def on_work_progressed(self, message: WorkProgressed) -> None:
-        self.work_panel.progressed(message.stage, message.fraction)
 
     def on_dataset_ingested(self, message: DatasetIngested) -> None:
         version = message.result.version
