@@ -90,7 +90,7 @@ from engine.serving.prediction_log import PredictionLog
 from engine.serving.tokens import Tokens
 from engine.serving.traffic import Traffic
 from engine.shutdown import ShutdownGuard
-from engine.status import count_mlflow_store, count_workspace
+from engine.status import champions, count_mlflow_store, count_workspace, recent_requests_per_second
 from engine.tracking_store import create_local_store
 from engine.training.runs import Runs
 from engine.training.service import Training
@@ -98,7 +98,7 @@ from engine.training.trainer import Trainer
 from engine.types.progress import Progress
 from engine.types.serving import ServedEndpoint
 from engine.types.training import ModelInfo
-from engine.types.workspace import Counts, Workspace, WorkspaceStatus
+from engine.types.workspace import Counts, LiveState, Workspace, WorkspaceStatus
 from engine.workspace import create_workspace_files, find_workspace, make_private
 
 if TYPE_CHECKING:
@@ -431,6 +431,17 @@ class Engine:
                 open_alerts=workspace_counts["open_alerts"],
             ),
             clients=self._host.clients() if self._host is not None else [],
+            live=self._live_state(),
+        )
+
+    def _live_state(self) -> LiveState:
+        upcoming = self.scheduler.next_run()
+        return LiveState(
+            champions(self._local_store),
+            self.server.state().url,
+            recent_requests_per_second(self._db),
+            upcoming[0] if upcoming else None,
+            upcoming[1] if upcoming else None,
         )
 
     @property

@@ -49,3 +49,37 @@ def count_mlflow_store(mlflow_db: Path | None) -> dict[str, int | None]:
         }
     finally:
         connection.close()
+
+
+def champions(mlflow_db: Path | None) -> dict[str, int] | None:
+    """Each registered model's ``@champion`` version, read from the local MLflow store; None
+    when the store is remote (the console's header leaves it out)."""
+    if mlflow_db is None:
+        return None
+    if not mlflow_db.exists():
+        return {}
+    connection = open_read_only(mlflow_db)
+    try:
+        tables = {row[0] for row in connection.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+        if "registered_model_aliases" not in tables:
+            return {}
+        rows = connection.execute(
+            "SELECT name, version FROM registered_model_aliases WHERE alias = 'champion' ORDER BY name"
+        ).fetchall()
+        return {str(name): int(version) for name, version in rows}
+    finally:
+        connection.close()
+
+
+def recent_requests_per_second(db: Database, seconds: int = 10) -> float:
+    """Requests answered over the last ``seconds`` (the prediction log's), per second."""
+    with db.cursor() as cursor:
+        tables = {row[0] for row in cursor.execute("SELECT table_name FROM duckdb_tables()").fetchall()}
+        if "prediction_log" not in tables:
+            return 0.0
+        row = cursor.execute(
+            "SELECT count(DISTINCT request_id) FROM prediction_log"
+            " WHERE logged_at >= now() - to_seconds(CAST(? AS BIGINT))",
+            [seconds],
+        ).fetchone()
+    return (int(row[0]) if row else 0) / seconds

@@ -1,6 +1,8 @@
-"""The header every screen shows: which workspace, who owns it, and what it holds.
+"""The header every screen shows: which workspace, who owns it, what it holds, and what is
+live: each model's champion, where the inference server answers and how busy it is, the next
+scheduled job, and the unacknowledged alerts.
 
-Two parts, so the counts stay whole on a narrow terminal and the path is what gets cut.
+Two parts, so the live figures stay whole on a narrow terminal and the path is what gets cut.
 """
 
 from __future__ import annotations
@@ -10,7 +12,7 @@ from textual.app import ComposeResult
 from textual.containers import Horizontal
 from textual.widgets import Static
 
-from engine.types.workspace import WorkspaceStatus
+from engine.types.workspace import LiveState, WorkspaceStatus
 
 
 class WorkspaceHeader(Horizontal):
@@ -44,13 +46,17 @@ class WorkspaceHeader(Horizontal):
         )
         counts = status.counts
         parts: list[tuple[str, str] | str] = []
-        for label, value in (
-            ("datasets", counts.datasets),
-            ("runs", counts.runs),
-            ("models", counts.models),
-            ("deployments", counts.deployments),
-        ):
-            parts += [f"  {label} ", ("remote" if value is None else str(value), "bold")]
+        live = status.live
+        if live is None:  # an owner of an older version: its counts only
+            for label, value in (
+                ("datasets", counts.datasets),
+                ("runs", counts.runs),
+                ("models", counts.models),
+                ("deployments", counts.deployments),
+            ):
+                parts += [f"  {label} ", ("remote" if value is None else str(value), "bold")]
+        else:
+            parts += _live_parts(live)
         parts += ["  alerts ", (str(counts.open_alerts), "bold red" if counts.open_alerts else "bold")]
         self.query_one("#header-counts", Static).update(Text.assemble(*parts))
 
@@ -58,3 +64,18 @@ class WorkspaceHeader(Horizontal):
     def text(self) -> str:
         """What the header says, as plain text (for tests and screen readers)."""
         return " ".join(str(static.render()) for static in self.query(Static))
+
+
+def _live_parts(live: LiveState) -> list[tuple[str, str] | str]:
+    parts: list[tuple[str, str] | str] = []
+    if live.champions:
+        champions = ", ".join(f"{name} v{version}" for name, version in live.champions.items())
+        parts += ["  champion ", (champions, "bold green")]
+    if live.server_url is None:
+        parts += ["  serving ", ("off", "dim")]
+    else:
+        address = live.server_url.removeprefix("http://")
+        parts += ["  serving ", (address, "bold"), f" {live.requests_per_second:.1f} req/s"]
+    if live.next_job is not None and live.next_job_at is not None:
+        parts += ["  next ", (f"{live.next_job} {live.next_job_at[11:16]}", "bold")]
+    return parts

@@ -127,6 +127,17 @@ class Scheduler:
             )
         return listed
 
+    def next_run(self) -> tuple[str, str] | None:
+        """The job that runs next on this scheduler and when (None: none scheduled here)."""
+        scheduler = self._scheduler
+        if scheduler is None:
+            return None
+        upcoming = [job for job in scheduler.get_jobs() if job.next_run_time is not None]
+        if not upcoming:
+            return None
+        first = min(upcoming, key=lambda job: job.next_run_time)
+        return first.id, first.next_run_time.isoformat(timespec="seconds")
+
     def run(self, name: str) -> JobRun:
         """Run a job now, in the caller's thread, recorded like a scheduled run."""
         self._check(name)

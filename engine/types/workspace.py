@@ -86,6 +86,19 @@ class Counts:
 
 
 @dataclass(frozen=True)
+class LiveState:
+    """What changes by the second, for the console's header: each model's champion version
+    (None: the registry is remote), where the inference server answers (None: stopped) and how
+    many requests a second it answered lately, and the next scheduled job with its time."""
+
+    champions: dict[str, int] | None
+    server_url: str | None
+    requests_per_second: float
+    next_job: str | None
+    next_job_at: str | None
+
+
+@dataclass(frozen=True)
 class WorkspaceStatus:
     path: str
     owner: OwnerInfo
@@ -93,6 +106,7 @@ class WorkspaceStatus:
     tracking_uri: str
     counts: Counts
     clients: list[ClientInfo] = field(default_factory=list)  # commands the owner runs for others
+    live: LiveState | None = None
 
 
 @dataclass(frozen=True)

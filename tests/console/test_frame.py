@@ -35,7 +35,7 @@ async def test_home_shows_the_workspace_its_owner_and_counts(console_app: MlopsA
         await until(pilot, lambda: "owner" in header_text(console_app), what="the first status")
         header = header_text(console_app)
         assert f"pid {os.getpid()} (mlops console)" in header
-        assert "datasets 0" in header and "alerts 0" in header
+        assert "serving off" in header and "alerts 0" in header  # the counts are on the Home screen
         details = str(console_app.screen.query_one("#status-details", Static).render())
         assert console_app.workspace_label in details
         assert event_messages(console_app) == ["workspace created"]

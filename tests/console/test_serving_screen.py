@@ -11,6 +11,7 @@ from textual.widgets import DataTable, Input, Static
 
 from console.screens.serving import ServingScreen
 from console.widgets.dialogs import ConfirmDialog, FormDialog
+from console.widgets.header import WorkspaceHeader
 from console.widgets.work_panel import WorkPanel
 from engine.cli import host_commands
 from engine.facade import Engine
@@ -60,6 +61,12 @@ async def test_serve_replay_test_request_and_canary(registry_workspace: Path) ->
                 return variant in rows and float(rows[variant][2]) > 0
 
             await until(pilot, lambda: busy("primary") and busy("canary"), what="req/s under the replay")
+            header = app.screen.query_one(WorkspaceHeader)
+            assert "champion churn v2" in header.text
+            await until(
+                pilot, lambda: " req/s" in header.text and " 0.0 req/s" not in header.text, what="header"
+            )
+            assert "serving 127.0.0.1:" in header.text
             await until(
                 pilot,
                 lambda: any(
