@@ -305,3 +305,12 @@ class DeploymentChanged(Message):
         super().__init__()
         self.deployment = deployment
         self.said = said
+
+
+class FormChoicesLoaded(Message):
+    """What a form offers was read: each dataset (and version) with its columns."""
+
+    def __init__(self, form: str, datasets: dict[str, tuple[str, ...]]) -> None:
+        super().__init__()
+        self.form = form
+        self.datasets = datasets

@@ -1,15 +1,18 @@
 """Small modal forms shared by the screens.
 
-``FormDialog`` asks for a few named text fields and returns them as a dict (or None when
+``FormDialog`` asks for a few named fields and returns them as a dict (or None when
 cancelled); given a ``check`` (the engine's parser for what the form asks), it keeps the form
-open and shows the problem until the answers parse. ``ConfirmDialog`` asks before a change,
+open and shows the problem until the answers parse. A field with ``choices`` is a Select
+instead of free text; one that ``follows`` another offers the choices its value picks (a
+dataset's columns for the target, once the dataset is chosen). ``ConfirmDialog`` asks before a change,
 with a reason when one is required.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from dataclasses import field as dataclass_field
 from pathlib import Path
 from typing import ClassVar
 
@@ -19,7 +22,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.screen import ModalScreen
-from textual.widgets import Button, Input, Label, Static
+from textual.widgets import Button, Input, Label, Select, Static
 
 from engine.errors import InvalidInput
 
@@ -31,6 +34,17 @@ class Field:
     value: str = ""
     placeholder: str = ""
     required: bool = True
+    choices: tuple[str, ...] = ()  # a Select of these instead of free text
+    follows: str | None = None  # the field whose value picks this one's choices...
+    choices_for: Mapping[str, tuple[str, ...]] = dataclass_field(default_factory=dict)  # ...from here
+
+    @property
+    def is_select(self) -> bool:
+        return bool(self.choices) or self.follows is not None
+
+    def options_after(self, values: Mapping[str, str]) -> tuple[str, ...]:
+        """The choices given the form's other values so far."""
+        return self.choices_for.get(values.get(self.follows, ""), ()) if self.follows else self.choices
 
 
 def absolute_path(typed: str) -> str:
@@ -72,9 +86,20 @@ class FormDialog(ModalScreen[dict[str, str] | None]):
     def compose(self) -> ComposeResult:
         with Vertical():
             yield Static(self._title, classes="dialog-title")
+            initial = {field.name: field.value for field in self._fields}
             for field in self._fields:
                 yield Label(field.label)
-                yield Input(value=field.value, placeholder=field.placeholder, id=f"field-{field.name}")
+                if field.is_select:
+                    options = field.options_after(initial)
+                    yield Select(
+                        [(option, option) for option in options],
+                        value=field.value if field.value in options else Select.NULL,
+                        allow_blank=True,
+                        prompt=field.placeholder or "choose…",
+                        id=f"field-{field.name}",
+                    )
+                else:
+                    yield Input(value=field.value, placeholder=field.placeholder, id=f"field-{field.name}")
             yield Static("", id="dialog-error")
             with Horizontal():
                 yield Button("Cancel", id="cancel")
@@ -82,6 +107,18 @@ class FormDialog(ModalScreen[dict[str, str] | None]):
 
     def on_input_submitted(self) -> None:
         self._submit()
+
+    def on_select_changed(self, event: Select.Changed) -> None:
+        """A choice made: the fields that follow it offer the choices it picks."""
+        changed = (event.select.id or "").removeprefix("field-")
+        values = self._values()
+        for field in self._fields:
+            if field.follows == changed:
+                select = self.query_one(f"#field-{field.name}", Select)
+                options = field.options_after(values)
+                select.set_options([(option, option) for option in options])
+                if field.value in options:
+                    select.value = field.value
 
     def on_button_pressed(self, event: Button.Pressed) -> None:
         if event.button.id == "submit":
@@ -92,10 +129,19 @@ class FormDialog(ModalScreen[dict[str, str] | None]):
     def action_cancel(self) -> None:
         self.dismiss(None)
 
+    def _values(self) -> dict[str, str]:
+        values = {}
+        for field in self._fields:
+            widget = self.query_one(f"#field-{field.name}")
+            if isinstance(widget, Select):
+                values[field.name] = "" if widget.value is Select.NULL else str(widget.value)
+            else:
+                assert isinstance(widget, Input)
+                values[field.name] = widget.value.strip()
+        return values
+
     def _submit(self) -> None:
-        values = {
-            field.name: self.query_one(f"#field-{field.name}", Input).value.strip() for field in self._fields
-        }
+        values = self._values()
         missing = [field.label for field in self._fields if field.required and not values[field.name]]
         if missing:
             self._show_problem(f"{missing[0]} is required")

@@ -10,7 +10,8 @@ import pytest
 from rich.console import Console
 from textual.notifications import SeverityLevel
 from textual.pilot import Pilot
-from textual.widgets import DataTable, Static
+from textual.screen import Screen
+from textual.widgets import DataTable, Select, Static
 
 from console.app import MlopsApp
 from engine.facade import Attachment, Claim, Engine
@@ -60,6 +61,12 @@ async def until(
         if time.monotonic() > deadline:
             raise AssertionError(f"timed out waiting for {what}")
         await pilot.pause(0.02)
+
+
+async def choose(pilot: Pilot[object], form: Screen[object], field: str, value: str) -> None:
+    """Pick ``value`` in a form's Select, and let the fields that follow it take their choices."""
+    form.query_one(f"#field-{field}", Select).value = value
+    await pilot.pause()
 
 
 def rows_of(app: MlopsApp, selector: str) -> list[list[str]]:

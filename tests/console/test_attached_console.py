@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 from textual.pilot import Pilot
-from textual.widgets import Input
+from textual.widgets import Input, Static
 
 from console.app import MlopsApp
 from console.screens.datasets import DatasetsScreen
@@ -24,7 +24,7 @@ from console.widgets.work_panel import WorkPanel
 from engine.cli import host_commands
 from engine.facade import AttachedEngine, Attachment, Engine
 from tests.conftest import ENV, LOOSE_GATES, REPO_ROOT, SAMPLE, run_mlops, start_owner
-from tests.console.conftest import RecordingApp, notifications, notified, rows_of, until
+from tests.console.conftest import RecordingApp, choose, notifications, notified, plain_text, rows_of, until
 
 SIZE = (160, 45)
 
@@ -59,11 +59,12 @@ async def mlops(workspace: Path, *args: str) -> subprocess.CompletedProcess[str]
 async def start_a_run(app: MlopsApp, pilot: Pilot[object]) -> None:
     """From the Experiments screen's form: a logistic regression on the churn data."""
     await pilot.press("4", "n")
+    await until(pilot, lambda: isinstance(app.screen, FormDialog), what="the form")
     form = app.screen
     assert isinstance(form, FormDialog)
-    form.query_one("#field-dataset", Input).value = "churn"
-    form.query_one("#field-target", Input).value = "churned"
-    form.query_one("#field-model", Input).value = "logistic_regression"
+    await choose(pilot, form, "dataset", "churn")
+    await choose(pilot, form, "target", "churned")
+    await choose(pilot, form, "model", "logistic_regression")
     await pilot.click("#submit")
 
 
@@ -105,7 +106,9 @@ async def test_a_second_console_shows_every_screen_and_what_a_cli_client_ingests
         )
         for key in ("3", "5", "1"):
             await pilot.press(key)
-            await until(pilot, lambda: "datasets 2" in app.screen.query_one(WorkspaceHeader).text)
+            await until(pilot, lambda: "alerts " in app.screen.query_one(WorkspaceHeader).text)
+        details = app.screen.query_one("#status-details", Static)
+        await until(pilot, lambda: "datasets    2" in plain_text(details), what="two datasets on Home")
         assert failures(app) == []
 
 

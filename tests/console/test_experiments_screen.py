@@ -15,7 +15,7 @@ from console.widgets.pipeline_dag import PipelineDag
 from console.widgets.work_panel import WorkPanel
 from engine.types.training import TrainRequest
 from tests.conftest import REPO_ROOT
-from tests.console.conftest import notifications, notified, plain_text, rows_of, until
+from tests.console.conftest import choose, notifications, notified, plain_text, rows_of, until
 
 SIZE = (150, 40)
 SAMPLE = REPO_ROOT / "sample_data"
@@ -30,11 +30,11 @@ async def test_a_run_started_from_the_form_appears_with_its_metrics(console_app:
         await pilot.press("4")
         assert isinstance(console_app.screen, ExperimentsScreen)
         await pilot.press("n")
-        assert isinstance(console_app.screen, FormDialog)
+        await until(pilot, lambda: isinstance(console_app.screen, FormDialog), what="the form")
         form = console_app.screen
-        form.query_one("#field-dataset", Input).value = "churn"
-        form.query_one("#field-target", Input).value = "churned"
-        form.query_one("#field-model", Input).value = "logistic_regression"
+        await choose(pilot, form, "dataset", "churn")
+        await choose(pilot, form, "target", "churned")
+        await choose(pilot, form, "model", "logistic_regression")
         form.query_one("#field-params", Input).value = "C=0.5"
         await pilot.click("#submit")
         await until(
@@ -95,10 +95,11 @@ async def test_a_sweep_launched_from_the_form_shows_its_trials(console_app: Mlop
         assert console_app.engine is not None
         console_app.engine.datasets.ingest(SAMPLE / "churn_reference.csv", "churn")
         await pilot.press("4", "w")
+        await until(pilot, lambda: isinstance(console_app.screen, FormDialog), what="the form")
         form = console_app.screen
         assert isinstance(form, FormDialog)
-        form.query_one("#field-dataset", Input).value = "churn"
-        form.query_one("#field-target", Input).value = "churned"
+        await choose(pilot, form, "dataset", "churn")
+        await choose(pilot, form, "target", "churned")
         form.query_one("#field-grid", Input).value = "n_estimators=10; max_depth=4,8"
         form.query_one("#field-workers", Input).value = "2"
         await pilot.click("#submit")
@@ -116,10 +117,15 @@ async def test_a_sweep_launched_from_the_form_shows_its_trials(console_app: Mlop
 async def test_a_bad_sweep_form_is_refused_with_a_notification(console_app: MlopsApp) -> None:
     async with console_app.run_test(size=SIZE) as pilot:
         await until(pilot, lambda: console_app.engine is not None)
-        await pilot.press("4", "w")
+        await pilot.press("4", "w")  # nothing to train on yet: no form
+        await until(pilot, lambda: notified(console_app, "No dataset to train on yet"))
+        assert console_app.engine is not None
+        console_app.engine.datasets.ingest(SAMPLE / "churn_reference.csv", "churn")
+        await pilot.press("w")
+        await until(pilot, lambda: isinstance(console_app.screen, FormDialog), what="the form")
         form = console_app.screen
-        form.query_one("#field-dataset", Input).value = "churn"
-        form.query_one("#field-target", Input).value = "churned"
+        await choose(pilot, form, "dataset", "churn")
+        await choose(pilot, form, "target", "churned")
         form.query_one("#field-grid", Input).value = "depth=1,2"
         await pilot.click("#submit")
         await until(pilot, lambda: notified(console_app, "has no parameter 'depth'"))
@@ -204,22 +210,23 @@ async def test_a_pipeline_run_from_the_console_shows_its_dag(console_app: MlopsA
 async def test_a_form_the_engine_cannot_read_stays_open_and_says_why(console_app: MlopsApp) -> None:
     async with console_app.run_test(size=SIZE) as pilot:
         await until(pilot, lambda: console_app.engine is not None)
+        assert console_app.engine is not None
+        console_app.engine.datasets.ingest(SAMPLE / "churn_reference.csv", "churn")
         await pilot.press("4", "n")
+        await until(pilot, lambda: isinstance(console_app.screen, FormDialog), what="the form")
         form = console_app.screen
         assert isinstance(form, FormDialog)
-        form.query_one("#field-dataset", Input).value = "churn"
-        form.query_one("#field-target", Input).value = "churned"
+        await choose(pilot, form, "dataset", "churn")
+        await choose(pilot, form, "target", "churned")
         form.query_one("#field-params", Input).value = "n_estimators=20,max_depth"
         await pilot.click("#submit")
         assert console_app.screen is form  # still open, answers kept
         problem = plain_text(form.query_one("#dialog-error", Static))
         assert "parameters 'max_depth': expected NAME=VALUE" in problem
         form.query_one("#field-params", Input).value = "n_estimators=20"
-        form.query_one("#field-dataset", Input).value = "missing"
+        form.query_one("#field-positive_class", Input).value = "maybe"
         await pilot.click("#submit")
-        await until(
-            pilot, lambda: notified(console_app, "no dataset named 'missing'"), what="the engine's error"
-        )
+        await until(pilot, lambda: notified(console_app, "maybe"), what="the engine's error")
         assert isinstance(console_app.screen, ExperimentsScreen)
 
 

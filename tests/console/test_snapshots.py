@@ -282,7 +282,7 @@ def form_shown(key: str) -> Callable[[Pilot[Any]], Any]:
 def test_experiments_new_run_form(
     snap_compare: Callable[..., bool], workspace_template: Path, tmp_path: Path
 ) -> None:
-    app = pinned_app(workspace_template, tmp_path / "ws", [])
+    app = pinned_app(workspace_template, tmp_path / "ws", [], datasets=("churn_reference.csv",))
     try:
         assert snap_compare(app, terminal_size=(150, 40), run_before=form_shown("n"))
     finally:
@@ -296,7 +296,7 @@ def test_experiments_sweep_launcher(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     monkeypatch.setattr(os, "cpu_count", lambda: 2)  # the default worker count shown
-    app = pinned_app(workspace_template, tmp_path / "ws", [])
+    app = pinned_app(workspace_template, tmp_path / "ws", [], datasets=("churn_reference.csv",))
     try:
         assert snap_compare(app, terminal_size=(150, 40), run_before=form_shown("w"))
     finally:

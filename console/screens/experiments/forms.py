@@ -8,6 +8,7 @@ from pathlib import Path
 
 from console.widgets.dialogs import Field
 from engine.errors import InvalidInput
+from engine.facade import Facade
 from engine.types.training import (
     SweepRequest,
     TrainRequest,
@@ -25,11 +26,40 @@ POSITIVE_CLASS = Field(
 )
 
 
-def new_run_fields(models: list[str]) -> list[Field]:
+DatasetColumns = dict[str, tuple[str, ...]]
+"""Each dataset a form can name (``NAME``: its latest version, and every ``NAME@vN``) with
+its columns, read once in a worker before the form opens."""
+
+
+def dataset_columns(engine: Facade) -> DatasetColumns:
+    found: DatasetColumns = {}
+    for summary in engine.datasets.summaries():
+        found[summary.name] = tuple(name for name, _ in summary.latest.schema)
+        for version in engine.datasets.versions(summary.name):
+            found[version.ref] = tuple(name for name, _ in version.schema)
+    return found
+
+
+def _dataset_and_target(datasets: DatasetColumns) -> list[Field]:
+    """The dataset as a choice of the stored ones, and the target as one of its columns."""
     return [
-        Field("dataset", "Dataset (NAME or NAME@vN)", placeholder="churn"),
-        Field("target", "Target column", placeholder="churned"),
-        Field("model", "Model", value="random_forest", placeholder=", ".join(models)),
+        Field(
+            "dataset", "Dataset (NAME is its latest version)", choices=tuple(datasets), placeholder="choose"
+        ),
+        Field(
+            "target",
+            "Target column",
+            follows="dataset",
+            choices_for=datasets,
+            placeholder="choose the dataset first",
+        ),
+    ]
+
+
+def new_run_fields(models: list[str], datasets: DatasetColumns) -> list[Field]:
+    return [
+        *_dataset_and_target(datasets),
+        Field("model", "Model", value="random_forest", choices=tuple(models)),
         Field("features", "Features (optional, comma-separated)", required=False),
         Field("params", "Parameters (optional)", placeholder="n_estimators=200,max_depth=10", required=False),
         POSITIVE_CLASS,
@@ -47,11 +77,10 @@ def train_request(values: dict[str, str]) -> TrainRequest:
     )
 
 
-def sweep_fields(workers: int) -> list[Field]:
+def sweep_fields(workers: int, models: list[str], datasets: DatasetColumns) -> list[Field]:
     return [
-        Field("dataset", "Dataset (NAME or NAME@vN)", placeholder="churn"),
-        Field("target", "Target column", placeholder="churned"),
-        Field("model", "Model", value="random_forest"),
+        *_dataset_and_target(datasets),
+        Field("model", "Model", value="random_forest", choices=tuple(models)),
         Field(
             "grid", "Grid (grid search)", placeholder="max_depth=5,10; n_estimators=100,200", required=False
         ),

@@ -16,6 +16,7 @@ from textual.worker import Worker
 
 from console.messages import (
     FilterChanged,
+    FormChoicesLoaded,
     PipelineFinished,
     RunFinished,
     RunsCompared,
@@ -168,9 +169,32 @@ class ExperimentsScreen(ConsoleScreen):
     # -- a new run -------------------------------------------------------------------------------
 
     def action_new_run(self) -> None:
+        self._load_choices("run")
+
+    def action_sweep(self) -> None:
+        self._load_choices("sweep")
+
+    @blocking_work("forms")
+    def _load_choices(self, form: str) -> None:
+        """The datasets and their columns the form offers (the engine may be another process)."""
+        self.post_message(FormChoicesLoaded(form, forms.dataset_columns(self.engine)))
+
+    def on_form_choices_loaded(self, message: FormChoicesLoaded) -> None:
+        if not message.datasets:
+            self.app.notify("No dataset to train on yet: ingest one first (Datasets, i)", severity="warning")
+            return
         models = [model.name for model in Engine.catalogue()]
-        dialog = FormDialog("Train a new run", forms.new_run_fields(models), "Train", forms.train_request)
-        self.app.push_screen(dialog, self._start_run)
+        if message.form == "run":
+            fields = forms.new_run_fields(models, message.datasets)
+            self.app.push_screen(
+                FormDialog("Train a new run", fields, "Train", forms.train_request), self._start_run
+            )
+        else:
+            fields = forms.sweep_fields(os.cpu_count() or 1, models, message.datasets)
+            self.app.push_screen(
+                FormDialog("Sweep a model's parameters", fields, "Start sweep", forms.sweep_request),
+                self._start_sweep,
+            )
 
     def _start_run(self, values: dict[str, str] | None) -> None:
         if values is None:
@@ -191,11 +215,6 @@ class ExperimentsScreen(ConsoleScreen):
         self.refresh_now()
 
     # -- a sweep ---------------------------------------------------------------------------------
-
-    def action_sweep(self) -> None:
-        fields = forms.sweep_fields(os.cpu_count() or 1)
-        dialog = FormDialog("Sweep a model's parameters", fields, "Start sweep", forms.sweep_request)
-        self.app.push_screen(dialog, self._start_sweep)
 
     def _start_sweep(self, values: dict[str, str] | None) -> None:
         if values is None:
