@@ -9,6 +9,7 @@ pauses while the screen is not the one shown.
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from textual.app import ComposeResult
@@ -32,6 +33,7 @@ if TYPE_CHECKING:
     from engine.types.workspace import WorkspaceStatus
 
 LIVE_REFRESH_GROUP = "live-refresh"
+STALE_REFRESHES = 3  # a refresh this many intervals late marks the screen's figures stale
 NARROW_COLUMNS = 100
 
 
@@ -48,6 +50,12 @@ class ConsoleScreen(NotifiesWorkerErrors, Screen[None]):
         super().__init__()
         self._next_refresh: Timer | None = None
         self.filters: dict[str, str] = {}
+        self._refresh_started: datetime | None = None  # a refresh in flight since
+        self._shown_at: datetime | None = None  # when the figures on screen were read
+        self._failed = False  # the last refresh failed
+
+    def on_mount(self) -> None:
+        self.set_interval(1.0, self._mark_if_stale)
 
     @property
     def host(self) -> ConsoleHost:
@@ -95,13 +103,18 @@ class ConsoleScreen(NotifiesWorkerErrors, Screen[None]):
 
     @showing_work(LIVE_REFRESH_GROUP)
     def _load_live(self) -> None:
+        self._refresh_started = self._refresh_started or datetime.now()
         status = self.engine.status()
         data = self.load_live_data(self.engine)
         if not get_current_worker().is_cancelled:
             self.post_message(LiveDataLoaded(status, data))
 
     def on_live_data_loaded(self, message: LiveDataLoaded) -> None:
+        self._refresh_started = None
+        self._failed = False
+        self._shown_at = datetime.now()
         self.query_one(WorkspaceHeader).show_status(message.status)
+        self.query_one(WorkspaceHeader).show_stale(None)
         self.show_live_data(message.status, message.data)
         self._schedule_next_refresh()
 
@@ -117,8 +130,20 @@ class ConsoleScreen(NotifiesWorkerErrors, Screen[None]):
     def on_screen_resume(self) -> None:
         self.refresh_now()
 
+    def _mark_if_stale(self) -> None:
+        """A refresh slower than ``STALE_REFRESHES`` intervals, or one that failed, leaves the
+        last figures on screen: the header says since when they are that old."""
+        started = self._refresh_started
+        late = started is not None and (datetime.now() - started).total_seconds() > (
+            STALE_REFRESHES * self.host.refresh_seconds
+        )
+        self.query_one(WorkspaceHeader).show_stale(self._shown_at if late or self._failed else None)
+
     def worker_failed(self, worker: Worker[object]) -> None:
         if worker.group == LIVE_REFRESH_GROUP:
+            self._refresh_started = None
+            self._failed = True
+            self._mark_if_stale()
             self._schedule_next_refresh()
 
     def report_progress(self, stage: str, fraction: float | None) -> None:

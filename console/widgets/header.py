@@ -7,6 +7,8 @@ Two parts, so the live figures stay whole on a narrow terminal and the path is w
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.containers import Horizontal
@@ -25,6 +27,7 @@ class WorkspaceHeader(Horizontal):
     }
     WorkspaceHeader > #header-where { width: 1fr; text-wrap: nowrap; text-overflow: ellipsis; }
     WorkspaceHeader > #header-counts { width: auto; }
+    WorkspaceHeader > #header-stale { width: auto; color: $warning; }
     """
 
     def __init__(self, workspace_path: str) -> None:
@@ -36,6 +39,7 @@ class WorkspaceHeader(Horizontal):
             Text.assemble(("mlops ", "bold"), (self._workspace_path, "bold"), ("  opening…", "dim")),
             id="header-where",
         )
+        yield Static(id="header-stale")
         yield Static(id="header-counts")
 
     def show_status(self, status: WorkspaceStatus) -> None:
@@ -59,6 +63,12 @@ class WorkspaceHeader(Horizontal):
             parts += _live_parts(live)
         parts += ["  alerts ", (str(counts.open_alerts), "bold red" if counts.open_alerts else "bold")]
         self.query_one("#header-counts", Static).update(Text.assemble(*parts))
+
+    def show_stale(self, since: datetime | None) -> None:
+        """Mark the figures shown as read at ``since`` (a refresh is late or failed); None clears it."""
+        self.query_one("#header-stale", Static).update(
+            "" if since is None else f"  stale since {since.strftime('%H:%M:%S')}"
+        )
 
     @property
     def text(self) -> str:

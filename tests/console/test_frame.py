@@ -137,6 +137,7 @@ async def test_a_failing_engine_call_becomes_a_notification_not_a_crash(console_
         def broken_status() -> None:
             raise MlopsError("the catalogue is unreadable")
 
+        await until(pilot, lambda: "alerts 0" in header_text(console_app), what="a first refresh")
         console_app.engine.status = broken_status  # type: ignore[method-assign]
         await until(
             pilot,
@@ -144,6 +145,9 @@ async def test_a_failing_engine_call_becomes_a_notification_not_a_crash(console_
             what="the error notification",
         )
         assert console_app.is_running
+        # The last figures stay on screen, marked with when they were read.
+        await until(pilot, lambda: "stale since " in header_text(console_app), what="the stale mark")
+        assert "alerts 0" in header_text(console_app)
 
 
 async def test_q_quits_and_the_workspace_is_released(console_app: MlopsApp) -> None:

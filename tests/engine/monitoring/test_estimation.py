@@ -17,46 +17,43 @@ from engine.monitoring.estimation import calibration, estimate
 
 REFERENCE_TOOLS = Path(sys.prefix) / "reference-tools"
 METRICS = ("roc_auc", "f1", "precision", "recall", "accuracy")
+CASES = {
+    "overconfident": (4000, 3000),
+    "calibrated": (3000, 2000),
+    "separated": (1000, 500),
+    "few": (800, 40),
+}
 NANNYML = """
 import json, sys, warnings
 import numpy as np, pandas as pd
 warnings.filterwarnings("ignore")
 import nannyml
-data, METRICS = np.load(sys.argv[1]), sys.argv[2].split(",")
-reference = pd.DataFrame({"y_true": data["truth"], "y_pred_proba": data["scores"],
-                          "y_pred": (data["scores"] >= 0.5).astype(int)})
-analysis = pd.DataFrame({"y_pred_proba": data["live"], "y_pred": (data["live"] >= 0.5).astype(int)})
-estimator = nannyml.CBPE(y_pred_proba="y_pred_proba", y_pred="y_pred", y_true="y_true",
-                         problem_type="classification_binary", metrics=METRICS, chunk_size=len(analysis))
-estimator.fit(reference)
-found = estimator.estimate(analysis).filter(period="analysis").to_df()
-print(json.dumps({"calibrated": bool(estimator.needs_calibration),
-                  **{m: float(found[(m, "value")].iloc[0]) for m in METRICS}}))
+METRICS = sys.argv[2].split(",")
+found = {}
+for case, data in np.load(sys.argv[1], allow_pickle=True)["cases"].item().items():
+    reference = pd.DataFrame({"y_true": data["truth"], "y_pred_proba": data["scores"],
+                              "y_pred": (data["scores"] >= 0.5).astype(int)})
+    analysis = pd.DataFrame({"y_pred_proba": data["live"], "y_pred": (data["live"] >= 0.5).astype(int)})
+    estimator = nannyml.CBPE(y_pred_proba="y_pred_proba", y_pred="y_pred", y_true="y_true",
+                             problem_type="classification_binary", metrics=METRICS, chunk_size=len(analysis))
+    estimator.fit(reference)
+    result = estimator.estimate(analysis).filter(period="analysis").to_df()
+    found[case] = {"calibrated": bool(estimator.needs_calibration),
+                   **{m: float(result[(m, "value")].iloc[0]) for m in METRICS}}
+print(json.dumps(found))
 """
-
-
-def nannyml(truth: np.ndarray, scores: np.ndarray, live: np.ndarray, folder: Path) -> dict[str, float]:
-    data = folder / "scores.npz"
-    np.savez(data, truth=truth, scores=scores, live=live)
-    environment = {**os.environ, "PYTHONPATH": str(REFERENCE_TOOLS), "NML_DISABLE_USAGE_LOGGING": "1"}
-    command = [sys.executable, "-c", NANNYML, str(data), ",".join(METRICS)]
-    done = subprocess.run(command, capture_output=True, text=True, env=environment, check=False)
-    assert done.returncode == 0, done.stderr[-2000:]
-    return dict(json.loads(done.stdout.strip().splitlines()[-1]))
 
 
 def logistic(values: np.ndarray, slope: float, offset: float = 0.0) -> np.ndarray:
     return np.asarray(1 / (1 + np.exp(-(slope * values + offset))))
 
 
-@pytest.mark.parametrize(
-    ("case", "reference_rows", "live_rows"),
-    [("overconfident", 4000, 3000), ("calibrated", 3000, 2000), ("separated", 1000, 500), ("few", 800, 40)],
-)
-def test_estimates_agree_with_nannyml(case: str, reference_rows: int, live_rows: int, tmp_path: Path) -> None:
+def generated(case: str) -> dict[str, np.ndarray]:
+    """Held-out truth and scores, and live scores of shifted inputs (the scores show the shift)."""
+    reference_rows, live_rows = CASES[case]
     generator = np.random.default_rng(len(case))
     inputs = generator.normal(0, 1, reference_rows)
-    live_inputs = generator.normal(0.6, 1.3, live_rows)  # the inputs shifted: the scores show it
+    live_inputs = generator.normal(0.6, 1.3, live_rows)
     chance = logistic(inputs, 2.0)
     truth = (generator.random(reference_rows) < chance).astype(int)
     scores = {
@@ -71,9 +68,26 @@ def test_estimates_agree_with_nannyml(case: str, reference_rows: int, live_rows:
         "separated": generator.random(live_rows),
         "few": logistic(live_inputs, 1.2),
     }[case]
-    theirs = nannyml(truth, scores, live, tmp_path)
-    calibrated = calibration(truth, scores)
-    assert (calibrated.regressor is not None) == theirs["calibrated"]
-    mine = estimate(live >= 0.5, live, calibrated)
+    return {"truth": truth, "scores": scores, "live": live}
+
+
+@pytest.fixture(scope="module")
+def theirs(tmp_path_factory: pytest.TempPathFactory) -> dict[str, dict[str, float]]:
+    """NannyML's calibration decision and estimates for every case, from one subprocess."""
+    data = tmp_path_factory.mktemp("nannyml") / "cases.npz"
+    np.savez(data, cases=np.array({case: generated(case) for case in CASES}, dtype=object))
+    environment = {**os.environ, "PYTHONPATH": str(REFERENCE_TOOLS), "NML_DISABLE_USAGE_LOGGING": "1"}
+    command = [sys.executable, "-c", NANNYML, str(data), ",".join(METRICS)]
+    done = subprocess.run(command, capture_output=True, text=True, env=environment, check=False)
+    assert done.returncode == 0, done.stderr[-2000:]
+    return dict(json.loads(done.stdout.strip().splitlines()[-1]))
+
+
+@pytest.mark.parametrize("case", sorted(CASES))
+def test_estimates_agree_with_nannyml(case: str, theirs: dict[str, dict[str, float]]) -> None:
+    data = generated(case)
+    calibrated = calibration(data["truth"], data["scores"])
+    assert (calibrated.regressor is not None) == theirs[case]["calibrated"]
+    mine = estimate(data["live"] >= 0.5, data["live"], calibrated)
     for metric in METRICS:
-        assert getattr(mine, metric) == pytest.approx(theirs[metric], rel=1e-9), metric
+        assert getattr(mine, metric) == pytest.approx(theirs[case][metric], rel=1e-9), metric
