@@ -103,9 +103,12 @@ class ConsoleScreen(NotifiesWorkerErrors, Screen[None]):
 
     @showing_work(LIVE_REFRESH_GROUP)
     def _load_live(self) -> None:
+        engine = self.host.engine
+        if engine is None:  # taken over meanwhile: the app refreshes once the new engine opens
+            return
         self._refresh_started = self._refresh_started or datetime.now()
-        status = self.engine.status()
-        data = self.load_live_data(self.engine)
+        status = engine.status()
+        data = self.load_live_data(engine)
         if not get_current_worker().is_cancelled:
             self.post_message(LiveDataLoaded(status, data))
 

@@ -63,6 +63,13 @@ async def until(
         await pilot.pause(0.02)
 
 
+async def form_opened(pilot: Pilot[object], app: MlopsApp) -> Screen[object]:
+    """The form the last key opened, once it is on screen with its fields (some forms open
+    after a worker has read their choices)."""
+    await until(pilot, lambda: bool(app.screen.query("#submit")), what="the form")
+    return app.screen
+
+
 async def choose(pilot: Pilot[object], form: Screen[object], field: str, value: str) -> None:
     """Pick ``value`` in a form's Select, and let the fields that follow it take their choices."""
     form.query_one(f"#field-{field}", Select).value = value

@@ -24,7 +24,16 @@ from console.widgets.work_panel import WorkPanel
 from engine.cli import host_commands
 from engine.facade import AttachedEngine, Attachment, Engine
 from tests.conftest import ENV, LOOSE_GATES, REPO_ROOT, SAMPLE, run_mlops, start_owner
-from tests.console.conftest import RecordingApp, choose, notifications, notified, plain_text, rows_of, until
+from tests.console.conftest import (
+    RecordingApp,
+    choose,
+    form_opened,
+    notifications,
+    notified,
+    plain_text,
+    rows_of,
+    until,
+)
 
 SIZE = (160, 45)
 
@@ -59,7 +68,7 @@ async def mlops(workspace: Path, *args: str) -> subprocess.CompletedProcess[str]
 async def start_a_run(app: MlopsApp, pilot: Pilot[object]) -> None:
     """From the Experiments screen's form: a logistic regression on the churn data."""
     await pilot.press("4", "n")
-    await until(pilot, lambda: isinstance(app.screen, FormDialog), what="the form")
+    await form_opened(pilot, app)
     form = app.screen
     assert isinstance(form, FormDialog)
     await choose(pilot, form, "dataset", "churn")

@@ -15,7 +15,7 @@ from console.widgets.pipeline_dag import PipelineDag
 from console.widgets.work_panel import WorkPanel
 from engine.types.training import TrainRequest
 from tests.conftest import REPO_ROOT
-from tests.console.conftest import choose, notifications, notified, plain_text, rows_of, until
+from tests.console.conftest import choose, form_opened, notifications, notified, plain_text, rows_of, until
 
 SIZE = (150, 40)
 SAMPLE = REPO_ROOT / "sample_data"
@@ -30,7 +30,7 @@ async def test_a_run_started_from_the_form_appears_with_its_metrics(console_app:
         await pilot.press("4")
         assert isinstance(console_app.screen, ExperimentsScreen)
         await pilot.press("n")
-        await until(pilot, lambda: isinstance(console_app.screen, FormDialog), what="the form")
+        await form_opened(pilot, console_app)
         form = console_app.screen
         await choose(pilot, form, "dataset", "churn")
         await choose(pilot, form, "target", "churned")
@@ -95,7 +95,7 @@ async def test_a_sweep_launched_from_the_form_shows_its_trials(console_app: Mlop
         assert console_app.engine is not None
         console_app.engine.datasets.ingest(SAMPLE / "churn_reference.csv", "churn")
         await pilot.press("4", "w")
-        await until(pilot, lambda: isinstance(console_app.screen, FormDialog), what="the form")
+        await form_opened(pilot, console_app)
         form = console_app.screen
         assert isinstance(form, FormDialog)
         await choose(pilot, form, "dataset", "churn")
@@ -122,7 +122,7 @@ async def test_a_bad_sweep_form_is_refused_with_a_notification(console_app: Mlop
         assert console_app.engine is not None
         console_app.engine.datasets.ingest(SAMPLE / "churn_reference.csv", "churn")
         await pilot.press("w")
-        await until(pilot, lambda: isinstance(console_app.screen, FormDialog), what="the form")
+        await form_opened(pilot, console_app)
         form = console_app.screen
         await choose(pilot, form, "dataset", "churn")
         await choose(pilot, form, "target", "churned")
@@ -213,7 +213,7 @@ async def test_a_form_the_engine_cannot_read_stays_open_and_says_why(console_app
         assert console_app.engine is not None
         console_app.engine.datasets.ingest(SAMPLE / "churn_reference.csv", "churn")
         await pilot.press("4", "n")
-        await until(pilot, lambda: isinstance(console_app.screen, FormDialog), what="the form")
+        await form_opened(pilot, console_app)
         form = console_app.screen
         assert isinstance(form, FormDialog)
         await choose(pilot, form, "dataset", "churn")
