@@ -21,8 +21,10 @@ from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.widgets import DataTable, Static
 
+from console.choices import dataset_columns
 from console.messages import (
     DeploymentChanged,
+    FormChoicesLoaded,
     ServerChanged,
     TestRequestAnswered,
     TrafficReplayed,
@@ -213,10 +215,21 @@ class ServingScreen(WorkScreen):
 
     def action_replay(self) -> None:
         deployment = self._selected_endpoint()
-        if deployment is None:
+        if deployment is not None:
+            self._load_datasets(deployment.endpoint)
+
+    @blocking_work("serving")
+    def _load_datasets(self, endpoint: str) -> None:
+        self.post_message(FormChoicesLoaded(endpoint, dataset_columns(self.engine)))
+
+    def on_form_choices_loaded(self, message: FormChoicesLoaded) -> None:
+        """The replay form, once the datasets to send are known (``form``: the endpoint)."""
+        endpoint = message.form
+        if not message.datasets:
+            self.app.notify("No dataset to replay yet: ingest one first (Datasets, i)", severity="warning")
             return
         fields = [
-            Field("dataset", "Dataset version to send (NAME@vN)", placeholder="week1@v1"),
+            Field("dataset", "Dataset (NAME: its latest version)", choices=tuple(message.datasets)),
             Field("rate", "Requests per second", value="50"),
             Field("duration", "Seconds at most", value="30"),
         ]
@@ -229,10 +242,10 @@ class ServingScreen(WorkScreen):
             except ValueError:
                 self.app.notify("rate and duration are numbers", title="Replay", severity="error")
                 return
-            self.work_panel.start(f"replaying {values['dataset']} to {deployment.endpoint} at {rate:g}/s")
-            self._replay(deployment.endpoint, values["dataset"], rate, duration)
+            self.work_panel.start(f"replaying {values['dataset']} to {endpoint} at {rate:g}/s")
+            self._replay(endpoint, values["dataset"], rate, duration)
 
-        self.app.push_screen(FormDialog(f"Replay traffic to {deployment.endpoint}", fields, "Start"), chosen)
+        self.app.push_screen(FormDialog(f"Replay traffic to {endpoint}", fields, "Start"), chosen)
 
     @blocking_work("replay")
     def _replay(self, endpoint: str, dataset: str, rate: float, duration: float) -> None:

@@ -16,7 +16,7 @@ from console.widgets.work_panel import WorkPanel
 from engine.cli import host_commands
 from engine.facade import Engine
 from tests.conftest import LOOSE_GATES, SAMPLE
-from tests.console.conftest import RecordingApp, notified, plain_text, rows_of, until
+from tests.console.conftest import RecordingApp, choose, form_opened, notified, plain_text, rows_of, until
 
 
 @pytest.mark.slow
@@ -50,11 +50,12 @@ async def test_serve_replay_test_request_and_canary(registry_workspace: Path) ->
 
             app.screen.query_one("#deployments", DataTable).focus()
             await pilot.press("R")
-            assert isinstance(app.screen, FormDialog)
-            app.screen.query_one("#field-dataset", Input).value = "week1@v1"
+            form = await form_opened(pilot, app)
+            assert isinstance(form, FormDialog)
+            await choose(pilot, form, "dataset", "week1@v1")
             app.screen.query_one("#field-rate", Input).value = "100"
             app.screen.query_one("#field-duration", Input).value = "3"
-            await pilot.press("enter")
+            await pilot.click("#submit")
 
             def busy(variant: str) -> bool:
                 rows = {row[1]: row for row in rows_of(app, "#traffic")}

@@ -6,9 +6,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from console.choices import DatasetColumns
 from console.widgets.dialogs import Field
 from engine.errors import InvalidInput
-from engine.facade import Facade
 from engine.types.training import (
     SweepRequest,
     TrainRequest,
@@ -24,20 +24,6 @@ POSITIVE_CLASS = Field(
     "Positive class (optional for 0/1, no/yes, false/true labels)",
     required=False,
 )
-
-
-DatasetColumns = dict[str, tuple[str, ...]]
-"""Each dataset a form can name (``NAME``: its latest version, and every ``NAME@vN``) with
-its columns, read once in a worker before the form opens."""
-
-
-def dataset_columns(engine: Facade) -> DatasetColumns:
-    found: DatasetColumns = {}
-    for summary in engine.datasets.summaries():
-        found[summary.name] = tuple(name for name, _ in summary.latest.schema)
-        for version in engine.datasets.versions(summary.name):
-            found[version.ref] = tuple(name for name, _ in version.schema)
-    return found
 
 
 def _dataset_and_target(datasets: DatasetColumns) -> list[Field]:

@@ -14,6 +14,7 @@ from textual.containers import Vertical
 from textual.widgets import ContentSwitcher, DataTable
 from textual.worker import Worker
 
+from console.choices import dataset_columns
 from console.messages import (
     FilterChanged,
     FormChoicesLoaded,
@@ -177,7 +178,7 @@ class ExperimentsScreen(ConsoleScreen):
     @blocking_work("forms")
     def _load_choices(self, form: str) -> None:
         """The datasets and their columns the form offers (the engine may be another process)."""
-        self.post_message(FormChoicesLoaded(form, forms.dataset_columns(self.engine)))
+        self.post_message(FormChoicesLoaded(form, dataset_columns(self.engine)))
 
     def on_form_choices_loaded(self, message: FormChoicesLoaded) -> None:
         if not message.datasets:
