@@ -99,21 +99,23 @@ class RetrainLoop:
     def advance(self) -> str:
         """Judge every canary that has had its requests or its time (the ``canary`` job)."""
         said = []
-        for turn in self.history(limit=1000):
-            if turn.outcome == "canary":
-                with self._turning:
-                    said.append(f"{turn.endpoint}: {self._judge(turn)}")
+        for turn in self._turns("outcome = 'canary'", []):
+            with self._turning:
+                said.append(f"{turn.endpoint}: {self._judge(turn)}")
         return "; ".join(said) or "no canary out"
 
     def history(self, limit: int = 20, endpoint: str | None = None) -> list[LoopRun]:
         """The newest turns first, each with its steps."""
-        check_limit(limit)
+        return self._turns("? IS NULL OR endpoint = ?", [endpoint, endpoint], check_limit(limit))
+
+    def _turns(self, where: str, parameters: list[Any], limit: int | None = None) -> list[LoopRun]:
+        """The turns ``where`` holds, newest first, each with its steps."""
         with self._db.cursor() as cursor:
             runs = cursor.execute(
                 "SELECT id, started_at, finished_at, trigger, endpoint, model, champion_version,"
-                " challenger_version, outcome, reason FROM loop_runs"
-                " WHERE ? IS NULL OR endpoint = ? ORDER BY id DESC LIMIT ?",
-                [endpoint, endpoint, limit],
+                f" challenger_version, outcome, reason FROM loop_runs WHERE {where} ORDER BY id DESC"
+                + ("" if limit is None else f" LIMIT {int(limit)}"),
+                parameters,
             ).fetchall()
             steps = cursor.execute(
                 "SELECT run_id, step, status, detail, evidence_json, happened_at FROM loop_steps"
@@ -469,7 +471,8 @@ class RetrainLoop:
             )
 
     def _get(self, turn: int) -> LoopRun:
-        return next(run for run in self.history(limit=1000) if run.id == turn)
+        (found,) = self._turns("id = ?", [turn])
+        return found
 
     def _alert(self, endpoint: str, severity: str, message: str, turn: int) -> None:
         self._alerts.raise_alert(
