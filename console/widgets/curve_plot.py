@@ -19,8 +19,12 @@ def braille_plot(
     height: int,
     x_label: str,
     y_label: str,
+    x_ends: tuple[str, str] = ("0", "1"),
+    y_ends: tuple[str, str] = ("1.0", "0.0"),
 ) -> Text:
-    """Lines through each series' (x, y) points in [0, 1] x [0, 1], each in its own style."""
+    """Lines through each series' (x, y) points in [0, 1] x [0, 1], each in its own style;
+    ``x_ends`` and ``y_ends`` label the axes' ends (left, right; top, bottom) where the points
+    were scaled from other ranges."""
     cells: dict[tuple[int, int], tuple[int, str]] = {}
     for points, style in series:
         for (x0, y0), (x1, y1) in pairwise(points):
@@ -35,7 +39,7 @@ def braille_plot(
                 cells[cell] = (bits | DOT[dot_y % 4][dot_x % 2], style)
     text = Text()
     for row in range(height):
-        label = "1.0 " if row == 0 else ("0.0 " if row == height - 1 else "    ")
+        label = f"{y_ends[0]:<4}" if row == 0 else (f"{y_ends[1]:<4}" if row == height - 1 else "    ")
         text.append(label, style="dim")
         text.append("│", style="dim")
         for column in range(width):
@@ -43,6 +47,8 @@ def braille_plot(
             text.append(chr(BRAILLE + bits) if bits else " ", style=style)
         text.append("\n")
     text.append("    └" + "─" * width + "\n", style="dim")
-    text.append(f"     0{x_label:^{width - 2}}1\n", style="dim")
+    left, right = x_ends
+    middle = width - len(left) - len(right)
+    text.append(f"     {left}{x_label:^{middle}}{right}\n", style="dim")
     text.append(f"     y: {y_label}", style="dim")
     return text
