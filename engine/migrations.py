@@ -369,6 +369,16 @@ MIGRATIONS: tuple[Migration, ...] = (
         );
         """,
     ),
+    Migration(
+        13,
+        "the metric, evaluation and floor of each accuracy check",
+        """
+        -- What the console's accuracy chart draws its lines from; NULL in older checks.
+        ALTER TABLE accuracy_checks ADD COLUMN metric VARCHAR;
+        ALTER TABLE accuracy_checks ADD COLUMN baseline DOUBLE;  -- the metric in the model's evaluation
+        ALTER TABLE accuracy_checks ADD COLUMN floor DOUBLE;     -- baseline - tolerance: the alert line
+        """,
+    ),
 )
 
 LATEST_VERSION = MIGRATIONS[-1].version

@@ -2,9 +2,11 @@
 
 The drift panel shows the newest scheduled check of the endpoint chosen (``e`` cycles through
 the endpoints checked): per feature its method, statistic, threshold and verdict, and a
-sparkline of the statistic over the past checks; the title says the dataset-drift share. The
-accuracy panel shows, per variant, the newest realised and estimated figures with the f1
-sparkline over past checks. ``c`` runs the drift monitor now, ``h`` writes Evidently's own
+sparkline of the statistic over the past checks; the title says the dataset-drift share. Beside
+it, the model's scores on its reference data against the live window's, bin by bin (the check's
+prediction drift). The accuracy panel shows, per variant, the newest realised and estimated
+figures, and a chart of the checked metric per window over time against the model's evaluation
+and the alert line. ``c`` runs the drift monitor now, ``h`` writes Evidently's own
 HTML report of the same comparison and says where, ``a`` acknowledges the alert under the
 cursor.
 """
@@ -18,12 +20,15 @@ from typing import ClassVar
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.containers import Horizontal, Vertical
+from textual.containers import Horizontal, Vertical, VerticalScroll
+from textual.events import Resize
 from textual.widgets import DataTable, Static
 
 from console.messages import AlertAcknowledged, DriftChecked, DriftReportWritten
 from console.screens.base import WorkScreen
+from console.widgets.curve_plot import braille_plot
 from console.widgets.filter_table import FilterableTable
+from console.widgets.score_bars import paired_bars
 from console.widgets.sparkline import sparkline
 from console.widgets.table_rows import selected_key, show_rows
 from console.widgets.work_panel import WorkPanel
@@ -34,6 +39,11 @@ from engine.types.monitoring import AccuracyRecord, Alert, DriftCheckRecord
 from engine.types.workspace import WorkspaceStatus
 
 CHECKS_SHOWN = 20
+SCORE_BAR_ROWS = 6
+CHART_ROWS = 4
+CHART_MIN_WIDTH = 20
+CHART_MARGIN = 6  # the y axis's labels and line
+CHART_PAD = 0.02  # above and below the values drawn, so a line at the edge stays visible
 ACCURACY_ROWS = 200
 ALERTS_SHOWN = 200
 SEVERITY_STYLES = {"critical": "bold red", "warning": "yellow", "info": "cyan"}
@@ -66,17 +76,24 @@ class MonitoringScreen(WorkScreen):
         self._data: MonitoringData | None = None
 
     def compose_body(self) -> ComposeResult:
-        with Vertical(id="monitoring-body"):
+        with VerticalScroll(id="monitoring-body"):
             with Horizontal(id="monitoring-upper", classes="panes"):
                 with Vertical(classes="panel", id="drift-panel"):
                     yield Static("Drift", id="drift-title", classes="panel-title")
                     yield DataTable(id="drift", cursor_type="row", zebra_stripes=True)
+                with Vertical(classes="panel", id="scores-panel"):
+                    yield Static("Scores, reference against live", classes="panel-title")
+                    yield Static(id="scores")
+            with Horizontal(id="monitoring-lower", classes="panes"):
                 with Vertical(classes="panel", id="accuracy-panel"):
                     yield Static("Live accuracy", id="accuracy-title", classes="panel-title")
                     yield DataTable(id="accuracy", cursor_type="row", zebra_stripes=True)
-            with Vertical(classes="panel", id="alerts-panel"):
-                yield Static("Open alerts", classes="panel-title")
-                yield FilterableTable(id="alerts", placeholder="filter alerts (source, severity, message)…")
+                    yield Static(id="accuracy-chart")
+                with Vertical(classes="panel", id="alerts-panel"):
+                    yield Static("Open alerts", classes="panel-title")
+                    yield FilterableTable(
+                        id="alerts", placeholder="filter alerts (source, severity, message)…"
+                    )
             yield WorkPanel(id="monitoring-work", classes="panel")
 
     def on_mount(self) -> None:
@@ -84,10 +101,10 @@ class MonitoringScreen(WorkScreen):
             "column", "method", "statistic", "threshold", "drift", "past checks"
         )
         self.query_one("#accuracy", DataTable).add_columns(
-            "variant", "source", "rows", "accuracy", "f1", "roc_auc", "f1 over checks"
+            "variant", "source", "rows", "accuracy", "f1", "roc_auc"
         )
         self.query_one("#alerts", FilterableTable).table.add_columns(
-            "id", "raised", "severity", "source", "message", "repeats"
+            "id", "severity", "message", "source", "raised", "repeats"
         )
 
     # -- live data ------------------------------------------------------------------------------
@@ -120,7 +137,9 @@ class MonitoringScreen(WorkScreen):
         self._data = data
         self.endpoint = data.endpoint
         self._show_drift(data)
+        self._show_scores(data)
         self._show_accuracy(data)
+        self._show_accuracy_chart(data)
         show_rows(
             self.query_one("#alerts", FilterableTable).table,
             [(str(alert.id), _alert_row(alert)) for alert in data.alerts],
@@ -174,7 +193,6 @@ class MonitoringScreen(WorkScreen):
             newest.setdefault((record.variant, record.estimated), record)
         rows = []
         for (variant, estimated), record in sorted(newest.items()):
-            past = [r.f1 for r in reversed(data.accuracy) if (r.variant, r.estimated) == (variant, estimated)]
             rows.append(
                 (
                     f"{variant}:{estimated}",
@@ -185,7 +203,6 @@ class MonitoringScreen(WorkScreen):
                         number(record.accuracy),
                         number(record.f1),
                         number(record.roc_auc),
-                        sparkline(past),
                     ],
                 )
             )
@@ -193,6 +210,41 @@ class MonitoringScreen(WorkScreen):
             "Live accuracy (the accuracy job's checks)" if rows else "Live accuracy: no accuracy check yet"
         )
         show_rows(self.query_one("#accuracy", DataTable), rows)
+
+    def _show_scores(self, data: MonitoringData) -> None:
+        newest = data.checks[0] if data.checks else None
+        scores = self.query_one("#scores", Static)
+        if newest is None or newest.scores is None:
+            scores.update(
+                Text("no scores yet: a drift check of a model's live traffic draws them", style="dim")
+            )
+            return
+        drift = newest.columns.get("(prediction)")
+        verdict = (
+            Text(" (no test)", style="dim")
+            if drift is None
+            else Text(f" {drift.method} {number(drift.statistic)}: ")
+            + (Text("DRIFT", style="bold red") if drift.drifted else Text("ok", style="green"))
+        )
+        scores.update(
+            Text.assemble(
+                paired_bars(newest.scores.reference, newest.scores.current, SCORE_BAR_ROWS),
+                "\n",
+                f"{newest.scores.reference_rows:,} reference rows, {newest.scores.current_rows:,} live;",
+                verdict,
+            )
+        )
+
+    def _show_accuracy_chart(self, data: MonitoringData) -> None:
+        chart = self.query_one("#accuracy-chart", Static)
+        width = max(CHART_MIN_WIDTH, chart.content_size.width - CHART_MARGIN)
+        chart.update(accuracy_chart(data.accuracy, width, CHART_ROWS))
+
+    def on_resize(self, event: Resize) -> None:
+        """Charts are drawn to their panel's width: a new size draws them again."""
+        super().on_resize(event)
+        if self._data is not None:
+            self.call_after_refresh(self._show_accuracy_chart, self._data)
 
     # -- actions --------------------------------------------------------------------------------
 
@@ -255,9 +307,57 @@ class MonitoringScreen(WorkScreen):
 def _alert_row(alert: Alert) -> list[object]:
     return [
         str(alert.id),
-        alert.raised_at[:16].replace("T", " "),
         Text(alert.severity, style=SEVERITY_STYLES.get(alert.severity, "")),
-        alert.source,
         alert.message,
+        alert.source,
+        alert.raised_at[:16].replace("T", " "),
         str(alert.repeats),
     ]
+
+
+def accuracy_chart(records: list[AccuracyRecord], width: int, height: int) -> Text:
+    """The first variant's checked metric per window over time, realised and estimated, against
+    its evaluation and the alert line (the newest check's); each window's newest check counts."""
+    newest = next((record for record in records if record.metric is not None), None)
+    if newest is None or newest.metric is None:
+        return Text("no accuracy check yet: the accuracy job draws it once labels land", style="dim")
+    metric, variant = newest.metric, newest.variant
+    series: dict[bool, dict[str, float]] = {False: {}, True: {}}
+    for record in reversed(records):  # oldest first: a window's newest check is written last
+        value = getattr(record, metric)
+        if record.variant == variant and record.metric == metric and value is not None:
+            series[record.estimated][record.window_end] = value
+    windows = sorted(set(series[False]) | set(series[True]))
+    if not windows:
+        return Text(f"{variant}: no {metric} measured yet", style="dim")
+    lines = [value for value in (newest.baseline, newest.floor) if value is not None]
+    values = [*series[False].values(), *series[True].values(), *lines]
+    low, high = max(0.0, min(values) - CHART_PAD), min(1.0, max(values) + CHART_PAD)
+    span = max(high - low, 1e-9)
+    place = {window: index / max(1, len(windows) - 1) for index, window in enumerate(windows)}
+
+    def points(by_window: dict[str, float]) -> list[tuple[float, float]]:
+        found = [(place[window], (value - low) / span) for window, value in sorted(by_window.items())]
+        return found * 2 if len(found) == 1 else found  # one window: a dot
+
+    def level(value: float) -> list[tuple[float, float]]:
+        return [(0.0, (value - low) / span), (1.0, (value - low) / span)]
+
+    drawn = [(points(series[estimated]), style) for estimated, style in ((True, "magenta"), (False, "cyan"))]
+    legend = Text.assemble(("━", "cyan"), " realised  ", ("━", "magenta"), " estimated (CBPE)\n")
+    if newest.baseline is not None:
+        drawn.insert(0, (level(newest.baseline), "green"))
+        legend.append_text(Text.assemble(("━", "green"), f" evaluation {newest.baseline:.3f}  "))
+    if newest.floor is not None:
+        drawn.insert(0, (level(newest.floor), "red"))
+        legend.append_text(Text.assemble(("━", "red"), f" alert line {newest.floor:.3f}"))
+    plot = braille_plot(
+        drawn,
+        width,
+        height,
+        "window",
+        f"{variant} {metric}",
+        (windows[0][5:10], windows[-1][5:10]),
+        (f"{high:.2f}", f"{low:.2f}"),
+    )
+    return Text.assemble(plot, "\n", legend)

@@ -42,10 +42,11 @@ from engine.monitoring.statistics import (
     Sample,
     default_test,
 )
-from engine.types.monitoring import ColumnDrift, DriftReport
+from engine.types.monitoring import SCORE_BINS, ColumnDrift, DriftReport, ScoreHistogram
 
 if TYPE_CHECKING:
     import duckdb
+    import numpy as np
 
 DRIFT_SHARE = 0.5
 KEPT_SAMPLES = 256
@@ -116,7 +117,8 @@ class Drift:
                 results[column.name] = outcome
         drifted = sum(result.drifted for result in results.values())
         share = drifted / len(results) if results else 0.0  # nothing testable: no drift to report
-        prediction = self._beside(self._scores(before), self._scores(after), "number")
+        reference_scores, current_scores = self._scores(before), self._scores(after)
+        prediction = self._beside(reference_scores, current_scores, "number")
         target = self._beside(self._labels(before), self._labels(after), "category")
         written = self._write_html(before, after, results, drift_share, html) if html and results else None
         return DriftReport(
@@ -132,6 +134,7 @@ class Drift:
             written,
             prediction,
             target,
+            _histogram(reference_scores, current_scores),
         )
 
     def _column(
@@ -449,3 +452,20 @@ def _check_overrides(methods: dict[str, str], thresholds: dict[str, float], colu
     for name, threshold in thresholds.items():
         if not threshold > 0:
             raise InvalidInput(f"--threshold {name}={threshold}: expected a number above 0")
+
+
+def _histogram(reference: Sample | None, current: Sample | None) -> ScoreHistogram | None:
+    """Both sides' scores in equal bins of [0, 1] (each side sorted already: a search per edge)."""
+    if reference is None or current is None or reference.values is None or current.values is None:
+        return None
+    if not reference.size or not current.size:
+        return None
+    return ScoreHistogram(_shares(reference.values), _shares(current.values), reference.size, current.size)
+
+
+def _shares(ordered: np.ndarray) -> list[float]:
+    import numpy as np
+
+    edges = np.linspace(0.0, 1.0, SCORE_BINS + 1)[1:-1]
+    cuts = np.concatenate(([0], np.searchsorted(ordered, edges, side="left"), [len(ordered)]))
+    return [round(float(count) / len(ordered), 6) for count in np.diff(cuts)]

@@ -27,7 +27,13 @@ from engine.monitoring.accuracy import METRICS, LiveAccuracy
 from engine.monitoring.alerts import Alerts
 from engine.monitoring.drift import Drift
 from engine.monitoring.loop import RetrainLoop
-from engine.types.monitoring import AccuracyRecord, AccuracyReport, ColumnDrift, DriftCheckRecord
+from engine.types.monitoring import (
+    AccuracyRecord,
+    AccuracyReport,
+    ColumnDrift,
+    DriftCheckRecord,
+    ScoreHistogram,
+)
 from engine.types.serving import ServingPlan
 
 
@@ -149,14 +155,14 @@ class Monitors:
             figures = [window.value(metric, check.estimated) for metric in METRICS]
             rows.append(
                 [report.endpoint, check.variant, check.model, check.version, check.estimated,
-                 window.window_end, check.labelled, *figures]
+                 window.window_end, check.labelled, *figures, check.metric, check.baseline, check.floor]
             )  # fmt: skip
         if rows:
             with self._db.transaction() as cursor:
                 cursor.executemany(
                     "INSERT INTO accuracy_checks (endpoint, variant, model, version, estimated, window_end,"
-                    ' "rows", accuracy, "precision", recall, f1, roc_auc)'
-                    " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                    ' "rows", accuracy, "precision", recall, f1, roc_auc, metric, baseline, floor)'
+                    " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                     rows,
                 )
 
@@ -177,7 +183,7 @@ class Monitors:
         with self._db.cursor() as cursor:
             rows = cursor.execute(
                 'SELECT checked_at, endpoint, variant, model, version, estimated, window_end, "rows",'
-                ' accuracy, "precision", recall, f1, roc_auc FROM accuracy_checks'
+                ' accuracy, "precision", recall, f1, roc_auc, metric, baseline, floor FROM accuracy_checks'
                 " WHERE ? IS NULL OR endpoint = ? ORDER BY checked_at DESC LIMIT ?",
                 [endpoint, endpoint, limit],
             ).fetchall()
@@ -228,4 +234,5 @@ def _drift_record(
         share,
         columns,
         dict(report.get("skipped", {})),
+        ScoreHistogram(**report["scores"]) if report.get("scores") else None,
     )

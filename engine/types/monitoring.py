@@ -21,6 +21,21 @@ class ColumnDrift:
     current_rows: int
 
 
+SCORE_BINS = 10
+
+
+@dataclass(frozen=True)
+class ScoreHistogram:
+    """The positive class's scores in ``SCORE_BINS`` equal bins of [0, 1], each side's share of
+    its rows per bin: the reference (the model on its own training data) against the live
+    window; what the console's score-distribution panel draws."""
+
+    reference: list[float]
+    current: list[float]
+    reference_rows: int
+    current_rows: int
+
+
 @dataclass(frozen=True)
 class DriftReport:
     """A drift check of ``current`` against ``reference``; ``skipped`` names the columns not
@@ -39,6 +54,7 @@ class DriftReport:
     html: str | None = None  # where Evidently's own report was written, if asked for
     prediction: ColumnDrift | None = None  # the scores' drift, where both sides have scores
     target: ColumnDrift | None = None  # the true labels' drift, where both sides have labels
+    scores: ScoreHistogram | None = None  # the scores' distributions, where both sides have scores
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -217,11 +233,14 @@ class DriftCheckRecord:
     share_drifted: float
     columns: dict[str, ColumnDrift]
     skipped: dict[str, str]
+    scores: ScoreHistogram | None = None
 
 
 @dataclass(frozen=True)
 class AccuracyRecord:
-    """A scheduled accuracy check's figures for one variant, realised or estimated."""
+    """A scheduled accuracy check's figures for one variant, realised or estimated, with the
+    metric it was checked on, that metric's value in the model's evaluation and the alert's
+    floor (None in checks kept before they were recorded)."""
 
     checked_at: str
     endpoint: str
@@ -236,3 +255,6 @@ class AccuracyRecord:
     recall: float | None
     f1: float | None
     roc_auc: float | None
+    metric: str | None = None
+    baseline: float | None = None
+    floor: float | None = None

@@ -30,8 +30,8 @@ def column(statistic: float, drifted: bool, method: str = "wasserstein") -> dict
 
 
 def monitored(workspace: Path) -> None:
-    """Three drift checks of churn-api (age drifting more each time), accuracy figures realised
-    and estimated, and two open alerts."""
+    """Three drift checks of churn-api (age drifting more each time, the scores shifted), accuracy
+    figures realised and estimated of two weekly windows, and two open alerts."""
     with Engine.open(workspace) as engine:
         with engine._db.cursor() as cursor:
             for hour, age in enumerate((0.02, 0.08, 0.31)):
@@ -42,6 +42,12 @@ def monitored(workspace: Path) -> None:
                     },
                     "skipped": {"customer_id": "text with more distinct values than half its rows"},
                     "prediction": column(0.2, True),
+                    "scores": {
+                        "reference": [0.5, 0.2, 0.1, 0.1, 0.05, 0.05, 0, 0, 0, 0],
+                        "current": [0.1] * 10,
+                        "reference_rows": 20000,
+                        "current_rows": 500,
+                    },
                 }
                 cursor.execute(
                     "INSERT INTO drift_checks (checked_at, endpoint, reference, current, dataset_drift,"
@@ -54,10 +60,10 @@ def monitored(workspace: Path) -> None:
                 for is_estimate, f1 in ((False, realised), (True, estimated)):
                     cursor.execute(
                         "INSERT INTO accuracy_checks (checked_at, endpoint, variant, model, version,"
-                        ' estimated, window_end, "rows", accuracy, f1) VALUES'
+                        ' estimated, window_end, "rows", accuracy, f1, metric, baseline, floor) VALUES'
                         " (TIMESTAMPTZ '2026-11-27 00:00:00+00' + ? * INTERVAL 1 DAY, 'churn-api', 'primary',"
-                        " 'churn', 2, ?, '2026-07-26', 500, 0.8, ?)",
-                        [day, is_estimate, f1],
+                        " 'churn', 2, ?, ?, 500, 0.8, ?, 'f1', 0.82, 0.77)",
+                        [day, is_estimate, f"2026-07-{19 + 7 * day}", f1],
                     )
         engine.alerts.raise_alert("drift:churn-api", "warning", "1 of 2 columns drifted (age)", {}, key="d")
         engine.alerts.raise_alert(
@@ -90,7 +96,11 @@ async def test_drift_accuracy_and_an_alert_acknowledged(workspace: Path) -> None
                 ["primary", "realised", "0.61"],
                 ["primary", "estimated", "0.82"],
             ]
-            assert accuracy[0][6] == "█▁"
+            chart = plain_text(app.screen.query_one("#accuracy-chart", Static))
+            assert "07-19" in chart and "07-26" in chart  # the two windows, oldest to newest
+            assert "evaluation 0.8" in chart and "alert line 0.7" in chart
+            scores = plain_text(app.screen.query_one("#scores", Static))
+            assert "20,000 reference rows, 500 live; wasserstein 0.2: DRIFT" in scores
 
             header = app.screen.query_one(WorkspaceHeader)
             await until(pilot, lambda: "alerts 2" in header.text, what="two open alerts in the header")

@@ -143,7 +143,7 @@ async def shown(pilot: Pilot[Any]) -> None:
     app = pilot.app
     await until(
         pilot,
-        lambda: "owner" in str(app.screen.query_one("#status-details", Static).render()),
+        lambda: "owner" in plain_text(app.screen.query_one("#status-details", Static)),
         what="the home screen's data",
     )
     await settled(pilot)
@@ -400,16 +400,20 @@ MONITORING_RECORDS = [
     "   'drifted', i = 2, 'kind', 'number', 'reference_rows', 20000, 'current_rows', 500),"
     "  'country', json_object('method', 'jensenshannon', 'statistic', 0.04, 'threshold', 0.1,"
     "   'drifted', false, 'kind', 'category', 'reference_rows', 20000, 'current_rows', 500)),"
-    " 'skipped', json_object('customer_id', 'text with more distinct values than half its rows'))"
+    " 'skipped', json_object('customer_id', 'text with more distinct values than half its rows'),"
+    " 'prediction', json_object('method', 'wasserstein', 'statistic', 0.05 + 0.1 * i, 'threshold', 0.1,"
+    "   'drifted', i = 2, 'kind', 'number', 'reference_rows', 20000, 'current_rows', 500),"
+    " 'scores', json_object('reference_rows', 20000, 'current_rows', 500,"
+    "  'reference', [0.3, 0.18, 0.12, 0.09, 0.07, 0.06, 0.05, 0.05, 0.04, 0.04],"
+    "  'current', [0.1, 0.08, 0.08, 0.09, 0.1, 0.1, 0.11, 0.11, 0.11, 0.12]))"
     " FROM range(3) t(i)",
     "INSERT INTO accuracy_checks (checked_at, endpoint, variant, model, version, estimated, window_end,"
-    ' "rows", accuracy, f1, roc_auc) VALUES'
-    " (TIMESTAMPTZ '2026-11-27 00:00:00+00', 'churn-api', 'primary', 'churn', 2, false, '2026-07-05', 480,"
-    "  0.86, 0.82, 0.91),"
-    " (TIMESTAMPTZ '2026-11-28 00:00:00+00', 'churn-api', 'primary', 'churn', 2, false, '2026-07-26', 470,"
-    "  0.68, 0.61, 0.74),"
-    " (TIMESTAMPTZ '2026-11-28 00:00:00+00', 'churn-api', 'primary', 'churn', 2, true, '2026-07-26', 5000,"
-    "  0.86, 0.83, 0.90)",
+    ' "rows", accuracy, f1, roc_auc, metric, baseline, floor)'
+    " SELECT TIMESTAMPTZ '2026-11-25 00:00:00+00' + i * INTERVAL 1 DAY, 'churn-api', 'primary', 'churn', 2,"
+    " e, strftime(DATE '2026-07-05' + CAST(i * 7 AS INTEGER), '%Y-%m-%d'),"
+    " CASE WHEN e THEN 5000 ELSE 480 END,"
+    " 0.86, [0.82, 0.83, 0.84, 0.61][i + 1] + CASE WHEN e AND i = 3 THEN 0.22 ELSE 0 END, 0.9,"
+    " 'f1', 0.82, 0.77 FROM range(4) t(i), (VALUES (false), (true)) v(e)",
     "INSERT INTO alerts (raised_at, last_seen_at, source, severity, message, data_json, dedupe_key) VALUES"
     " (TIMESTAMPTZ '2026-11-27 11:00:00+00', TIMESTAMPTZ '2026-11-27 11:00:00+00', 'drift:churn-api',"
     "  'warning', '1 of 2 columns drifted (age) in the last 1h', '{}', 'd'),"
@@ -422,7 +426,7 @@ async def monitoring_shown(pilot: Pilot[Any]) -> None:
     app = pilot.app
     await until(pilot, lambda: app.engine is not None)
     await pilot.press("8")
-    await until(pilot, lambda: len(app.screen.query_one("#drift", DataTable).rows) == 3, what="the drift")
+    await until(pilot, lambda: len(app.screen.query_one("#drift", DataTable).rows) == 4, what="the drift")
     await settled(pilot)
 
 

@@ -67,6 +67,16 @@ def test_windows_per_week_and_an_alert_when_the_newest_falls_below(served: Engin
     assert len(one_window.windows) == 1 and one_window.windows[0].labelled == 300
     assert one_window.checks[0].below is False  # 200 of 300 right
 
+    served.monitors.accuracy()  # the scheduled check keeps what the console's chart draws
+    kept = {record.estimated: record for record in served.monitors.accuracy_checks("churn-api")}
+    assert kept[False].window_end == new.window_end and kept[False].f1 == pytest.approx(new.f1)
+    realised = served.accuracy.check("churn-api").checks[0]
+    assert (kept[False].metric, kept[False].baseline, kept[False].floor) == (
+        "f1",
+        realised.baseline,
+        realised.floor,
+    )
+
 
 def test_too_few_labels_say_so_and_bad_input_is_refused(served: Engine) -> None:
     traffic(served, datetime(2026, 7, 1, tzinfo=UTC), 20, 0, "c")

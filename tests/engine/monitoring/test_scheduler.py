@@ -66,6 +66,9 @@ def test_monitors_run_once_alert_once_and_every_run_is_recorded(deployed: Path) 
         assert alert.source == "drift:churn-api" and "columns drifted" in alert.message
         assert engine.scheduler.run("drift").status == "ok" and len(engine.alerts.all()) == 1  # once
         assert alert.data["prediction"] is True  # every logged score is 0.9
+        scores = engine.monitors.drift_checks("churn-api", 1)[0].scores
+        assert scores is not None and (scores.current_rows, scores.current) == (300, [0.0] * 9 + [1.0])
+        assert sum(scores.reference) == pytest.approx(1.0) and scores.reference[9] < 0.5
 
         def broken() -> str:
             raise MlopsError("the tracking server is down")
