@@ -133,11 +133,13 @@ SURFACE: dict[str, frozenset[str]] = {
     "pipelines": frozenset({"run", "runs", "get"}),
     "events": frozenset({"recent"}),
     "tokens": frozenset({"create", "all", "revoke"}),
-    "deployments": frozenset({"deploy", "all", "get", "remove", "switch", "compare", "plan", "served"}),
+    "deployments": frozenset(
+        {"deploy", "all", "get", "remove", "switch", "compare", "shadow_agreement", "plan", "served"}
+    ),
     "server": frozenset({"start", "stop", "state"}),
     "predictions": frozenset({"append", "count", "recent", "stats"}),
     "labels": frozenset({"ingest"}),
-    "traffic": frozenset({"replay", "send"}),
+    "traffic": frozenset({"replay", "stop", "send"}),
     "drift": frozenset({"check"}),
     "alerts": frozenset({"raise_alert", "all", "acknowledge", "deliveries"}),
     "accuracy": frozenset({"check"}),
@@ -332,6 +334,13 @@ class Engine:
             shutdown.disarm()
             raise
         return Claim(workspace, config, lock, shutdown)
+
+    @staticmethod
+    def locate(path: str | os.PathLike[str] | None = None) -> Workspace:
+        """The workspace at ``path`` (or the one discovered from here), neither claimed nor
+        opened: for a process that hands it to others (``mlops console --web`` checks it once
+        and gives each browser session's console its absolute path)."""
+        return find_workspace(path)
 
     @staticmethod
     def catalogue() -> list[ModelInfo]:

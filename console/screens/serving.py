@@ -4,9 +4,11 @@ and variant, and the newest requests.
 The server runs in the engine that owns the workspace (this console's, or the owner's it is
 attached to). Live figures come from the prediction log (the serving processes hand it over
 twice a second): requests per second, latency percentiles and the error rate over the last
-minute, each with a sparkline of its 5-second steps. Keys: ``s``/``x`` start and stop the
-server, ``t`` sends a test request, ``r`` replays a dataset as traffic, ``c`` changes a
-canary's percent, ``w`` switches blue/green and ``d`` removes a deployment (both confirmed).
+minute, each with a sparkline of its 5-second steps; a shadow deployment's split says how often
+the shadow agreed with the primary over the last hour. Keys: ``s``/``x`` start and stop the
+server, ``t`` sends a test request, ``R`` replays a dataset as traffic and ``X`` stops the replay
+early, ``c`` changes a canary's percent, ``w`` switches blue/green and ``d`` removes a
+deployment (both confirmed).
 """
 
 from __future__ import annotations
@@ -37,12 +39,19 @@ from console.widgets.table_rows import selected_key, show_rows
 from console.widgets.work_panel import WorkPanel
 from console.workers import blocking_work
 from engine.facade import Facade
-from engine.types.serving import Deployment, LoggedPrediction, ServerState, TrafficStats
+from engine.types.serving import (
+    Deployment,
+    LoggedPrediction,
+    ServerState,
+    ShadowAgreement,
+    TrafficStats,
+)
 from engine.types.workspace import WorkspaceStatus
 
 WINDOW_SECONDS = 60
 STEPS = 12
 REQUESTS_SHOWN = 100
+AGREEMENT_SECONDS = 3600
 
 
 @dataclass(frozen=True)
@@ -51,6 +60,7 @@ class ServingData:
     deployments: list[Deployment]
     stats: list[TrafficStats]
     recent: list[LoggedPrediction]
+    agreements: dict[str, ShadowAgreement | None]  # of the shadow deployments, over the last hour
 
 
 class ServingScreen(WorkScreen):
@@ -63,6 +73,7 @@ class ServingScreen(WorkScreen):
         Binding("x", "stop_server", "Stop server"),
         Binding("t", "test_request", "Test request"),
         Binding("R", "replay", "Replay traffic"),
+        Binding("X", "stop_replay", "Stop replay"),
         Binding("c", "canary_percent", "Canary percent"),
         Binding("w", "switch", "Blue/green switch"),
         Binding("d", "remove", "Remove deployment"),
@@ -71,6 +82,7 @@ class ServingScreen(WorkScreen):
     def __init__(self) -> None:
         super().__init__()
         self._data: ServingData | None = None
+        self._replaying: str | None = None  # the endpoint this screen's replay sends to
 
     def compose_body(self) -> ComposeResult:
         with Vertical(id="serving-body"):
@@ -107,11 +119,19 @@ class ServingScreen(WorkScreen):
             for row in engine.predictions.recent(None, REQUESTS_SHOWN)
             if wanted in f"{row.endpoint} {row.variant} {row.status} {row.error or ''}".lower()
         ]
+        deployments = engine.deployments.all()
         return ServingData(
             engine.server.state(),
-            engine.deployments.all(),
+            deployments,
             engine.predictions.stats(WINDOW_SECONDS, STEPS),
             recent,
+            {
+                deployment.endpoint: engine.deployments.shadow_agreement(
+                    deployment.endpoint, AGREEMENT_SECONDS
+                )
+                for deployment in deployments
+                if deployment.strategy == "shadow"
+            },
         )
 
     def show_live_data(self, status: WorkspaceStatus, data: ServingData) -> None:
@@ -121,7 +141,10 @@ class ServingScreen(WorkScreen):
         self.query_one("#server-state", Static).update(_server_text(data.server))
         show_rows(
             self.query_one("#deployments", DataTable),
-            [(deployment.endpoint, _deployment_row(deployment)) for deployment in data.deployments],
+            [
+                (deployment.endpoint, _deployment_row(deployment, data.agreements.get(deployment.endpoint)))
+                for deployment in data.deployments
+            ],
         )
         show_rows(
             self.query_one("#traffic", DataTable),
@@ -242,7 +265,8 @@ class ServingScreen(WorkScreen):
             except ValueError:
                 self.app.notify("rate and duration are numbers", title="Replay", severity="error")
                 return
-            self.work_panel.start(f"replaying {values['dataset']} to {endpoint} at {rate:g}/s")
+            self.work_panel.start(f"replaying {values['dataset']} to {endpoint} at {rate:g}/s (X stops it)")
+            self._replaying = endpoint
             self._replay(endpoint, values["dataset"], rate, duration)
 
         self.app.push_screen(FormDialog(f"Replay traffic to {endpoint}", fields, "Start"), chosen)
@@ -254,10 +278,23 @@ class ServingScreen(WorkScreen):
 
     def on_traffic_replayed(self, message: TrafficReplayed) -> None:
         report = message.report
+        self._replaying = None
+        how = "stopped after sending" if report.stopped else "sent"
         self.work_panel.succeeded(
-            f"sent {report.sent:,} rows of {report.dataset} to {report.endpoint} at {report.rate:.0f}/s"
+            f"{how} {report.sent:,} rows of {report.dataset} to {report.endpoint} at {report.rate:.0f}/s"
         )
         self.refresh_now()
+
+    def action_stop_replay(self) -> None:
+        if self._replaying is None:
+            self.app.notify("No replay is running from this console (R starts one)", severity="warning")
+            return
+        self.work_panel.log_line(f"stopping the replay to {self._replaying}")
+        self._stop_replay(self._replaying)
+
+    @blocking_work("serving")
+    def _stop_replay(self, endpoint: str) -> None:
+        self.engine.traffic.stop(endpoint)
 
     # -- rollouts -------------------------------------------------------------------------------
 
@@ -347,13 +384,13 @@ def _server_text(state: ServerState) -> Text:
     )
 
 
-def _deployment_row(deployment: Deployment) -> list[object]:
+def _deployment_row(deployment: Deployment, agreement: ShadowAgreement | None) -> list[object]:
     settings = deployment.settings
     split = {
         "canary": f"{settings.get('percent', 0):g}% canary",
         "ab": f"{settings.get('split', 0):g}% b by {settings.get('key') or 'random'}",
         "bluegreen": f"{settings.get('live', 'blue')} live",
-        "shadow": "shadow logged only",
+        "shadow": _agreement_text(agreement),
     }.get(deployment.strategy, "all")
     return [
         deployment.endpoint,
@@ -361,6 +398,15 @@ def _deployment_row(deployment: Deployment) -> list[object]:
         ", ".join(f"{variant.role}: {variant.reference}" for variant in deployment.variants),
         split,
     ]
+
+
+def _agreement_text(agreement: ShadowAgreement | None) -> str:
+    if agreement is None or not agreement.pairs:
+        return "shadow: no pairs in 1 h"
+    return (
+        f"shadow agrees {agreement.agreement:.1%} of {agreement.pairs:,} in 1 h,"
+        f" |score diff| {agreement.mean_absolute_score_difference:.3f}"
+    )
 
 
 def _traffic_row(stats: TrafficStats) -> list[object]:

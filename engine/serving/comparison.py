@@ -103,7 +103,7 @@ def compare(
                 _mean_interval(cost) if cost is not None and len(cost) else None,
             )
         )
-    shadow = _agreement(db, served) if served.strategy == "shadow" else None
+    shadow = agreement(db, served) if served.strategy == "shadow" else None
     differences = _differences(served.strategy, outcomes, labelled)
     return Comparison(
         served.endpoint, served.strategy, outcomes, differences, shadow, _verdict(outcomes, differences)
@@ -199,7 +199,9 @@ def _difference(metric: str, test: str, difference: float, p_value: float) -> Di
     return Difference(metric, test, difference, p_value, p_value < SIGNIFICANCE)
 
 
-def _agreement(db: Database, served: ServedEndpoint) -> ShadowAgreement | None:
+def agreement(db: Database, served: ServedEndpoint, seconds: float | None = None) -> ShadowAgreement | None:
+    """How the shadow's answers compare with the primary's on the same rows (of the last
+    ``seconds`` if given); None for an endpoint without a shadow."""
     roles = {variant.role: variant for variant in served.variants}
     primary, shadow = roles.get("primary"), roles.get("shadow")
     if primary is None or shadow is None:
@@ -210,8 +212,9 @@ def _agreement(db: Database, served: ServedEndpoint) -> ShadowAgreement | None:
             " avg(s.score - p.score), avg(abs(s.score - p.score)), max(abs(s.score - p.score))"
             ' FROM prediction_log p JOIN prediction_log s USING (endpoint, request_id, "row")'
             " WHERE p.endpoint = ? AND p.variant = 'primary' AND s.variant = 'shadow'"
-            " AND p.model = ? AND p.version = ? AND s.model = ? AND s.version = ? AND p.status = 200",
-            [served.endpoint, primary.model, primary.version, shadow.model, shadow.version],
+            " AND p.model = ? AND p.version = ? AND s.model = ? AND s.version = ? AND p.status = 200"
+            " AND (CAST(? AS DOUBLE) IS NULL OR p.logged_at >= now() - to_seconds(CAST(? AS DOUBLE)))",
+            [served.endpoint, primary.model, primary.version, shadow.model, shadow.version, seconds, seconds],
         ).fetchone()
     if row is None or not row[0]:
         return ShadowAgreement(0, math.nan, math.nan, math.nan, math.nan)

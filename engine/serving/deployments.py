@@ -24,7 +24,7 @@ from engine.errors import InvalidInput
 from engine.events import EventLog
 from engine.identifiers import check_name
 from engine.registry.registry import Registry
-from engine.serving.comparison import Costs, compare
+from engine.serving.comparison import Costs, agreement, compare
 from engine.serving.routing import AB, BLUE, BLUEGREEN, CANARY, GREEN, PRIMARY, SHADOW, SINGLE, A, B
 from engine.training.runs import Runs
 from engine.types.serving import (
@@ -33,6 +33,7 @@ from engine.types.serving import (
     ServedEndpoint,
     ServedVariant,
     ServingPlan,
+    ShadowAgreement,
     Variant,
 )
 
@@ -108,6 +109,13 @@ class Deployments:
         served = next(e for e in self.plan().endpoints if e.endpoint == endpoint)
         positive = {v.role: self._positive_class(v.model, v.version) for v in served.variants}
         return compare(self._db, served, positive, self._costs)
+
+    def shadow_agreement(self, endpoint: str, seconds: float | None = None) -> ShadowAgreement | None:
+        """The shadow's agreement with the primary on the endpoint's logged traffic (of the last
+        ``seconds``): the console's live figure; None for an endpoint without a shadow."""
+        self.get(endpoint)
+        served = next(e for e in self.plan().endpoints if e.endpoint == endpoint)
+        return agreement(self._db, served, seconds)
 
     def _positive_class(self, model: str, version: int) -> str | None:
         return self._runs.get(self._registry.version(model, version).run_id).positive_class

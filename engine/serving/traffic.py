@@ -11,6 +11,10 @@ join by it, an A/B test splits by it).
 Requests go out at ``rate`` per second on a schedule (request i at start + i/rate), from a few
 threads each holding one keep-alive connection; a slow server lowers the rate kept, which the
 report says, instead of piling requests up. Rows are read from DuckDB a page at a time.
+
+``stop(endpoint)`` ends the replays to an endpoint early, from any thread (the console's stop
+key, forwarded to the owner running the replay when the console is attached): requests not
+yet sent are dropped, and the report says how many were.
 """
 
 from __future__ import annotations
@@ -51,6 +55,30 @@ class Traffic:
         self._wait_served = wait_served
         self._token = token
         self._entity_keys = entity_keys
+        self._running: dict[str, list[threading.Event]] = {}  # each replay's stop, by endpoint
+        self._registering = threading.Lock()
+
+    def stop(self, endpoint: str) -> int:
+        """Stop every replay running to ``endpoint``; how many were stopped."""
+        with self._registering:
+            stops = list(self._running.get(endpoint, []))
+        if not stops:
+            raise InvalidInput(f"no replay is running to {endpoint!r}")
+        for stopping in stops:
+            stopping.set()
+        return len(stops)
+
+    def _register(self, endpoint: str) -> threading.Event:
+        stopping = threading.Event()
+        with self._registering:
+            self._running.setdefault(endpoint, []).append(stopping)
+        return stopping
+
+    def _unregister(self, endpoint: str, stopping: threading.Event) -> None:
+        with self._registering:
+            self._running[endpoint].remove(stopping)
+            if not self._running[endpoint]:
+                del self._running[endpoint]
 
     def replay(
         self,
@@ -97,6 +125,7 @@ class Traffic:
         errors: list[str] = []
         counting = threading.Lock()
         headers = {"Authorization": f"Bearer {self._token()}", "Content-Type": "application/json"}
+        stopping = self._register(endpoint)
 
         def send() -> None:
             connection = _connection(target)
@@ -104,7 +133,9 @@ class Traffic:
                 due, body, extra = item
                 wait = due - time.monotonic()
                 if wait > 0:
-                    time.sleep(wait)  # keeping the schedule: the request's time has not come
+                    stopping.wait(wait)  # keeping the schedule: the request's time has not come
+                if stopping.is_set():
+                    continue  # stopped: what is queued is dropped
                 try:
                     connection.request("POST", path, body, {**headers, **extra})
                     answer = connection.getresponse()
@@ -123,14 +154,16 @@ class Traffic:
         senders = [
             threading.Thread(target=send, name=f"mlops-traffic-{i}", daemon=True) for i in range(SENDERS)
         ]
-        for sender in senders:
-            sender.start()
         started = time.monotonic()
-        sent = 0
+        queued = 0
         try:
+            for sender in senders:
+                sender.start()
             offset, rows = 0, first_rows
-            while rows and sent < total:
-                for row in rows[: total - sent]:
+            while rows and queued < total and not stopping.is_set():
+                for row in rows[: total - queued]:
+                    if stopping.is_set():
+                        break
                     instance = {
                         feature: _json_value(row[at]) for feature, at in zip(features, positions, strict=True)
                     }
@@ -139,19 +172,22 @@ class Traffic:
                         extra["X-Event-Time"] = _iso(row[time_at])
                     if entity_at is not None and row[entity_at] is not None:
                         extra["X-Entity"] = f"{entity_column}={_json_value(row[entity_at])}"
-                    work.put((started + sent / rate, json.dumps({"instances": [instance]}).encode(), extra))
-                    sent += 1
-                    if sent % 100 == 0:
-                        report(f"{sent:,} of {total:,} requests to {endpoint}", sent / total)
+                    work.put((started + queued / rate, json.dumps({"instances": [instance]}).encode(), extra))
+                    queued += 1
+                    if queued % 100 == 0:
+                        report(f"{queued:,} of {total:,} requests to {endpoint}", queued / total)
                 offset += len(rows)
-                rows = self._datasets.head(version.ref, offset, PAGE_ROWS)[1] if sent < total else []
+                rows = self._datasets.head(version.ref, offset, PAGE_ROWS)[1] if queued < total else []
         finally:
             for _ in senders:
                 work.put(None)
             for sender in senders:
-                sender.join()
+                if sender.ident is not None:  # started
+                    sender.join()
+            self._unregister(endpoint, stopping)
         seconds = time.monotonic() - started
-        report(f"{sent:,} requests to {endpoint}", 1.0)
+        sent = sum(statuses.values())  # a stopped replay drops what it had queued
+        report(f"{sent:,} requests to {endpoint}" + (", stopped" if stopping.is_set() else ""), 1.0)
         failed = statuses.pop("failed", 0)
         return TrafficReport(
             endpoint,
@@ -162,6 +198,7 @@ class Traffic:
             seconds,
             sent / seconds if seconds > 0 else 0.0,
             errors[0] if errors else None,
+            stopping.is_set(),
         )
 
     def send(self, endpoint: str, instance: dict[str, Any]) -> tuple[int, dict[str, Any]]:

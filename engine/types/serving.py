@@ -254,7 +254,8 @@ class ServerState:
 
 @dataclass(frozen=True)
 class TrafficReport:
-    """What a replay sent: requests by status, how long it took, and the rate it kept."""
+    """What a replay sent: requests by status, how long it took, the rate it kept, and whether
+    it was stopped before its rows or its duration ran out (``Traffic.stop``)."""
 
     endpoint: str
     dataset: str
@@ -264,6 +265,7 @@ class TrafficReport:
     seconds: float
     rate: float
     first_error: str | None
+    stopped: bool = False
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)

@@ -1,9 +1,10 @@
 """The Serving screen driven by the Pilot, on a console that hosts its workspace: start the
 server, replay a week and see req/s rise, send a test request, change the canary's percent and
-see it served, stop the server after confirming."""
+see it served, see a shadow's agreement, stop a replay early, stop the server after confirming."""
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
@@ -98,6 +99,37 @@ async def test_serve_replay_test_request_and_canary(registry_workspace: Path) ->
             )
             assert app.engine is not None
             assert app.engine.deployments.get("churn-api").settings["percent"] == 75
+
+            # A shadow: its agreement with the primary shows live; a long replay stopped early.
+            await pilot.press("X")
+            assert notified(app, "No replay is running from this console")
+            app.engine.deployments.deploy("churn-api", "churn@champion", shadow="churn@v1")
+            await pilot.press("R")
+            form = await form_opened(pilot, app)
+            await choose(pilot, form, "dataset", "week1@v1")
+            app.screen.query_one("#field-rate", Input).value = "50"
+            app.screen.query_one("#field-duration", Input).value = "600"
+            await pilot.click("#submit")
+            await until(
+                pilot,
+                lambda: (
+                    re.fullmatch(
+                        r"shadow agrees \d+\.\d% of [1-9][\d,]* in 1 h, \|score diff\| \d\.\d{3}",
+                        rows_of(app, "#deployments")[0][3],
+                    )
+                    is not None
+                ),
+                what="the shadow's agreement",
+            )
+            await pilot.press("X")
+            stopped = re.compile(r"stopped after sending ([\d,]+) rows of week1@v1 to churn-api")
+            await until(
+                pilot,
+                lambda: any(stopped.match(line) for line in app.screen.query_one(WorkPanel).lines),
+                what="the replay stopped",
+            )
+            (sent,) = [m[1] for line in app.screen.query_one(WorkPanel).lines if (m := stopped.match(line))]
+            assert 0 < int(sent.replace(",", "")) < 1000  # of week 1's 5,000 rows: stopped, not run out
 
             await pilot.press("x")
             assert isinstance(app.screen, ConfirmDialog)

@@ -26,6 +26,8 @@ def test_bad_replays_are_refused_in_one_line(registry_workspace: Path) -> None:
         engine.traffic._server_url = lambda: "http://127.0.0.1:9"  # a server that has just died
         with pytest.raises(InvalidInput, match=r"cannot reach the inference server at http://127\.0\.0\.1:9"):
             engine.traffic.replay("churn-predictor", "churn@v1", 10.0)
+        with pytest.raises(InvalidInput, match="no replay is running to 'churn-predictor'"):
+            engine.traffic.stop("churn-predictor")
     started = run_mlops("server", "start", "-w", str(registry_workspace))
     assert started.returncode == 2
     assert started.stderr.startswith("error: no long-lived owner runs this workspace: start `mlops up`")
