@@ -17,3 +17,13 @@ def dataset_columns(engine: Facade) -> DatasetColumns:
         for version in engine.datasets.versions(summary.name):
             found[version.ref] = tuple(name for name, _ in version.schema)
     return found
+
+
+def model_references(engine: Facade) -> tuple[str, ...]:
+    """Each registered model's aliases, then its versions, as references (``NAME@ALIAS``,
+    ``NAME@vN``): what a deployment or an evaluation names."""
+    found: list[str] = []
+    for model in engine.registry.models():
+        found += [f"{model.name}@{alias}" for alias in sorted(model.aliases)]
+        found += [f"{model.name}@v{version.version}" for version in model.versions]
+    return tuple(found)

@@ -308,9 +308,16 @@ class DeploymentChanged(Message):
 
 
 class FormChoicesLoaded(Message):
-    """What a form offers was read: each dataset (and version) with its columns."""
+    """What a form offers was read: each dataset (and version) with its columns, and any other
+    named lists of choices (``references``: the registered models' aliases and versions)."""
 
-    def __init__(self, form: str, datasets: dict[str, tuple[str, ...]]) -> None:
+    def __init__(
+        self,
+        form: str,
+        datasets: dict[str, tuple[str, ...]],
+        choices: dict[str, tuple[str, ...]] | None = None,
+    ) -> None:
         super().__init__()
         self.form = form
         self.datasets = datasets
+        self.choices = choices or {}

@@ -43,6 +43,9 @@ class RegistryData:
     moves: list[AliasMove]  # of the selected model
 
 
+USUAL_ALIASES = ("challenger", "staging")  # offered beside the model's own aliases when promoting
+
+
 class ModelsScreen(WorkScreen):
     WORK_GROUPS: ClassVar[frozenset[str]] = frozenset({"registry"})
     MODE: ClassVar[str] = "models"
@@ -62,7 +65,7 @@ class ModelsScreen(WorkScreen):
 
     def compose_body(self) -> ComposeResult:
         with Vertical(id="models-body"):
-            with Horizontal(id="models-upper"):
+            with Horizontal(id="models-upper", classes="panes"):
                 with Vertical(classes="panel", id="models-panel"):
                     yield Static("Registered models", classes="panel-title")
                     yield FilterableTable(id="models", placeholder="filter models by name…")
@@ -176,7 +179,16 @@ class ModelsScreen(WorkScreen):
             return
         assert self.selected_model is not None
         name = self.selected_model
-        fields = [Field("alias", f"Move which alias of {name} to v{version}?", value=CHAMPION)]
+        known = tuple(sorted({CHAMPION, *USUAL_ALIASES, *(self.model.aliases if self.model else {})}))
+        fields = [
+            Field(
+                "alias",
+                f"Move which alias of {name} to v{version}? (→ completes a known one)",
+                value=CHAMPION,
+                choices=known,
+                typed=True,
+            )
+        ]
 
         def chosen(values: dict[str, str] | None) -> None:
             if values is not None:
@@ -248,7 +260,17 @@ class ModelsScreen(WorkScreen):
         if model is None:
             self.app.notify("No model selected", severity="warning")
             return
-        fields = [Field("alias", f"Roll back which alias of {model.name}?", value=CHAMPION)]
+        if not model.aliases:
+            self.app.notify(f"{model.name} has no alias to roll back", severity="warning")
+            return
+        fields = [
+            Field(
+                "alias",
+                f"Roll back which alias of {model.name}?",
+                value=CHAMPION,
+                choices=tuple(sorted(model.aliases)),
+            )
+        ]
 
         def chosen(values: dict[str, str] | None) -> None:
             if values is None:

@@ -6,7 +6,8 @@ attached to). Live figures come from the prediction log (the serving processes h
 twice a second): requests per second, latency percentiles and the error rate over the last
 minute, each with a sparkline of its 5-second steps; a shadow deployment's split says how often
 the shadow agreed with the primary over the last hour. Keys: ``s``/``x`` start and stop the
-server, ``t`` sends a test request, ``R`` replays a dataset as traffic and ``X`` stops the replay
+server, ``n`` deploys a model (choosing among the registered aliases and versions), ``t`` sends
+a test request, ``R`` replays a dataset as traffic and ``X`` stops the replay
 early, ``c`` changes a canary's percent, ``w`` switches blue/green and ``d`` removes a
 deployment (both confirmed).
 """
@@ -23,7 +24,7 @@ from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.widgets import DataTable, Static
 
-from console.choices import dataset_columns
+from console.choices import dataset_columns, model_references
 from console.messages import (
     DeploymentChanged,
     FormChoicesLoaded,
@@ -32,6 +33,7 @@ from console.messages import (
     TrafficReplayed,
 )
 from console.screens.base import WorkScreen
+from console.screens.deploy_form import deploy_arguments, deploy_fields
 from console.widgets.dialogs import ConfirmDialog, Field, FormDialog
 from console.widgets.filter_table import FilterableTable
 from console.widgets.sparkline import sparkline
@@ -52,6 +54,7 @@ WINDOW_SECONDS = 60
 STEPS = 12
 REQUESTS_SHOWN = 100
 AGREEMENT_SECONDS = 3600
+DEPLOY_FORM, REPLAY_FORM = "deploy", "replay:"  # which form a FormChoicesLoaded is for
 
 
 @dataclass(frozen=True)
@@ -69,6 +72,7 @@ class ServingScreen(WorkScreen):
     TITLE: ClassVar[str] = "Serving"
     CSS_PATH = "serving.tcss"
     BINDINGS: ClassVar[list[Binding | tuple[str, str] | tuple[str, str, str]]] = [
+        Binding("n", "new_deployment", "New deployment"),
         Binding("s", "start_server", "Start server"),
         Binding("x", "stop_server", "Stop server"),
         Binding("t", "test_request", "Test request"),
@@ -243,16 +247,21 @@ class ServingScreen(WorkScreen):
 
     @blocking_work("serving")
     def _load_datasets(self, endpoint: str) -> None:
-        self.post_message(FormChoicesLoaded(endpoint, dataset_columns(self.engine)))
+        self.post_message(FormChoicesLoaded(f"{REPLAY_FORM}{endpoint}", dataset_columns(self.engine)))
 
     def on_form_choices_loaded(self, message: FormChoicesLoaded) -> None:
-        """The replay form, once the datasets to send are known (``form``: the endpoint)."""
-        endpoint = message.form
-        if not message.datasets:
+        if message.form == DEPLOY_FORM:
+            self._open_deploy_form(message.choices["references"])
+        else:
+            self._open_replay_form(message.form.removeprefix(REPLAY_FORM), message.datasets)
+
+    def _open_replay_form(self, endpoint: str, datasets: dict[str, tuple[str, ...]]) -> None:
+        """The replay form, once the datasets to send are known."""
+        if not datasets:
             self.app.notify("No dataset to replay yet: ingest one first (Datasets, i)", severity="warning")
             return
         fields = [
-            Field("dataset", "Dataset (NAME: its latest version)", choices=tuple(message.datasets)),
+            Field("dataset", "Dataset (NAME: its latest version)", choices=tuple(datasets)),
             Field("rate", "Requests per second", value="50"),
             Field("duration", "Seconds at most", value="30"),
         ]
@@ -297,6 +306,40 @@ class ServingScreen(WorkScreen):
         self.engine.traffic.stop(endpoint)
 
     # -- rollouts -------------------------------------------------------------------------------
+
+    def action_new_deployment(self) -> None:
+        self._load_references()
+
+    @blocking_work("serving")
+    def _load_references(self) -> None:
+        self.post_message(FormChoicesLoaded(DEPLOY_FORM, {}, {"references": model_references(self.engine)}))
+
+    def _open_deploy_form(self, references: tuple[str, ...]) -> None:
+        if not references:
+            self.app.notify(
+                "No registered model to deploy yet (Models: register a run first)", severity="warning"
+            )
+            return
+        endpoints = tuple(deployment.endpoint for deployment in self._data.deployments) if self._data else ()
+
+        def chosen(values: dict[str, str] | None) -> None:
+            if values is not None:
+                arguments = deploy_arguments(values)
+                self.work_panel.start(f"deploying {arguments['model']} on {arguments['endpoint']}")
+                self._deploy(arguments)
+
+        self.app.push_screen(
+            FormDialog("New deployment", deploy_fields(endpoints, references), "Deploy", deploy_arguments),
+            chosen,
+        )
+
+    @blocking_work("serving")
+    def _deploy(self, arguments: dict[str, Any]) -> None:
+        deployed = self.engine.deployments.deploy(**arguments)
+        variants = ", ".join(f"{variant.role}: {variant.reference}" for variant in deployed.variants)
+        self.post_message(
+            DeploymentChanged(deployed, f"{deployed.endpoint} deployed ({deployed.strategy}; {variants})")
+        )
 
     def action_canary_percent(self) -> None:
         deployment = self._selected_endpoint()

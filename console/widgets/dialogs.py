@@ -4,7 +4,9 @@
 cancelled); given a ``check`` (the engine's parser for what the form asks), it keeps the form
 open and shows the problem until the answers parse. A field with ``choices`` is a Select
 instead of free text; one that ``follows`` another offers the choices its value picks (a
-dataset's columns for the target, once the dataset is chosen). ``ConfirmDialog`` asks before a change,
+dataset's columns for the target, once the dataset is chosen). A ``typed`` field with choices
+stays free text and completes from them (a new alias or an existing one; with ``several``, a
+comma-separated list of columns). ``ConfirmDialog`` asks before a change,
 with a reason when one is required.
 """
 
@@ -24,6 +26,7 @@ from textual.containers import Horizontal, Vertical
 from textual.screen import ModalScreen
 from textual.widgets import Button, Input, Label, Select, Static
 
+from console.widgets.completion import ItemSuggester, hint
 from engine.errors import InvalidInput
 
 
@@ -37,10 +40,12 @@ class Field:
     choices: tuple[str, ...] = ()  # a Select of these instead of free text
     follows: str | None = None  # the field whose value picks this one's choices...
     choices_for: Mapping[str, tuple[str, ...]] = dataclass_field(default_factory=dict)  # ...from here
+    typed: bool = False  # free text completed from the choices, instead of a Select
+    several: bool = False  # typed: comma-separated items, each completed
 
     @property
     def is_select(self) -> bool:
-        return bool(self.choices) or self.follows is not None
+        return not self.typed and (bool(self.choices) or self.follows is not None)
 
     def options_after(self, values: Mapping[str, str]) -> tuple[str, ...]:
         """The choices given the form's other values so far."""
@@ -98,6 +103,14 @@ class FormDialog(ModalScreen[dict[str, str] | None]):
                         prompt=field.placeholder or "choose…",
                         id=f"field-{field.name}",
                     )
+                elif field.typed:
+                    options = field.options_after(initial)
+                    yield Input(
+                        value=field.value,
+                        placeholder=field.placeholder or hint(options),
+                        suggester=ItemSuggester(options, field.several),
+                        id=f"field-{field.name}",
+                    )
                 else:
                     yield Input(value=field.value, placeholder=field.placeholder, id=f"field-{field.name}")
             yield Static("", id="dialog-error")
@@ -113,12 +126,19 @@ class FormDialog(ModalScreen[dict[str, str] | None]):
         changed = (event.select.id or "").removeprefix("field-")
         values = self._values()
         for field in self._fields:
-            if field.follows == changed:
-                select = self.query_one(f"#field-{field.name}", Select)
-                options = field.options_after(values)
-                select.set_options([(option, option) for option in options])
-                if field.value in options:
-                    select.value = field.value
+            if field.follows != changed:
+                continue
+            options = field.options_after(values)
+            if field.typed:
+                typed = self.query_one(f"#field-{field.name}", Input)
+                assert isinstance(typed.suggester, ItemSuggester)
+                typed.suggester.options = options
+                typed.placeholder = field.placeholder or hint(options)
+                continue
+            select = self.query_one(f"#field-{field.name}", Select)
+            select.set_options([(option, option) for option in options])
+            if field.value in options:
+                select.value = field.value
 
     def on_button_pressed(self, event: Button.Pressed) -> None:
         if event.button.id == "submit":

@@ -8,7 +8,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from textual.widgets import DataTable, Input, Static
+from textual.widgets import DataTable, Input, Select, Static
 
 from console.app import MlopsApp
 from console.screens.models import ModelsScreen
@@ -77,7 +77,8 @@ async def test_promote_force_and_roll_back(registry_app: MlopsApp) -> None:
 
         await pilot.press("b")
         assert isinstance(app.screen, FormDialog)
-        await pilot.press("enter")
+        assert app.screen.query_one("#field-alias", Select).value == "champion"  # of the model's aliases
+        await pilot.click("#submit")
         assert isinstance(app.screen, ConfirmDialog)
         await pilot.click("#confirm")
         await until(pilot, lambda: rows_of(app, "#versions")[0][1] == "@champion", timeout=30)

@@ -103,7 +103,22 @@ async def test_serve_replay_test_request_and_canary(registry_workspace: Path) ->
             # A shadow: its agreement with the primary shows live; a long replay stopped early.
             await pilot.press("X")
             assert notified(app, "No replay is running from this console")
-            app.engine.deployments.deploy("churn-api", "churn@champion", shadow="churn@v1")
+            await pilot.press("n")  # a new deployment, from the form: the canary becomes a shadow
+            form = await form_opened(pilot, app)
+            endpoint = form.query_one("#field-endpoint", Input)
+            endpoint.focus()
+            await pilot.press("c")
+            await until(pilot, lambda: endpoint._suggestion == "churn-api", what="the endpoint completed")
+            await pilot.press("right")
+            assert endpoint.value == "churn-api"
+            await choose(pilot, form, "model", "churn@champion")
+            await choose(pilot, form, "strategy", "shadow")
+            await pilot.click("#submit")
+            assert "shadow needs a second model" in plain_text(form.query_one("#dialog-error", Static))
+            await choose(pilot, form, "second", "churn@v1")
+            await pilot.click("#submit")
+            await until(pilot, lambda: rows_of(app, "#deployments")[0][1] == "shadow", what="the shadow")
+            assert notified(app, "churn-api deployed (shadow; primary: churn@champion, shadow: churn@v1)")
             await pilot.press("R")
             form = await form_opened(pilot, app)
             await choose(pilot, form, "dataset", "week1@v1")

@@ -46,7 +46,15 @@ def new_run_fields(models: list[str], datasets: DatasetColumns) -> list[Field]:
     return [
         *_dataset_and_target(datasets),
         Field("model", "Model", value="random_forest", choices=tuple(models)),
-        Field("features", "Features (optional, comma-separated)", required=False),
+        Field(
+            "features",
+            "Features (optional, comma-separated; → completes a column)",
+            required=False,
+            follows="dataset",
+            choices_for=datasets,
+            typed=True,
+            several=True,
+        ),
         Field("params", "Parameters (optional)", placeholder="n_estimators=200,max_depth=10", required=False),
         POSITIVE_CLASS,
     ]
