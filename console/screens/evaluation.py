@@ -9,7 +9,8 @@ from __future__ import annotations
 
 from typing import Any, ClassVar
 
-from rich.console import Group
+from rich.console import Console, ConsoleOptions, Group, RenderResult
+from rich.measure import Measurement
 from rich.table import Table
 from rich.text import Text
 from textual.app import ComposeResult
@@ -30,7 +31,10 @@ from engine.types.evaluation import AttributeFairness, Evaluation
 from engine.types.workspace import WorkspaceStatus
 
 SHOWN_EVALUATIONS = 50
-PLOT_WIDTH, PLOT_HEIGHT = 36, 9
+PLOT_WIDTH, PLOT_HEIGHT = 36, 9  # the widest a plot is drawn, and its height (in cells)
+MIN_PLOT_WIDTH = 16
+PLOT_MARGIN = 5  # the y axis's labels and line left of a plot
+METRICS_GAP = 4  # between the metrics and the confusion matrix where they stand side by side
 
 
 class EvaluationScreen(ConsoleScreen):
@@ -54,10 +58,11 @@ class EvaluationScreen(ConsoleScreen):
             yield Static("", id="evaluate-status")
             with VerticalScroll(classes="panel", id="report-panel"):
                 yield Static("", id="report-title", classes="panel-title")
-                with Horizontal(id="report-upper"):
+                with Horizontal(id="report-upper", classes="panes"):
                     yield Static("", id="report-metrics")
-                    yield Static("", id="report-curves")
-                    yield Static("", id="report-calibration")
+                    with Horizontal(id="report-charts"):
+                        yield Static("", id="report-curves")
+                        yield Static("", id="report-calibration")
                 yield Static("", id="report-fairness")
 
     def on_mount(self) -> None:
@@ -102,9 +107,9 @@ class EvaluationScreen(ConsoleScreen):
         self.query_one("#report-title", Static).update(
             Text(f"{item.subject} on {item.dataset}: {item.scope}, {item.rows:,} rows{skipped}")
         )
-        self.query_one("#report-metrics", Static).update(_metrics(item))
-        self.query_one("#report-curves", Static).update(_curves(item))
-        self.query_one("#report-calibration", Static).update(_calibration(item))
+        self.query_one("#report-metrics", Static).update(Metrics(item))
+        self.query_one("#report-curves", Static).update(Curves(item))
+        self.query_one("#report-calibration", Static).update(Calibration(item))
         self.query_one("#report-fairness", Static).update(Group(*(_fairness(f) for f in item.fairness)))
 
     # -- evaluating -----------------------------------------------------------------------------
@@ -170,7 +175,26 @@ def _evaluation_row(item: Evaluation) -> list[Any]:
     ]
 
 
-def _metrics(item: Evaluation) -> Group:
+class Metrics:
+    """The metrics, then the confusion matrix and the business impact: under each other in the
+    side pane; the metrics beside the other two where the pane spans a narrow terminal."""
+
+    def __init__(self, item: Evaluation) -> None:
+        self.item = item
+
+    def __rich_console__(self, console: Console, options: ConsoleOptions) -> RenderResult:
+        metrics, confusion, business = _metric_tables(self.item)
+        right = Group(confusion, Text(""), business)
+        beside = Measurement.get(console, options, metrics).maximum + METRICS_GAP
+        if beside + Measurement.get(console, options, right).maximum <= options.max_width:
+            grid = Table.grid(padding=(0, METRICS_GAP, 0, 0))
+            grid.add_row(metrics, right)
+            yield grid
+        else:
+            yield Group(metrics, Text(""), right)
+
+
+def _metric_tables(item: Evaluation) -> tuple[Table, Table, Table]:
     metrics = Table("metric", "value", box=None, padding=(0, 1), header_style="bold")
     for name, value in item.scores.metrics.items():
         metrics.add_row(name, number(value))
@@ -190,33 +214,54 @@ def _metrics(item: Evaluation) -> Group:
     business.add_row(
         f"best f1 at {item.scores.best_f1_threshold.threshold:.2f}", number(item.scores.best_f1_threshold.f1)
     )
-    return Group(metrics, Text(""), confusion, Text(""), business)
+    return metrics, confusion, business
 
 
-def _curves(item: Evaluation) -> Group:
-    roc = [(fpr, tpr) for fpr, tpr, _ in item.scores.roc]
-    pr = [(recall, precision) for recall, precision, _ in item.scores.pr]
-    return Group(
-        Text(f"ROC (AUC {item.scores.metrics['roc_auc']:.3f})", style="bold"),
-        braille_plot([([(0, 0), (1, 1)], "dim"), (roc, "cyan")], PLOT_WIDTH, PLOT_HEIGHT, "FPR", "TPR"),
-        Text(f"Precision-recall (AP {item.scores.metrics['pr_auc']:.3f})", style="bold"),
-        braille_plot([(pr, "magenta")], PLOT_WIDTH, PLOT_HEIGHT, "recall", "precision"),
-    )
+class Curves:
+    """ROC and precision-recall curves, one above the other, drawn as wide as their pane allows."""
+
+    def __init__(self, item: Evaluation) -> None:
+        self.item = item
+
+    def __rich_console__(self, console: Console, options: ConsoleOptions) -> RenderResult:
+        scores = self.item.scores
+        width = _plot_width(options.max_width)
+        roc = [(fpr, tpr) for fpr, tpr, _ in scores.roc]
+        pr = [(recall, precision) for recall, precision, _ in scores.pr]
+        yield Text(f"ROC (AUC {scores.metrics['roc_auc']:.3f})", style="bold")
+        yield braille_plot([([(0, 0), (1, 1)], "dim"), (roc, "cyan")], width, PLOT_HEIGHT, "FPR", "TPR")
+        yield Text(f"Precision-recall (AP {scores.metrics['pr_auc']:.3f})", style="bold")
+        yield braille_plot([(pr, "magenta")], width, PLOT_HEIGHT, "recall", "precision")
 
 
-def _calibration(item: Evaluation) -> Group:
-    filled = [row for row in item.scores.calibration if row.count]
-    points = [(row.mean_predicted, row.observed_rate) for row in filled]
-    table = Table("predicted", "rows", "observed", box=None, padding=(0, 1), header_style="bold")
-    for row in filled:
-        table.add_row(f"{row.low:.1f}-{row.high:.1f}", f"{row.count:,}", number(row.observed_rate))
-    return Group(
-        Text(f"Calibration (Brier {item.scores.metrics['brier']:.3f})", style="bold"),
-        braille_plot(
-            [([(0, 0), (1, 1)], "dim"), (points, "yellow")], PLOT_WIDTH, PLOT_HEIGHT, "predicted", "observed"
-        ),
-        table,
-    )
+class Calibration:
+    """The calibration curve, drawn as wide as its pane allows, and its bins as a table."""
+
+    def __init__(self, item: Evaluation) -> None:
+        self.item = item
+
+    def __rich_console__(self, console: Console, options: ConsoleOptions) -> RenderResult:
+        scores = self.item.scores
+        filled = [row for row in scores.calibration if row.count]
+        points = [(row.mean_predicted, row.observed_rate) for row in filled]
+        table = Table("predicted", "rows", "observed", box=None, padding=(0, 1), header_style="bold")
+        for row in filled:
+            table.add_row(f"{row.low:.1f}-{row.high:.1f}", f"{row.count:,}", number(row.observed_rate))
+        yield Text(f"Calibration (Brier {scores.metrics['brier']:.3f})", style="bold")
+        yield braille_plot(
+            [([(0, 0), (1, 1)], "dim"), (points, "yellow")],
+            _plot_width(options.max_width),
+            PLOT_HEIGHT,
+            "predicted",
+            "observed",
+        )
+        yield table
+
+
+def _plot_width(room: int) -> int:
+    """A plot's width in cells to fit ``room`` with its axis: never wider than ``PLOT_WIDTH``,
+    never so narrow it cannot be read."""
+    return max(MIN_PLOT_WIDTH, min(PLOT_WIDTH, room - PLOT_MARGIN))
 
 
 def _fairness(item: AttributeFairness) -> Group:

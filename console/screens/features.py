@@ -58,7 +58,15 @@ class FeaturesScreen(ConsoleScreen):
 
     def on_mount(self) -> None:
         self.query_one("#views", FilterableTable).table.add_columns(
-            "view", "kind", "entities (keys)", "source", "ttl", "online", "materialized until", "online rows"
+            # Freshness first: at 80 columns what the view joins on and reads from scroll into view.
+            "view",
+            "kind",
+            "ttl",
+            "online",
+            "materialized until",
+            "online rows",
+            "entities (keys)",
+            "source",
         )
         self.query_one("#view-features", DataTable).add_columns("feature", "type")
         self.query_one("#lookup-result", DataTable).add_columns("feature", "value")
@@ -190,10 +198,10 @@ def _view_row(status: ViewStatus) -> list[Any]:
     return [
         view.name,
         "feature view",
-        f"{', '.join(view.entities)} ({', '.join(view.join_keys)})",
-        view.source,
         duration(view.ttl),
         "yes" if view.online else "no",
         freshness,
         "" if status.online_rows is None else f"{status.online_rows:,}",
+        f"{', '.join(view.entities)} ({', '.join(view.join_keys)})",
+        view.source,
     ]

@@ -2,12 +2,14 @@
 
 Each step is a box coloured by its status, with its duration, whether it came from cache,
 and a gate's verdicts (or the step's one-line result). Steps at the same depth stack in one
-column; a step that needs more than the column before it says what it runs after.
+column; a step that needs more than the column before it says what it runs after. Where the
+boxes would be too narrow to read (an 80-column terminal), the DAG collapses to one chain of
+step names and marks; the steps table under it has the details.
 """
 
 from __future__ import annotations
 
-from rich.console import Group, RenderableType
+from rich.console import Console, ConsoleOptions, Group, RenderableType, RenderResult
 from rich.panel import Panel
 from rich.table import Table
 from rich.text import Text
@@ -23,6 +25,8 @@ STATUS_STYLES = {
     "failed": "bold red",
     "skipped": "dim",
 }
+MIN_BOX_WIDTH = 16  # narrower boxes cut every line: the DAG is drawn as a chain instead
+ARROW_WIDTH = 2
 
 
 def columns_by_depth(steps: list[StepRecord]) -> list[list[StepRecord]]:
@@ -55,8 +59,34 @@ def step_box(step: StepRecord, before: set[str]) -> Panel:
     return Panel(body, title=title, title_align="left", border_style=style or "white")
 
 
-def render_dag(record: PipelineRunRecord) -> RenderableType:
-    columns = columns_by_depth(record.steps)
+class Dag:
+    """A run's DAG as boxes where they fit the width it is drawn in, else as a chain."""
+
+    def __init__(self, record: PipelineRunRecord) -> None:
+        self.columns = columns_by_depth(record.steps)
+
+    def __rich_console__(self, console: Console, options: ConsoleOptions) -> RenderResult:
+        count = len(self.columns)
+        if options.max_width < count * MIN_BOX_WIDTH + (count - 1) * ARROW_WIDTH:
+            yield render_chain(self.columns)
+        else:
+            yield render_boxes(self.columns)
+
+
+def render_chain(columns: list[list[StepRecord]]) -> Text:
+    """``✓ load ▶ ✓ validate ▶ ✓ a + ✓ b ▶ ✗ gate``: each step's mark and name in its colour."""
+    chain = Text()
+    for index, column in enumerate(columns):
+        if index:
+            chain.append(" ▶ ", style="dim")
+        for position, step in enumerate(column):
+            if position:
+                chain.append(" + ", style="dim")
+            chain.append(f"{step.mark}\u00a0{step.name}", style=STATUS_STYLES.get(step.status, ""))
+    return chain
+
+
+def render_boxes(columns: list[list[StepRecord]]) -> RenderableType:
     grid = Table.grid(expand=True)
     cells: list[RenderableType] = []
     before: set[str] = set()
@@ -65,7 +95,7 @@ def render_dag(record: PipelineRunRecord) -> RenderableType:
         cells.append(Group(*(step_box(step, before) for step in column)))
         before = {step.name for step in column}
         if index < len(columns) - 1:
-            grid.add_column(width=2)
+            grid.add_column(width=ARROW_WIDTH)
             cells.append(Text("\n\n▶", style="dim"))
     grid.add_row(*cells)
     return grid
@@ -78,4 +108,4 @@ class PipelineDag(Static):
         if record is None:
             self.update(Text("No pipeline runs yet: press x to run a pipeline file.", style="dim"))
         else:
-            self.update(render_dag(record))
+            self.update(Dag(record))

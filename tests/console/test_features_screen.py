@@ -31,14 +31,15 @@ async def test_apply_materialize_and_look_up(console_app: MlopsApp) -> None:
             pilot, lambda: len(rows_of(console_app, "#views DataTable")) == 4, what="the applied views"
         )
         views = {row[0]: row for row in rows_of(console_app, "#views DataTable")}
-        assert views["customer_support"][2:5] == ["customer (customer_id)", "churn", "12h"]
-        assert views["customer_orders"][6] == "never"
+        assert views["customer_support"][2:4] == ["12h", "yes"]
+        assert views["customer_support"][6:8] == ["customer (customer_id)", "churn"]
+        assert views["customer_orders"][4] == "never"
 
         console_app.engine.features.materialize(datetime(2026, 6, 29))
         await until(
             pilot,
             lambda: (
-                {row[0]: row for row in rows_of(console_app, "#views DataTable")}["customer_orders"][6]
+                {row[0]: row for row in rows_of(console_app, "#views DataTable")}["customer_orders"][4]
                 == "2026-06-29 00:00"
             ),
             what="the freshness",

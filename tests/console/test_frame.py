@@ -15,7 +15,7 @@ from console.widgets.filter_table import FilterableTable, FilterInput
 from console.widgets.header import WorkspaceHeader
 from engine.errors import MlopsError
 from engine.lock import read_owner
-from tests.console.conftest import notified, until
+from tests.console.conftest import notified, plain_text, until
 
 SIZE = (120, 36)
 
@@ -36,7 +36,7 @@ async def test_home_shows_the_workspace_its_owner_and_counts(console_app: MlopsA
         header = header_text(console_app)
         assert f"pid {os.getpid()} (mlops console)" in header
         assert "serving off" in header and "alerts 0" in header  # the counts are on the Home screen
-        details = str(console_app.screen.query_one("#status-details", Static).render())
+        details = plain_text(console_app.screen.query_one("#status-details", Static))
         assert console_app.workspace_label in details
         assert event_messages(console_app) == ["workspace created"]
 

@@ -28,6 +28,7 @@ from tests.conftest import copy_workspace
 from tests.console.conftest import plain_text, until
 
 SIZE = (120, 36)
+NARROW = (80, 24)  # the smallest terminal the console is made for: panes stack (console/app.tcss)
 SAMPLE = Path(__file__).resolve().parents[2] / "sample_data"
 PINNED_ROOT = "/tmp/mlops-console-snapshot/ws"  # the path the snapshots show; the workspace is elsewhere
 PINNED_OWNER = OwnerInfo(
@@ -149,7 +150,10 @@ async def shown(pilot: Pilot[Any]) -> None:
     await settled(pilot)
 
 
-def test_home_screen(snap_compare: Callable[..., bool], workspace_template: Path, tmp_path: Path) -> None:
+@pytest.mark.parametrize("size", [SIZE, NARROW], ids=["120x36", "80x24"])
+def test_home_screen(
+    snap_compare: Callable[..., bool], workspace_template: Path, tmp_path: Path, size: tuple[int, int]
+) -> None:
     app = pinned_app(
         workspace_template,
         tmp_path / "ws",
@@ -159,7 +163,7 @@ def test_home_screen(snap_compare: Callable[..., bool], workspace_template: Path
         ],
     )
     try:
-        assert snap_compare(app, terminal_size=SIZE, run_before=shown)
+        assert snap_compare(app, terminal_size=size, run_before=shown)
     finally:
         app.close_engine()
 
@@ -174,12 +178,15 @@ async def datasets_shown(pilot: Pilot[Any]) -> None:
     await settled(pilot)
 
 
-def test_datasets_screen(snap_compare: Callable[..., bool], workspace_template: Path, tmp_path: Path) -> None:
+@pytest.mark.parametrize("size", [(140, 40), NARROW], ids=["140x40", "80x24"])
+def test_datasets_screen(
+    snap_compare: Callable[..., bool], workspace_template: Path, tmp_path: Path, size: tuple[int, int]
+) -> None:
     app = pinned_app(
         workspace_template, tmp_path / "ws", [], datasets=("churn_reference.csv", "churn_week_3.csv")
     )
     try:
-        assert snap_compare(app, terminal_size=(140, 40), run_before=datasets_shown)
+        assert snap_compare(app, terminal_size=size, run_before=datasets_shown)
     finally:
         app.close_engine()
 
@@ -194,12 +201,15 @@ async def features_shown(pilot: Pilot[Any]) -> None:
     await settled(pilot)
 
 
-def test_features_screen(snap_compare: Callable[..., bool], workspace_template: Path, tmp_path: Path) -> None:
+@pytest.mark.parametrize("size", [(140, 40), NARROW], ids=["140x40", "80x24"])
+def test_features_screen(
+    snap_compare: Callable[..., bool], workspace_template: Path, tmp_path: Path, size: tuple[int, int]
+) -> None:
     app = pinned_app(
         workspace_template, tmp_path / "ws", [], datasets=("churn_reference.csv",), features=True
     )
     try:
-        assert snap_compare(app, terminal_size=(140, 40), run_before=features_shown)
+        assert snap_compare(app, terminal_size=size, run_before=features_shown)
     finally:
         app.close_engine()
 
@@ -214,10 +224,13 @@ async def experiments_shown(pilot: Pilot[Any]) -> None:
     await settled(pilot)
 
 
-def test_experiments_screen(snap_compare: Callable[..., bool], runs_template: Path, tmp_path: Path) -> None:
+@pytest.mark.parametrize("size", [(150, 40), NARROW], ids=["150x40", "80x24"])
+def test_experiments_screen(
+    snap_compare: Callable[..., bool], runs_template: Path, tmp_path: Path, size: tuple[int, int]
+) -> None:
     app = pinned_app(runs_template, tmp_path / "ws", [])
     try:
-        assert snap_compare(app, terminal_size=(150, 40), run_before=experiments_shown)
+        assert snap_compare(app, terminal_size=size, run_before=experiments_shown)
     finally:
         app.close_engine()
 
@@ -234,8 +247,9 @@ async def pipelines_shown(pilot: Pilot[Any]) -> None:
     await settled(pilot)
 
 
+@pytest.mark.parametrize("size", [(150, 45), NARROW], ids=["150x45", "80x24"])
 def test_experiments_pipelines_view(
-    snap_compare: Callable[..., bool], workspace_template: Path, tmp_path: Path
+    snap_compare: Callable[..., bool], workspace_template: Path, tmp_path: Path, size: tuple[int, int]
 ) -> None:
     pipeline = tmp_path / "churn_pipeline.toml"
     pipeline.write_text(
@@ -245,7 +259,7 @@ def test_experiments_pipelines_view(
         workspace_template, tmp_path / "ws", [], datasets=("churn_reference.csv",), pipeline=pipeline
     )
     try:
-        assert snap_compare(app, terminal_size=(150, 45), run_before=pipelines_shown)
+        assert snap_compare(app, terminal_size=size, run_before=pipelines_shown)
     finally:
         app.close_engine()
 
@@ -313,10 +327,13 @@ async def models_shown(pilot: Pilot[Any]) -> None:
     await settled(pilot)
 
 
-def test_models_screen(snap_compare: Callable[..., bool], runs_template: Path, tmp_path: Path) -> None:
+@pytest.mark.parametrize("size", [(150, 40), NARROW], ids=["150x40", "80x24"])
+def test_models_screen(
+    snap_compare: Callable[..., bool], runs_template: Path, tmp_path: Path, size: tuple[int, int]
+) -> None:
     app = pinned_app(runs_template, tmp_path / "ws", [], registry=True)
     try:
-        assert snap_compare(app, terminal_size=(150, 40), run_before=models_shown)
+        assert snap_compare(app, terminal_size=size, run_before=models_shown)
     finally:
         app.close_engine()
 
@@ -338,11 +355,14 @@ async def evaluation_shown(pilot: Pilot[Any]) -> None:
     await settled(pilot)
 
 
-def test_evaluation_screen(snap_compare: Callable[..., bool], runs_template: Path, tmp_path: Path) -> None:
+@pytest.mark.parametrize("size", [(150, 80), NARROW], ids=["150x80", "80x24"])
+def test_evaluation_screen(
+    snap_compare: Callable[..., bool], runs_template: Path, tmp_path: Path, size: tuple[int, int]
+) -> None:
     app = pinned_app(runs_template, tmp_path / "ws", [], evaluate=True)
     try:
-        # Tall enough for the whole report: no scrollbar whose timing could differ between runs.
-        assert snap_compare(app, terminal_size=(150, 80), run_before=evaluation_shown)
+        # 150x80 is tall enough for the whole report; at 80x24 it scrolls (settled waits for its bar).
+        assert snap_compare(app, terminal_size=size, run_before=evaluation_shown)
     finally:
         app.close_engine()
 

@@ -68,8 +68,10 @@ class DatasetsScreen(WorkScreen):
         self._versions: list[DatasetVersion] = []
 
     def compose_body(self) -> ComposeResult:
-        with Horizontal(id="datasets-body"):
-            with Vertical(id="catalogue"):
+        # The datasets and their versions in a band above the selected version's details, which
+        # take the whole width at every size: a profile's eight columns need it.
+        with Vertical(id="datasets-body"):
+            with Horizontal(id="catalogue"):
                 with Vertical(classes="panel", id="datasets-panel"):
                     yield Static("Datasets", classes="panel-title")
                     yield FilterableTable(id="datasets", placeholder="filter datasets by name…")

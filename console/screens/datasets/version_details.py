@@ -26,7 +26,8 @@ class VersionDetails(Vertical):
         yield Static("Select a dataset version", id="version-title", classes="panel-title")
         with TabbedContent(id="version-tabs"):
             with TabPane("Profile", id="profile-tab"):
-                yield DataTable(id="profile", zebra_stripes=True)
+                # The column's name stays in view while a narrow terminal scrolls the rest.
+                yield DataTable(id="profile", zebra_stripes=True, fixed_columns=1)
             with TabPane("Rows", id="rows-tab"):
                 yield Static("", id="page-info")
                 yield DataTable(id="rows", zebra_stripes=True)
@@ -90,8 +91,8 @@ class VersionDetails(Vertical):
             table, [(str(offset + index), [cell(value) for value in row]) for index, row in enumerate(rows)]
         )
         last = offset + len(rows)
-        self.query_one("#page-info", Static).update(
-            f"rows {offset + 1:,} to {last:,} of {total:,}   [ previous page   ] next page"
+        self.query_one("#page-info", Static).update(  # Text: the keys' brackets are not markup
+            Text(f"rows {offset + 1:,} to {last:,} of {total:,}   [ previous page   ] next page")
         )
 
     def show_tab(self, tab: str) -> None:

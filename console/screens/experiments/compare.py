@@ -34,14 +34,19 @@ class CompareScreen(ModalScreen[None]):
         names = [run.run_name for run in comparison.runs]
         with Vertical(id="compare-dialog"):
             yield Static(Text("Compare runs  ", style="bold").append("≠ differs  ★ best", style="dim"))
-            params: DataTable[str | Text] = DataTable(id="compare-params", zebra_stripes=True)
+            # The names stay in view while the runs scroll sideways (more runs than the width holds).
+            params: DataTable[str | Text] = DataTable(
+                id="compare-params", zebra_stripes=True, fixed_columns=1
+            )
             params.add_columns("param", *(Text(name) for name in names))
             show_rows(
                 params,
                 [(name, _param_row(name, values, comparison)) for name, values in comparison.params.items()],
             )
             yield params
-            metrics: DataTable[str | Text] = DataTable(id="compare-metrics", zebra_stripes=True)
+            metrics: DataTable[str | Text] = DataTable(
+                id="compare-metrics", zebra_stripes=True, fixed_columns=1
+            )
             metrics.add_columns("metric", *(Text(name) for name in names))
             show_rows(
                 metrics,
