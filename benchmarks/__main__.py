@@ -5,6 +5,7 @@ from __future__ import annotations
 import sys
 
 from benchmarks import (
+    console_live,
     console_stall,
     console_startup,
     data_ingest,
@@ -24,6 +25,7 @@ from benchmarks import (
 BENCHMARKS = {
     "console_startup": console_startup.main,
     "console_stall": console_stall.main,
+    "console_live": console_live.main,
     "data_ingest": data_ingest.main,
     "data_ingest_large": data_ingest_large.main,
     "validation": validation.main,

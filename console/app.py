@@ -14,6 +14,7 @@ import signal
 import threading
 from collections.abc import Callable, Iterable
 from functools import partial
+from pathlib import Path
 from typing import ClassVar
 
 from textual.app import App, SystemCommand
@@ -26,6 +27,7 @@ from console.messages import EngineOpened, OwnerLeft, ServerChanged
 from console.screens import SCREENS
 from console.screens.base import ConsoleScreen
 from console.screens.help import HelpRow, HelpScreen
+from console.styles import load_widget_styles, screen_stylesheets, styled_on_arrival
 from console.workers import NotifiesWorkerErrors, blocking_work
 from engine.errors import OwnerGone, WorkspaceLocked
 from engine.facade import AttachedEngine, Attachment, Claim, Engine, Facade
@@ -39,8 +41,9 @@ class MlopsApp(NotifiesWorkerErrors, App[None]):
     """The console; it is the ``ConsoleHost`` (console/host.py) its screens rely on."""
 
     TITLE = "mlops-console"
-    CSS_PATH = "app.tcss"
-    MODES: ClassVar = {entry.mode: entry.screen for entry in SCREENS}
+    # Every screen's sheet too (console/styles.py); absolute, so a subclass elsewhere finds them.
+    CSS_PATH: ClassVar = [Path(__file__).with_name("app.tcss"), *screen_stylesheets()]
+    MODES: ClassVar = {entry.mode: styled_on_arrival(entry.screen) for entry in SCREENS}
     BINDINGS: ClassVar[list[Binding | tuple[str, str] | tuple[str, str, str]]] = [
         Binding("q", "quit", "Quit"),
         Binding("question_mark", "help", "Help"),
@@ -77,8 +80,9 @@ class MlopsApp(NotifiesWorkerErrors, App[None]):
         asyncio.get_running_loop().add_signal_handler(signal.SIGTERM, self.exit)
         self.switch_mode(SCREENS[0].mode)
         # Opening DuckDB (import included) holds the GIL for a while: start it only once the
-        # first frame is on screen, so it cannot delay the first paint.
+        # first frame is on screen, so it cannot delay the first paint; the widgets' styles too.
         self.call_after_refresh(self._open_engine)
+        self.call_after_refresh(load_widget_styles, self)
 
     @blocking_work("open workspace")
     def _open_engine(self) -> None:

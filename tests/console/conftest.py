@@ -1,6 +1,5 @@
 from __future__ import annotations
 
-import inspect
 import io
 import time
 from collections.abc import Callable, Iterator
@@ -20,10 +19,6 @@ from engine.facade import Attachment, Claim, Engine
 class RecordingApp(MlopsApp):
     """The real console, keeping the title and message of every notification it shows (tests run
     the app headless, where Textual shows no toasts)."""
-
-    CSS_PATH = str(
-        Path(inspect.getfile(MlopsApp)).with_name("app.tcss")
-    )  # relative paths follow the subclass
 
     def __init__(self, opening: Claim | Attachment, serve: Callable[[Engine], None] | None = None) -> None:
         super().__init__(opening, serve=serve)

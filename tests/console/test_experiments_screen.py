@@ -39,7 +39,9 @@ async def test_a_run_started_from_the_form_appears_with_its_metrics(console_app:
         features.focus()
         for typed, completed in (("ten", "tenure_days"), (", tot", "tenure_days, total_orders")):
             await pilot.press(*typed)
-            await until(pilot, lambda: features._suggestion == completed, what=f"{completed!r} offered")
+            await until(
+                pilot, lambda done=completed: features._suggestion == done, what=f"{completed!r} offered"
+            )
             await pilot.press("right")
         form.query_one("#field-params", Input).value = "C=0.5"
         await pilot.click("#submit")
