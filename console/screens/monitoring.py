@@ -21,7 +21,8 @@ from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
-from textual.events import Resize
+from textual.reactive import reactive
+from textual.widget import Widget
 from textual.widgets import DataTable, Static
 
 from console.messages import AlertAcknowledged, DriftChecked, DriftReportWritten
@@ -88,7 +89,7 @@ class MonitoringScreen(WorkScreen):
                 with Vertical(classes="panel", id="accuracy-panel"):
                     yield Static("Live accuracy", id="accuracy-title", classes="panel-title")
                     yield DataTable(id="accuracy", cursor_type="row", zebra_stripes=True)
-                    yield Static(id="accuracy-chart")
+                    yield AccuracyChart(id="accuracy-chart")
                 with Vertical(classes="panel", id="alerts-panel"):
                     yield Static("Open alerts", classes="panel-title")
                     yield FilterableTable(
@@ -139,7 +140,7 @@ class MonitoringScreen(WorkScreen):
         self._show_drift(data)
         self._show_scores(data)
         self._show_accuracy(data)
-        self._show_accuracy_chart(data)
+        self.query_one(AccuracyChart).records = data.accuracy
         show_rows(
             self.query_one("#alerts", FilterableTable).table,
             [(str(alert.id), _alert_row(alert)) for alert in data.alerts],
@@ -235,17 +236,6 @@ class MonitoringScreen(WorkScreen):
             )
         )
 
-    def _show_accuracy_chart(self, data: MonitoringData) -> None:
-        chart = self.query_one("#accuracy-chart", Static)
-        width = max(CHART_MIN_WIDTH, chart.content_size.width - CHART_MARGIN)
-        chart.update(accuracy_chart(data.accuracy, width, CHART_ROWS))
-
-    def on_resize(self, event: Resize) -> None:
-        """Charts are drawn to their panel's width: a new size draws them again."""
-        super().on_resize(event)
-        if self._data is not None:
-            self.call_after_refresh(self._show_accuracy_chart, self._data)
-
     # -- actions --------------------------------------------------------------------------------
 
     def action_next_endpoint(self) -> None:
@@ -313,6 +303,15 @@ def _alert_row(alert: Alert) -> list[object]:
         alert.raised_at[:16].replace("T", " "),
         str(alert.repeats),
     ]
+
+
+class AccuracyChart(Widget):
+    """The accuracy chart, drawn at render time to the width it has (so a resize redraws it)."""
+
+    records: reactive[list[AccuracyRecord]] = reactive(list, layout=True)
+
+    def render(self) -> Text:
+        return accuracy_chart(self.records, max(CHART_MIN_WIDTH, self.size.width - CHART_MARGIN), CHART_ROWS)
 
 
 def accuracy_chart(records: list[AccuracyRecord], width: int, height: int) -> Text:

@@ -10,7 +10,7 @@ from pathlib import Path
 from textual.widgets import DataTable, Static
 
 from console.app import MlopsApp
-from console.screens.monitoring import MonitoringScreen
+from console.screens.monitoring import AccuracyChart, MonitoringScreen
 from console.widgets.header import WorkspaceHeader
 from console.widgets.work_panel import WorkPanel
 from engine.facade import Engine
@@ -96,7 +96,7 @@ async def test_drift_accuracy_and_an_alert_acknowledged(workspace: Path) -> None
                 ["primary", "realised", "0.61"],
                 ["primary", "estimated", "0.82"],
             ]
-            chart = plain_text(app.screen.query_one("#accuracy-chart", Static))
+            chart = app.screen.query_one(AccuracyChart).render().plain
             assert "07-19" in chart and "07-26" in chart  # the two windows, oldest to newest
             assert "evaluation 0.8" in chart and "alert line 0.7" in chart
             scores = plain_text(app.screen.query_one("#scores", Static))
