@@ -18,7 +18,8 @@ from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.widgets import DataTable, Static
 
-from console.messages import EvaluationFinished, WorkProgressed
+from console.choices import dataset_columns, model_references
+from console.messages import EvaluationFinished, FormChoicesLoaded, WorkProgressed
 from console.screens.base import ConsoleScreen
 from console.widgets.curve_plot import braille_plot
 from console.widgets.dialogs import Field, FormDialog
@@ -35,6 +36,8 @@ PLOT_WIDTH, PLOT_HEIGHT = 36, 9  # the widest a plot is drawn, and its height (i
 MIN_PLOT_WIDTH = 16
 PLOT_MARGIN = 5  # the y axis's labels and line left of a plot
 METRICS_GAP = 4  # between the metrics and the confusion matrix where they stand side by side
+
+RUNS_OFFERED = 100  # the newest runs the evaluate form completes, after the models
 
 
 class EvaluationScreen(ConsoleScreen):
@@ -115,9 +118,38 @@ class EvaluationScreen(ConsoleScreen):
     # -- evaluating -----------------------------------------------------------------------------
 
     def action_evaluate(self) -> None:
+        self._load_choices()
+
+    @blocking_work("evaluate")
+    def _load_choices(self) -> None:
+        engine = self.engine
+        runs = tuple(dict.fromkeys(run.run_name for run in engine.runs.search(limit=RUNS_OFFERED)))
+        self.post_message(
+            FormChoicesLoaded(
+                "evaluate", dataset_columns(engine), {"subjects": model_references(engine) + runs}
+            )
+        )
+
+    def on_form_choices_loaded(self, message: FormChoicesLoaded) -> None:
+        """The evaluate form, once the models, runs and datasets to offer are known."""
+        subjects = message.choices["subjects"]
+        if not subjects:
+            self.app.notify("Nothing to evaluate yet: train a run first (Experiments, n)", severity="warning")
+            return
         fields = [
-            Field("subject", "Run (id, prefix or name) or MODEL@ALIAS", placeholder="churn@champion"),
-            Field("dataset", "Labelled dataset (optional; default: the held-out rows)", required=False),
+            Field(
+                "subject",
+                "Run (id, prefix or name) or MODEL@ALIAS (→ completes)",
+                value=subjects[0],
+                choices=subjects,
+                typed=True,
+            ),
+            Field(
+                "dataset",
+                "Labelled dataset (optional; none: the held-out rows)",
+                choices=tuple(message.datasets),
+                required=False,
+            ),
         ]
         self.app.push_screen(FormDialog("Evaluate", fields, "Evaluate"), self._start)
 

@@ -4,14 +4,14 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from textual.widgets import DataTable, Input, Static
+from textual.widgets import DataTable, Input, Select, Static
 
 from console.app import MlopsApp
 from console.screens.datasets import DatasetsScreen
 from console.screens.datasets.diff import DiffScreen
 from console.widgets.dialogs import FormDialog
 from tests.conftest import REPO_ROOT
-from tests.console.conftest import notified, rows_of, until
+from tests.console.conftest import form_opened, notified, rows_of, until
 
 SIZE = (140, 40)
 SAMPLE = REPO_ROOT / "sample_data"
@@ -116,13 +116,16 @@ async def test_validate_shows_failing_expectations_in_red_and_the_status(console
     async with console_app.run_test(size=SIZE) as pilot:
         await open_datasets(console_app, pilot)
         assert console_app.engine is not None
-        console_app.engine.suites.add(SAMPLE / "churn_suite.json")
         console_app.engine.datasets.ingest(SAMPLE / "churn_week_2.csv", "weekly")
         await until(
             pilot, lambda: "weekly@v1" in str(console_app.screen.query_one("#version-title", Static).render())
         )
         await pilot.press("v")
-        console_app.screen.query_one("#field-suite", Input).value = "churn_suite"
+        await until(pilot, lambda: notified(console_app, "No suite stored yet"), what="no suite to choose")
+        console_app.engine.suites.add(SAMPLE / "churn_suite.json")
+        await pilot.press("v")  # the suite is chosen among the stored ones
+        form = await form_opened(pilot, console_app)
+        assert form.query_one("#field-suite", Select).value == "churn_suite"
         await pilot.click("#submit")
         await until(
             pilot, lambda: len(rows_of(console_app, "#validation")) == 7, what="the validation results"
@@ -146,7 +149,8 @@ async def test_require_then_a_failing_ingest_is_quarantined(console_app: MlopsAp
         console_app.engine.datasets.ingest(SAMPLE / "churn_week_1.csv", "weekly")
         await until(pilot, lambda: len(rows_of(console_app, "#versions")) == 1)
         await pilot.press("R")
-        console_app.screen.query_one("#field-suite", Input).value = "churn_suite"
+        form = await form_opened(pilot, console_app)
+        assert form.query_one("#field-suite", Select).value == "churn_suite"
         await pilot.click("#submit")
         await until(
             pilot,

@@ -9,7 +9,7 @@ from console.screens.evaluation import EvaluationScreen
 from console.widgets.dialogs import FormDialog
 from engine.types.training import TrainRequest
 from tests.conftest import REPO_ROOT
-from tests.console.conftest import notified, plain_text, rows_of, until
+from tests.console.conftest import form_opened, notified, plain_text, rows_of, until
 
 SAMPLE = REPO_ROOT / "sample_data"
 
@@ -31,9 +31,15 @@ async def test_evaluate_a_run_and_read_its_report(console_app: MlopsApp) -> None
         )
 
         await pilot.press("e")
-        form = console_app.screen
+        form = await form_opened(pilot, console_app)
         assert isinstance(form, FormDialog)
-        form.query_one("#field-subject", Input).value = "first"
+        subject = form.query_one("#field-subject", Input)
+        assert subject.value == "first"  # the newest run offered first, no model registered yet
+        subject.value = ""
+        subject.focus()
+        await pilot.press("f")
+        await until(pilot, lambda: subject._suggestion == "first", what="the run's name completed")
+        await pilot.press("right")
         await pilot.click("#submit")
         await until(
             pilot,
@@ -55,7 +61,7 @@ async def test_evaluate_a_run_and_read_its_report(console_app: MlopsApp) -> None
         await until(pilot, lambda: notified(console_app, "Evaluated"))
 
         await pilot.press("e")
-        form = console_app.screen
+        form = await form_opened(pilot, console_app)
         assert isinstance(form, FormDialog)
         form.query_one("#field-subject", Input).value = "churn@champion"
         await pilot.click("#submit")

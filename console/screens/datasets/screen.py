@@ -20,6 +20,7 @@ from textual.worker import Worker
 from console.messages import (
     DatasetIngested,
     DiffComputed,
+    FormChoicesLoaded,
     RowsPageLoaded,
     SuiteRequired,
     VersionDetailsLoaded,
@@ -38,6 +39,8 @@ from engine.types.data import DatasetSummary, DatasetVersion
 from engine.types.workspace import WorkspaceStatus
 
 PAGE_SIZE = 50
+
+VALIDATE_FORM, REQUIRE_FORM = "validate", "require"  # which form a FormChoicesLoaded is for
 
 
 @dataclass(frozen=True)
@@ -261,9 +264,26 @@ class DatasetsScreen(WorkScreen):
         if self.selected_version is None:
             self.app.notify("Select a dataset version first", severity="warning")
             return
-        fields = [Field("suite", "Suite", placeholder="churn_suite")]
-        title = f"Validate {self.selected_version.ref} against a stored suite"
-        self.app.push_screen(FormDialog(title, fields, "Validate"), self._start_validation)
+        self._load_suites(VALIDATE_FORM)
+
+    @blocking_work("validate")
+    def _load_suites(self, form: str) -> None:
+        suites = tuple(suite.name for suite in self.engine.suites.all())
+        self.post_message(FormChoicesLoaded(form, {}, {"suites": suites}))
+
+    def on_form_choices_loaded(self, message: FormChoicesLoaded) -> None:
+        """The validate or require form, once the stored suites are known."""
+        suites = message.choices["suites"]
+        if not suites:
+            self.app.notify("No suite stored yet: `mlops suite add FILE.json` stores one", severity="warning")
+        elif message.form == VALIDATE_FORM and self.selected_version is not None:
+            fields = [Field("suite", "Suite", choices=suites, value=suites[0])]
+            title = f"Validate {self.selected_version.ref} against a stored suite"
+            self.app.push_screen(FormDialog(title, fields, "Validate"), self._start_validation)
+        elif message.form == REQUIRE_FORM and self.selected_dataset is not None:
+            fields = [Field("suite", "Suite every new version must pass", choices=suites, value=suites[0])]
+            title = f"Require a suite for {self.selected_dataset}"
+            self.app.push_screen(FormDialog(title, fields, "Require"), self._start_require)
 
     def _start_validation(self, values: dict[str, str] | None) -> None:
         if values is not None and self.selected_version is not None:
@@ -287,11 +307,8 @@ class DatasetsScreen(WorkScreen):
         self.refresh_now()
 
     def action_require(self) -> None:
-        if self.selected_dataset is None:
-            return
-        fields = [Field("suite", "Suite every new version must pass", placeholder="churn_suite")]
-        title = f"Require a suite for {self.selected_dataset}"
-        self.app.push_screen(FormDialog(title, fields, "Require"), self._start_require)
+        if self.selected_dataset is not None:
+            self._load_suites(REQUIRE_FORM)
 
     def _start_require(self, values: dict[str, str] | None) -> None:
         if values is not None and self.selected_dataset is not None:
@@ -313,9 +330,10 @@ class DatasetsScreen(WorkScreen):
         version = self.selected_version
         after = version.ref if version else ""
         before = f"{version.name}@v{version.parent_version}" if version and version.parent_version else ""
+        versions = tuple(version.ref for version in self._versions)  # any other can be typed
         fields = [
-            Field("before", "Before (NAME@vA)", value=before),
-            Field("after", "After (NAME@vB)", value=after),
+            Field("before", "Before (NAME@vA; → completes)", value=before, choices=versions, typed=True),
+            Field("after", "After (NAME@vB; → completes)", value=after, choices=versions, typed=True),
         ]
         self.app.push_screen(FormDialog("Compare two versions", fields, "Diff"), self._start_diff)
 
