@@ -43,7 +43,11 @@ async def test_a_run_started_from_the_form_appears_with_its_metrics(console_app:
                 pilot, lambda done=completed: features._suggestion == done, what=f"{completed!r} offered"
             )
             await pilot.press("right")
-        form.query_one("#field-params", Input).value = "C=0.5"
+        params = form.query_one("#field-params", Input)  # completes the model's own, with its default
+        params.focus()
+        await pilot.press("C")
+        await until(pilot, lambda: params._suggestion == "C=1.0", what="C with its default")
+        params.value = "C=0.5"
         await pilot.click("#submit")
         await until(
             pilot,

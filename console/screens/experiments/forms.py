@@ -10,6 +10,7 @@ from console.choices import DatasetColumns
 from console.widgets.dialogs import Field
 from engine.errors import InvalidInput
 from engine.types.training import (
+    ModelInfo,
     SweepRequest,
     TrainRequest,
     parse_columns,
@@ -42,10 +43,12 @@ def _dataset_and_target(datasets: DatasetColumns) -> list[Field]:
     ]
 
 
-def new_run_fields(models: list[str], datasets: DatasetColumns) -> list[Field]:
+def new_run_fields(models: list[ModelInfo], datasets: DatasetColumns) -> list[Field]:
+    """The run's dataset, target, model and features, chosen; its parameters completed from the
+    chosen model's own, each with its default."""
     return [
         *_dataset_and_target(datasets),
-        Field("model", "Model", value="random_forest", choices=tuple(models)),
+        Field("model", "Model", value="random_forest", choices=tuple(model.name for model in models)),
         Field(
             "features",
             "Features (optional, comma-separated; → completes a column)",
@@ -55,7 +58,15 @@ def new_run_fields(models: list[str], datasets: DatasetColumns) -> list[Field]:
             typed=True,
             several=True,
         ),
-        Field("params", "Parameters (optional)", placeholder="n_estimators=200,max_depth=10", required=False),
+        Field(
+            "params",
+            "Parameters (optional; → completes the model's own, with defaults)",
+            required=False,
+            follows="model",
+            choices_for={model.name: _parameters(model) for model in models},
+            typed=True,
+            several=True,
+        ),
         POSITIVE_CLASS,
     ]
 
@@ -71,10 +82,14 @@ def train_request(values: dict[str, str]) -> TrainRequest:
     )
 
 
-def sweep_fields(workers: int, models: list[str], datasets: DatasetColumns) -> list[Field]:
+def _parameters(model: ModelInfo) -> tuple[str, ...]:
+    return tuple(f"{name}={value}" for name, value in model.defaults.items() if value is not None)
+
+
+def sweep_fields(workers: int, models: list[ModelInfo], datasets: DatasetColumns) -> list[Field]:
     return [
         *_dataset_and_target(datasets),
-        Field("model", "Model", value="random_forest", choices=tuple(models)),
+        Field("model", "Model", value="random_forest", choices=tuple(model.name for model in models)),
         Field(
             "grid", "Grid (grid search)", placeholder="max_depth=5,10; n_estimators=100,200", required=False
         ),

@@ -184,7 +184,7 @@ class ExperimentsScreen(ConsoleScreen):
         if not message.datasets:
             self.app.notify("No dataset to train on yet: ingest one first (Datasets, i)", severity="warning")
             return
-        models = [model.name for model in Engine.catalogue()]
+        models = Engine.catalogue()
         if message.form == "run":
             fields = forms.new_run_fields(models, message.datasets)
             self.app.push_screen(
