@@ -13,7 +13,7 @@ import os
 import signal
 import sys
 from collections.abc import Callable, Sequence
-from typing import TYPE_CHECKING, TextIO
+from typing import TYPE_CHECKING, Protocol, TextIO
 
 from engine.cli import workspace_commands
 from engine.cli.common import OwnerHosting, client_cwd, hosted_engine
@@ -46,8 +46,13 @@ COMMAND_MODULES = {
 imported (a forwarded command's client starts faster); ``mlops --help`` and a mistyped noun
 load them all, so the list of commands is complete where it is shown."""
 
-# Opens the console on a workspace (a directory, or None to discover it) and returns the exit code.
-OpenConsole = Callable[[str | None], int]
+
+class OpenConsole(Protocol):
+    """Opens the console on a workspace (a directory, or None to discover it) and returns the
+    exit code: in this terminal, or with ``web_port`` served to a browser on 127.0.0.1 at that
+    port (0: any free one) until stopped."""
+
+    def __call__(self, workspace: str | None, *, web_port: int | None = None) -> int: ...
 
 
 def build_parser(arguments: Sequence[str] | None = None) -> argparse.ArgumentParser:

@@ -21,6 +21,9 @@ if TYPE_CHECKING:
 
 T = TypeVar("T")
 
+WEB_PORT = 8000
+"""Where ``mlops console --web`` listens without ``--port`` (``textual serve``'s default too)."""
+
 
 def register(
     commands: argparse._SubParsersAction[argparse.ArgumentParser], common: argparse.ArgumentParser
@@ -37,6 +40,15 @@ def register(
     status.set_defaults(handler=run_status)
 
     console = commands.add_parser("console", parents=[common], help="open the terminal console")
+    console.add_argument(
+        "--web",
+        action="store_true",
+        help="serve the console to a browser on 127.0.0.1 instead, guarded by a token in the URL printed "
+        "($MLOPS_CONSOLE_TOKEN fixes it); each browser tab runs a console of its own",
+    )
+    console.add_argument(
+        "--port", type=int, metavar="N", help=f"the port for --web (default {WEB_PORT}; 0: any free one)"
+    )
     console.set_defaults(handler=run_console)
 
     up = commands.add_parser(
@@ -117,7 +129,9 @@ def run_status(args: argparse.Namespace, out: Output) -> int:
 
 
 def run_console(args: argparse.Namespace, out: Output) -> int:
-    """Open the console on the workspace, in this process.
+    """Open the console on the workspace, in this process; with ``--web``, serve it to a browser
+    (console/web.py: this process then only serves, each browser session's console owns the
+    workspace or attaches to its owner).
 
     The engine never imports the console (DESIGN rule 1): the ``mlops`` entry point
     (``console.launcher``) passes the function that opens it as ``args.open_console``.
@@ -126,7 +140,14 @@ def run_console(args: argparse.Namespace, out: Output) -> int:
         raise InvalidInput("--json: the console is interactive; use --json with other commands")
     if args.open_console is None:
         raise MlopsError("the console is not available here; run `mlops console` from mlops-console")
-    return int(args.open_console(args.workspace))
+    port = getattr(args, "port", None)  # bare `mlops` has neither option
+    if not getattr(args, "web", False):
+        if port is not None:
+            raise InvalidInput(f"--port {port}: only with --web (the terminal console listens on no port)")
+        return int(args.open_console(args.workspace))
+    if port is not None and not 0 <= port <= 65535:
+        raise InvalidInput(f"--port {port}: expected a port number from 0 to 65535 (0: any free one)")
+    return int(args.open_console(args.workspace, web_port=WEB_PORT if port is None else port))
 
 
 def _with_spinner(out: Output, message: str, work: Callable[[], T]) -> T:
