@@ -20,6 +20,7 @@ from textual.timer import Timer
 from textual.widgets import Footer
 from textual.worker import Worker, get_current_worker
 
+from console.collector import freeze_now
 from console.host import ConsoleHost
 from console.messages import FilterChanged, LiveDataLoaded, WorkProgressed
 from console.widgets.filter_table import FilterableTable
@@ -53,6 +54,7 @@ class ConsoleScreen(NotifiesWorkerErrors, Screen[None]):
         self._refresh_started: datetime | None = None  # a refresh in flight since
         self._shown_at: datetime | None = None  # when the figures on screen were read
         self._failed = False  # the last refresh failed
+        self._shown_once = False
 
     def on_mount(self) -> None:
         self.set_interval(1.0, self._mark_if_stale)
@@ -119,6 +121,9 @@ class ConsoleScreen(NotifiesWorkerErrors, Screen[None]):
         self.query_one(WorkspaceHeader).show_status(message.status)
         self.query_one(WorkspaceHeader).show_stale(None)
         self.show_live_data(message.status, message.data)
+        if self._shown_once is False:  # its widgets now live as long as the app (console/collector.py)
+            self._shown_once = True
+            self.call_after_refresh(freeze_now)
         self._schedule_next_refresh()
 
     def _schedule_next_refresh(self) -> None:

@@ -1,10 +1,13 @@
-"""A first switch to each screen parses no stylesheet: the screens' sheets and the widgets'
-default CSS are loaded at start-up (console/styles.py), so the switch only styles and paints
-the new screen. Left to Textual, each first switch parsed every sheet again and restyled the
-whole app, the largest part of its event-loop stall."""
+"""A first switch to each screen parses no stylesheet and meets no long full collection.
+
+The screens' sheets and the widgets' default CSS are loaded at start-up (console/styles.py),
+so the switch only styles and paints the new screen; left to Textual, each first switch parsed
+every sheet again and restyled the whole app. And the console's long-lived objects are frozen
+(console/collector.py), so a full collection does not traverse them."""
 
 from __future__ import annotations
 
+import gc
 from collections.abc import Callable
 
 import pytest
@@ -41,3 +44,25 @@ async def test_a_first_switch_parses_no_stylesheet(
         await pilot.press("escape")
         await pilot.pause()
         assert parsed == []
+
+
+async def test_shown_screens_and_what_survives_a_full_collection_are_frozen(
+    console_app: RecordingApp,
+) -> None:
+    """Full collections skip the console's long-lived objects (console/collector.py): a
+    screen's widgets once it is shown, and whatever survived a full collection."""
+    app = console_app
+    callbacks = len(gc.callbacks)
+    async with app.run_test(size=(120, 36)) as pilot:
+        await until(pilot, lambda: app.engine is not None)
+        assert len(gc.callbacks) == callbacks + 1
+        before = gc.get_freeze_count()
+        await pilot.press("9")
+        await until(pilot, lambda: gc.get_freeze_count() > before, what="the shown screen frozen")
+        frozen = gc.get_freeze_count()
+        survivors = [[index] for index in range(1000)]
+        gc.collect()
+        await until(
+            pilot, lambda: gc.get_freeze_count() >= frozen + len(survivors), what="the survivors frozen"
+        )
+    assert len(gc.callbacks) == callbacks  # the app gone, its callback too
