@@ -22,7 +22,7 @@ from textual.binding import Binding
 from textual.notifications import SeverityLevel
 from textual.screen import Screen
 
-from console.collector import SurvivorFreezer
+from console.collector import FREEZER
 from console.host import NavTarget
 from console.messages import EngineOpened, OwnerLeft, ServerChanged
 from console.screens import SCREENS
@@ -75,13 +75,11 @@ class MlopsApp(NotifiesWorkerErrors, App[None]):
         self._serve = serve
         self._leaving = threading.Event()
         self._visited: list[str] = []
-        self._freezer: SurvivorFreezer | None = None
 
     def on_mount(self) -> None:
         # SIGTERM ends the app like `q`, so the caller still checkpoints and unlocks.
         asyncio.get_running_loop().add_signal_handler(signal.SIGTERM, self.exit)
-        self._freezer = SurvivorFreezer(asyncio.get_running_loop())
-        self._freezer.start()
+        FREEZER.start(asyncio.get_running_loop())
         self.switch_mode(SCREENS[0].mode)
         # Opening DuckDB (import included) holds the GIL for a while: start it only once the
         # first frame is on screen, so it cannot delay the first paint; the widgets' styles too.
@@ -117,8 +115,7 @@ class MlopsApp(NotifiesWorkerErrors, App[None]):
         self.post_message(OwnerLeft(pid))  # from the attachment's thread: post_message is thread-safe
 
     def on_unmount(self) -> None:
-        if self._freezer is not None:
-            self._freezer.stop()
+        FREEZER.stop()
 
     def on_engine_opened(self, message: EngineOpened) -> None:
         self.engine, self._opening = message.engine, None

@@ -20,7 +20,7 @@ from textual.timer import Timer
 from textual.widgets import Footer
 from textual.worker import Worker, get_current_worker
 
-from console.collector import freeze_now
+from console.collector import FREEZER
 from console.host import ConsoleHost
 from console.messages import FilterChanged, LiveDataLoaded, WorkProgressed
 from console.widgets.filter_table import FilterableTable
@@ -123,7 +123,7 @@ class ConsoleScreen(NotifiesWorkerErrors, Screen[None]):
         self.show_live_data(message.status, message.data)
         if self._shown_once is False:  # its widgets now live as long as the app (console/collector.py)
             self._shown_once = True
-            self.call_after_refresh(freeze_now)
+            self.call_after_refresh(FREEZER.freeze)
         self._schedule_next_refresh()
 
     def _schedule_next_refresh(self) -> None:

@@ -13,6 +13,7 @@ from collections.abc import Callable
 import pytest
 from textual.css.stylesheet import Stylesheet
 
+from console.collector import FREEZER, SWEEP_SECONDS
 from console.screens import SCREENS
 from console.screens.help import HelpScreen
 from tests.console.conftest import RecordingApp, until
@@ -50,7 +51,8 @@ async def test_shown_screens_and_what_survives_a_full_collection_are_frozen(
     console_app: RecordingApp,
 ) -> None:
     """Full collections skip the console's long-lived objects (console/collector.py): a
-    screen's widgets once it is shown, and whatever survived a full collection."""
+    screen's widgets once it is shown, and whatever survived a full collection; every half hour
+    the frozen set is swept once and frozen again."""
     app = console_app
     callbacks = len(gc.callbacks)
     async with app.run_test(size=(120, 36)) as pilot:
@@ -65,4 +67,10 @@ async def test_shown_screens_and_what_survives_a_full_collection_are_frozen(
         await until(
             pilot, lambda: gc.get_freeze_count() >= frozen + len(survivors), what="the survivors frozen"
         )
+
+        FREEZER._swept_at -= SWEEP_SECONDS  # time for a sweep: unfrozen, to be swept
+        gc.collect()
+        await until(pilot, lambda: gc.get_freeze_count() == 0, what="the frozen set unfrozen")
+        gc.collect()  # the sweep; what survives it is frozen again
+        await until(pilot, lambda: gc.get_freeze_count() >= len(survivors), what="frozen again")
     assert len(gc.callbacks) == callbacks  # the app gone, its callback too
