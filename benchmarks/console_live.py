@@ -12,8 +12,9 @@ One session, in a fresh interpreter so its imports start from nothing:
   first load and first paint), one second each;
 - then the console starts the inference server from the Serving screen and, at once, replays
   week 1 of the sample at 200 requests a second for 20 s, runs the drift monitor over the live
-  window again and again, and runs an 8-trial random forest sweep with 2 worker processes,
-  while the user moves between Serving, Monitoring and Scheduler.
+  window every second or so, and runs an 8-trial random forest sweep with 2 worker processes:
+  once while the user watches Serving, once while they move between Serving, Monitoring and
+  Scheduler after each drift check.
 """
 
 from __future__ import annotations
@@ -35,6 +36,7 @@ ROOT = Path(__file__).resolve().parents[1]
 SCREEN_KEYS = "234567891"
 SHOWN_SECONDS = 1.0
 RATE, REPLAY_SECONDS = 200.0, 20.0
+DRIFT_PAUSE = 1.0  # between drift checks (the scheduled job runs them minutes apart)
 WATCHED = "789"  # Serving, Monitoring, Scheduler: the user moves between them under load
 CONFIG = (
     "[serving]\nport = 0\nworkers = 1\n[alerts]\nstdout = false\n"
@@ -71,28 +73,30 @@ async def measure(workspace: Path) -> dict[str, list[float]]:
 
             await pilot.press("7")
             await asyncio.to_thread(engine.server.start)
-            ticks.clear()
-            replay = asyncio.create_task(
-                asyncio.to_thread(engine.traffic.replay, "churn-api", "week1", RATE, REPLAY_SECONDS)
+            trials = SweepRequest(
+                TrainRequest("churn", "churned", "random_forest"), parse_grid(GRID), workers=2
             )
-            sweep = asyncio.create_task(
-                asyncio.to_thread(
-                    engine.training.sweep,
-                    SweepRequest(
-                        TrainRequest("churn", "churned", "random_forest"), parse_grid(GRID), workers=2
-                    ),
+            for switching in (False, True):
+                ticks.clear()
+                replay = asyncio.create_task(
+                    asyncio.to_thread(engine.traffic.replay, "churn-api", "week1", RATE, REPLAY_SECONDS)
                 )
-            )
-            checks = 0
-            while not replay.done():
-                await pilot.press(WATCHED[checks % len(WATCHED)])
-                await asyncio.to_thread(engine.monitors.drift)
-                checks += 1
-            report = await replay
-            await sweep
-            found[
-                f"under load: {report.sent:,} requests at {report.rate:.0f}/s, {checks} drift checks, a sweep"
-            ] = stalls()
+                sweep = asyncio.create_task(asyncio.to_thread(engine.training.sweep, trials))
+                checks = 0
+                while not replay.done():
+                    if switching:
+                        await pilot.press(WATCHED[checks % len(WATCHED)])
+                    await asyncio.to_thread(engine.monitors.drift)
+                    checks += 1
+                    await pilot.pause(DRIFT_PAUSE)
+                report = await replay
+                await sweep
+                how = "switching between Serving, Monitoring, Scheduler" if switching else "watching Serving"
+                found[
+                    f"under load ({report.sent:,} requests at {report.rate:.0f}/s, {checks} drift checks,"
+                    f" a sweep), {how}"
+                ] = stalls()
+                await pilot.press("7")
             await asyncio.to_thread(engine.server.stop)
             await app.workers.wait_for_complete()
     finally:
