@@ -6,6 +6,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-from-pyproject
 REFERENCE_TOOLS := $(VENV)/reference-tools
+KFP_SDK := $(VENV)/kfp-sdk
 DEMO := demo-workspace
 
 .PHONY: run test lint bench lock clean
@@ -34,7 +35,7 @@ bench: $(STAMP)
 # here); pip does it when uv cannot (no index uv can reach, say). Bytecode is compiled at
 # install, as pip does: where PYTHONDONTWRITEBYTECODE is set, every `mlops` would otherwise
 # compile MLflow and scikit-learn afresh (7.0 s against 2.4 s to import them here).
-$(STAMP): pyproject.toml requirements.lock tests/reference-tools.txt
+$(STAMP): pyproject.toml requirements.lock tests/reference-tools.txt tests/kfp-sdk.txt
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check uv
 	$(BIN)/uv pip install --quiet --compile-bytecode --python $(BIN)/python \
@@ -44,6 +45,9 @@ $(STAMP): pyproject.toml requirements.lock tests/reference-tools.txt
 	$(BIN)/uv pip install --quiet --no-deps --python $(BIN)/python --target $(REFERENCE_TOOLS) \
 		-r tests/reference-tools.txt \
 		|| $(BIN)/python -m pip install --quiet --no-deps --target $(REFERENCE_TOOLS) -r tests/reference-tools.txt
+	rm -rf $(KFP_SDK)
+	$(BIN)/uv pip install --quiet --no-deps --python $(BIN)/python --target $(KFP_SDK) -r tests/kfp-sdk.txt \
+		|| $(BIN)/python -m pip install --quiet --no-deps --target $(KFP_SDK) -r tests/kfp-sdk.txt
 	@touch $(STAMP)
 
 # After changing a dependency in pyproject.toml: the newest versions it allows, pinned.

@@ -15,7 +15,7 @@ of ``engine.types`` (or a pandas frame), never UI objects:
     engine.evaluation  evaluate, recent, get
     engine.registry    register, models, model, version, resolve, moves, gates, promote,
                        rollback, export_onnx, kserve_manifest, write_kserve_manifest
-    engine.pipelines   run, runs, get
+    engine.pipelines   run, run_step, runs, get
     engine.events      recent
     engine.deployments deploy, all, get, remove, switch, compare, plan (what the inference
                        server serves)
@@ -130,7 +130,7 @@ SURFACE: dict[str, frozenset[str]] = {
             "write_kserve_manifest",
         }
     ),
-    "pipelines": frozenset({"run", "runs", "get"}),
+    "pipelines": frozenset({"run", "run_step", "runs", "get"}),
     "events": frozenset({"recent"}),
     "tokens": frozenset({"create", "all", "revoke"}),
     "deployments": frozenset(
@@ -346,6 +346,27 @@ class Engine:
     def catalogue() -> list[ModelInfo]:
         """The models training can fit, with defaults and search spaces; needs no workspace."""
         return Training.catalogue()
+
+    @staticmethod
+    def export_pipeline(
+        path: str | os.PathLike[str],
+        output: str | os.PathLike[str] | None = None,
+        *,
+        image: str | None = None,
+        workspace: str | None = None,
+        pipeline_path: str | None = None,
+    ) -> dict[str, Any]:
+        """A pipeline file as a Kubeflow Pipelines v2 spec (engine/pipelines/kfp_export.py);
+        needs no workspace, and the ``kfp`` extra."""
+        from engine.pipelines import kfp_export
+
+        return kfp_export.export_kfp(
+            path,
+            output,
+            image or kfp_export.DEFAULT_IMAGE,
+            workspace or kfp_export.DEFAULT_WORKSPACE,
+            pipeline_path,
+        )
 
     @staticmethod
     def wait_for_warm_up() -> None:

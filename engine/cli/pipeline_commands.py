@@ -1,13 +1,17 @@
-"""``mlops pipeline run/runs/show``: pipelines with cached steps and gates."""
+"""``mlops pipeline run/runs/show/step/export``: pipelines with cached steps and gates; one step
+run on its own (a cluster's task), a pipeline exported as a Kubeflow Pipelines spec."""
 
 from __future__ import annotations
 
 import argparse
-from typing import TYPE_CHECKING
+import json
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 from engine.cli.common import client_path, opened, styled, table
 from engine.cli.output import Output
 from engine.cli.progress import progress_bar
+from engine.errors import InvalidInput
 from engine.formatting import number
 from engine.types.pipelines import PipelineRunRecord
 
@@ -47,6 +51,53 @@ def register(
     show.add_argument("run", metavar="RUN", type=_run_number, help="the run's number (see `pipeline runs`)")
     show.set_defaults(handler=show_run)
 
+    step = verbs.add_parser(
+        "step",
+        parents=[common],
+        help="run one step of a pipeline file on its own (what a Kubeflow task runs)",
+    )
+    step.add_argument("file", metavar="FILE", type=client_path, help="a pipeline TOML file")
+    step.add_argument("step", metavar="STEP", help="the step's name ([steps.NAME] in the file)")
+    step.add_argument(
+        "--upstream",
+        type=_json_object,
+        metavar="JSON",
+        help="the output of the step this one takes its input from (as that step's --output-file holds it)",
+    )
+    step.add_argument(
+        "--output-file",
+        type=client_path,
+        metavar="PATH",
+        help="write the step's output here as JSON (a Kubeflow output parameter)",
+    )
+    step.add_argument("--force", action="store_true", help="ignore the cache and run the step")
+    step.set_defaults(handler=run_step)
+
+    export = verbs.add_parser(
+        "export", parents=[common], help="a pipeline file as a Kubeflow Pipelines v2 spec (IR YAML)"
+    )
+    export.add_argument("file", metavar="FILE", type=client_path, help="a pipeline TOML file")
+    export.add_argument("--format", required=True, choices=["kfp"], help="kfp: Kubeflow Pipelines v2")
+    export.add_argument(
+        "--output", "-o", type=client_path, metavar="OUT", help="the spec to write (default: STEM.kfp.yaml)"
+    )
+    export.add_argument(
+        "--image",
+        help="the image each step runs in, with mlops-console installed"
+        " (default: ghcr.io/mlops-console/mlops-console:VERSION)",
+    )
+    export.add_argument(
+        "--workspace-path",
+        metavar="DIR",
+        help="where the workspace volume is mounted in the containers (default: /workspace)",
+    )
+    export.add_argument(
+        "--pipeline-path",
+        metavar="PATH",
+        help="where the pipeline file is in the containers (default: its name in the workspace)",
+    )
+    export.set_defaults(handler=export_pipeline)
+
 
 def _run_number(text: str) -> int:
     try:
@@ -60,6 +111,58 @@ def run_pipeline(args: argparse.Namespace, out: Output) -> int:
         record = engine.pipelines.run(args.file, force=args.force, progress=report)
     out.emit(record.to_dict(), lambda console: render_run(console, record))
     return 0 if record.status == "succeeded" else 1
+
+
+def _json_object(text: str) -> dict[str, Any]:
+    try:
+        value = json.loads(text)
+    except json.JSONDecodeError as error:
+        raise argparse.ArgumentTypeError(f"{text[:60]!r} is not JSON: {error}") from None
+    if not isinstance(value, dict):
+        raise argparse.ArgumentTypeError(f"{text[:60]!r}: expected a JSON object, the upstream step's output")
+    return value
+
+
+def run_step(args: argparse.Namespace, out: Output) -> int:
+    with opened(args, "pipeline step") as engine, progress_bar(out) as report:
+        record = engine.pipelines.run_step(args.file, args.step, args.upstream, args.force, report)
+    finished = record.steps[0]
+    if args.output_file and record.status == "succeeded":
+        try:
+            Path(args.output_file).write_text(json.dumps(finished.output, default=str))
+        except OSError as error:
+            raise InvalidInput(f"--output-file {args.output_file}: cannot write it: {error}") from None
+    out.emit(record.to_dict(), lambda console: render_run(console, record))
+    return 0 if record.status == "succeeded" else 1
+
+
+def export_pipeline(args: argparse.Namespace, out: Output) -> int:
+    from engine.facade import Engine
+
+    output = args.output or client_path(f"{Path(args.file).stem}.kfp.yaml")
+    result = Engine.export_pipeline(
+        args.file,
+        output,
+        image=args.image,
+        workspace=args.workspace_path,
+        pipeline_path=args.pipeline_path,
+    )
+
+    def render(console: Console) -> None:
+        console.print(
+            f"Wrote {result['output']}: pipeline {result['pipeline']}, {len(result['tasks'])} tasks"
+            f" in {result['image']}, workspace at {result['workspace']}",
+            markup=False,
+            highlight=False,
+        )
+        rows = [
+            [task["step"], task["kind"], ", ".join(task["needs"]), " ".join(task["command"])]
+            for task in result["tasks"]
+        ]
+        table(console, ["task", "kind", "after", "command"], rows)
+
+    out.emit(result, render)
+    return 0
 
 
 def list_runs(args: argparse.Namespace, out: Output) -> int:

@@ -22,8 +22,10 @@ class PipelineRecords:
     def __init__(self, db: Database) -> None:
         self._db = db
 
-    def start(self, pipeline: Pipeline, forced: bool) -> int:
-        """A new run with every step pending; runs left 'running' by a dead process are closed."""
+    def start(self, pipeline: Pipeline, forced: bool, steps: list[Step] | None = None) -> int:
+        """A new run with every step pending (or only ``steps``, for a run of one step: its
+        definition is still the whole pipeline's); runs left 'running' by a dead process are
+        closed."""
         with self._db.transaction() as cursor:
             cursor.execute(
                 "UPDATE pipeline_runs SET status = 'interrupted', finished_at = now(),"
@@ -39,7 +41,7 @@ class PipelineRecords:
             ).fetchone()
             assert row is not None
             run_id = int(row[0])
-            for position, step in enumerate(pipeline.steps):
+            for position, step in enumerate(pipeline.steps if steps is None else steps):
                 cursor.execute(
                     "INSERT INTO pipeline_steps (pipeline_run, position, step, kind, needs_json, status)"
                     " VALUES (?, ?, ?, ?, ?, 'pending')",

@@ -15,7 +15,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from engine.errors import MlopsError
+from engine.errors import InvalidInput, MlopsError
 from engine.events import EventLog
 from engine.pipelines.definition import Pipeline, Step, load_pipeline
 from engine.pipelines.fingerprint import cache_key
@@ -24,6 +24,15 @@ from engine.pipelines.steps import KIND_ACTIONS, StepContext, StepFailed
 from engine.types.pipelines import PipelineRunRecord
 from engine.types.progress import Progress, no_progress
 from engine.types.registry import Verdict
+
+# What a step run on its own reads from its upstream step's output, by kind (engine/pipelines/steps.py).
+UPSTREAM_KEYS = {
+    "validate": ("dataset", "content_hash"),
+    "train": ("dataset", "content_hash"),
+    "evaluate": ("run_id",),
+    "gate": ("run_id", "metrics", "violations", "fairness_judged"),
+    "register": ("run_id",),
+}
 
 # Builds what a run's steps use: the pipeline, the run's number and its progress callback,
 # with the engine's services.
@@ -48,12 +57,53 @@ class Pipelines:
         self, pipeline: Pipeline, force: bool = False, progress: Progress = no_progress
     ) -> PipelineRunRecord:
         """Run a pipeline already read (the retrain loop's, built from a champion's run)."""
-        run_id = self._records.start(pipeline, force)
-        outputs: dict[str, dict[str, Any]] = {}
+        return self._run(pipeline, pipeline.steps, {}, force, progress)
+
+    def run_step(
+        self,
+        path: str | Path,
+        step_name: str,
+        upstream: dict[str, Any] | None = None,
+        force: bool = False,
+        progress: Progress = no_progress,
+    ) -> PipelineRunRecord:
+        """Run one step of the pipeline in ``path`` on its own, as a task on a cluster does
+        (`mlops pipeline step`, engine/pipelines/kfp_export.py). ``upstream`` is the output of
+        the step it takes its input from (``Step.source``), as that step's run recorded it. It
+        is recorded as a run of that one step whose definition is the whole pipeline's (so the
+        retrain loop can re-run the pipeline that made a model), cached as any run's step is."""
+        pipeline = load_pipeline(path)
+        names = [step.name for step in pipeline.steps]
+        if step_name not in names:
+            raise InvalidInput(f"{Path(path).name}: no step {step_name!r}; the steps are {', '.join(names)}")
+        step = pipeline.step(step_name)
+        if step.source and upstream is None:
+            raise InvalidInput(
+                f"step {step.name!r} ({step.kind}) takes its input from step {step.source!r}: pass that"
+                " step's output as --upstream JSON"
+            )
+        missing = sorted(set(UPSTREAM_KEYS.get(step.kind, ())) - set(upstream or {}))
+        if missing:
+            raise InvalidInput(
+                f"--upstream for step {step.name!r}: no {missing[0]!r}; expected the output of step"
+                f" {step.source!r} as its run recorded it (keys {', '.join(UPSTREAM_KEYS[step.kind])})"
+            )
+        outputs = {step.source: upstream} if step.source and upstream is not None else {}
+        return self._run(pipeline, [step], outputs, force, progress)
+
+    def _run(
+        self,
+        pipeline: Pipeline,
+        steps: list[Step],
+        outputs: dict[str, dict[str, Any]],
+        force: bool,
+        progress: Progress,
+    ) -> PipelineRunRecord:
+        run_id = self._records.start(pipeline, force, None if steps == pipeline.steps else steps)
         status, reason = "succeeded", None
         try:
-            for index, step in enumerate(pipeline.steps):
-                share = 1 / len(pipeline.steps)
+            for index, step in enumerate(steps):
+                share = 1 / len(steps)
                 step_progress = _scaled(progress, f"{step.name}: ", index * share, share)
                 step_progress("starting", 0.0)
                 context = self._make_context(pipeline, run_id, step_progress)
