@@ -36,6 +36,10 @@ class ConfigError(InvalidInput):
     """``config.toml`` holds a value the engine cannot use."""
 
 
+class TrackingUnreachable(MlopsError):
+    """The configured MLflow tracking server (``[tracking] uri``) does not answer."""
+
+
 class OwnerGone(MlopsError):
     """The process that owns the workspace, which this one was attached to, stopped or cannot
     be reached (engine/host)."""

@@ -4,12 +4,16 @@ logged from worker threads and processes at once."""
 from __future__ import annotations
 
 import hashlib
+import os
+import socket
 import subprocess
 import sys
+import time
 from importlib import metadata
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from engine.errors import TrackingUnreachable
 from engine.identifiers import NAME_PATTERN
 
 if TYPE_CHECKING:
@@ -19,15 +23,66 @@ if TYPE_CHECKING:
 
 TRACKED_PACKAGES = ("scikit-learn", "pandas", "numpy", "mlflow", "duckdb", "skl2onnx", "onnxruntime")
 
+SERVER_DEFAULTS = {
+    # MLflow prints "🏃 View run ... at: URL" on stdout when a run on a server ends, which
+    # would land in the middle of `mlops train --json`'s document.
+    "MLFLOW_SUPPRESS_PRINTING_URL_TO_STDOUT": "true",
+    # MLflow retries a failed request 7 times with doubling back-off (about four minutes) and
+    # waits 120 s for each answer; a terminal tool should say what is wrong within seconds.
+    "MLFLOW_HTTP_REQUEST_MAX_RETRIES": "2",
+    "MLFLOW_HTTP_REQUEST_BACKOFF_FACTOR": "1",
+    "MLFLOW_HTTP_REQUEST_TIMEOUT": "30",
+}
+"""Environment defaults for a tracking server; a value the user exported wins."""
+
+CONNECT_TIMEOUT_SECONDS = 5.0
+RECHECK_SECONDS = 30.0
+_reached: dict[str, float] = {}
+"""When each server URI last accepted a connection (monotonic clock)."""
+
+
+def check_reachable(tracking_uri: str) -> None:
+    """Fail at once, naming the URI, when a tracking server does not accept connections.
+
+    MLflow itself would retry for minutes before failing with a long traceback. A TCP connect
+    costs one round trip and no import; a server that answered in the last ``RECHECK_SECONDS``
+    is not asked again. Local stores (``sqlite:``, ``file:``) are not checked.
+    """
+    from urllib.parse import urlsplit
+
+    parts = urlsplit(tracking_uri)
+    if parts.scheme not in ("http", "https"):
+        return
+    now = time.monotonic()
+    if now - _reached.get(tracking_uri, -RECHECK_SECONDS) < RECHECK_SECONDS:
+        return
+    where = "the MLflow tracking server " + tracking_uri + " ([tracking] uri in .mlops/config.toml)"
+    try:
+        port = parts.port or (443 if parts.scheme == "https" else 80)
+    except ValueError:
+        raise TrackingUnreachable(f"{where} has no valid port") from None
+    if not parts.hostname:
+        raise TrackingUnreachable(f"{where} names no host")
+    try:
+        with socket.create_connection((parts.hostname, port), timeout=CONNECT_TIMEOUT_SECONDS):
+            pass
+    except OSError as error:
+        reason = error.strerror or str(error) or type(error).__name__
+        raise TrackingUnreachable(f"{where} cannot be reached: {reason}") from None
+    _reached[tracking_uri] = now
+
 
 def client(tracking_uri: str) -> MlflowClient:
     """A client of the store. MLflow's info logs and its UserWarning hints (an ambiguous local
     dataset source, integer columns in a signature we already declare as doubles) are noise
-    in a terminal tool, so they are silenced once here."""
+    in a terminal tool, so they are silenced once here. A server URI is checked first
+    (``check_reachable``)."""
     import logging
-    import os
     import warnings
 
+    check_reachable(tracking_uri)
+    for variable, value in SERVER_DEFAULTS.items():
+        os.environ.setdefault(variable, value)
     logging.getLogger("mlflow").setLevel(logging.WARNING)
     # tqdm bars of artifact downloads would write over the CLI's progress bar and the console.
     os.environ.setdefault("MLFLOW_ENABLE_ARTIFACTS_PROGRESS_BAR", "false")

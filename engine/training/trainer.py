@@ -157,7 +157,8 @@ class Trainer:
 
         Whatever can be refused without scikit-learn (the request's values, the data's gate and
         columns, the target, the split's sizes) is refused before it and MLflow are imported,
-        which takes seconds: a mistyped option is answered at once.
+        which takes seconds: a mistyped option is answered at once, and so is a tracking server
+        that does not answer.
         """
         params = check_request(request)
         progress("checking the data", 0.02)
@@ -166,6 +167,7 @@ class Trainer:
         frame, features = self._load(version, request, time_column)
         positive = check_target(frame, request.target, version.ref, request.positive_class)
         check_split(frame, request.target, request.split, request.test_size, time_column, version.ref)
+        tracking.check_reachable(self.tracking_uri)  # before minutes of fitting, not after
         # A run started before the console's warm-up finished imports with collection paused
         # too (engine/training/warm.py): a full GC pass during the imports stalls the UI.
         warm.import_training_libraries()
