@@ -355,6 +355,7 @@ class Engine:
         image: str | None = None,
         workspace: str | None = None,
         pipeline_path: str | None = None,
+        volume: str | None = None,
     ) -> dict[str, Any]:
         """A pipeline file as a Kubeflow Pipelines v2 spec (engine/pipelines/kfp_export.py);
         needs no workspace, and the ``kfp`` extra."""
@@ -366,6 +367,7 @@ class Engine:
             image or kfp_export.DEFAULT_IMAGE,
             workspace or kfp_export.DEFAULT_WORKSPACE,
             pipeline_path,
+            volume,
         )
 
     @staticmethod

@@ -96,6 +96,11 @@ def register(
         metavar="PATH",
         help="where the pipeline file is in the containers (default: its name in the workspace)",
     )
+    export.add_argument(
+        "--volume",
+        metavar="PVC",
+        help="the PersistentVolumeClaim holding the workspace, mounted at --workspace-path in every task",
+    )
     export.set_defaults(handler=export_pipeline)
 
 
@@ -146,6 +151,7 @@ def export_pipeline(args: argparse.Namespace, out: Output) -> int:
         image=args.image,
         workspace=args.workspace_path,
         pipeline_path=args.pipeline_path,
+        volume=args.volume,
     )
 
     def render(console: Console) -> None:

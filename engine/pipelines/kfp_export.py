@@ -44,15 +44,19 @@ def export_kfp(
     image: str = DEFAULT_IMAGE,
     workspace: str = DEFAULT_WORKSPACE,
     pipeline_path: str | None = None,
+    volume: str | None = None,
 ) -> dict[str, Any]:
     """Compile the pipeline in ``path`` to a KFP v2 IR YAML file at ``output`` (default
     ``STEM.kfp.yaml`` in the current folder). In the containers the workspace is at
-    ``workspace`` and the pipeline file at ``pipeline_path`` (default: its name in the workspace)."""
+    ``workspace`` and the pipeline file at ``pipeline_path`` (default: its name in the workspace);
+    ``volume`` names the PersistentVolumeClaim holding the workspace, mounted there in every task
+    (kfp-kubernetes); without it the spec mounts nothing and the cluster must provide it."""
     pipeline = load_pipeline(Path(path))
     compiler, dsl = _kfp()
+    mount = _mount(volume, workspace) if volume else None
     target = Path(output) if output is not None else Path.cwd() / f"{Path(path).stem}.kfp.yaml"
     in_container = pipeline_path or f"{workspace.rstrip('/')}/{Path(path).name}"
-    pipeline_function = _pipeline_function(dsl, pipeline, image, workspace, in_container)
+    pipeline_function = _pipeline_function(dsl, pipeline, image, workspace, in_container, mount)
     target.parent.mkdir(parents=True, exist_ok=True)
     compiler.Compiler().compile(pipeline_function, package_path=str(target))
     return {
@@ -62,6 +66,7 @@ def export_kfp(
         "image": image,
         "workspace": workspace,
         "pipeline_path": in_container,
+        "volume": volume,
         "tasks": [
             {
                 "step": step.name,
@@ -83,7 +88,17 @@ def _kfp() -> tuple[Any, Any]:
     return compiler, dsl
 
 
-def _pipeline_function(dsl: Any, pipeline: Pipeline, image: str, workspace: str, file: str) -> Any:
+def _mount(volume: str, workspace: str) -> Any:
+    try:
+        from kfp import kubernetes
+    except ImportError:
+        raise MlopsError(f"--volume needs kfp-kubernetes: {INSTALL_HINT}") from None
+    return lambda task: kubernetes.mount_pvc(task, pvc_name=volume, mount_path=workspace)
+
+
+def _pipeline_function(
+    dsl: Any, pipeline: Pipeline, image: str, workspace: str, file: str, mount: Any
+) -> Any:
     components = {step.name: _component(dsl, step, image, workspace, file) for step in pipeline.steps}
 
     def run_pipeline() -> None:
@@ -94,6 +109,8 @@ def _pipeline_function(dsl: Any, pipeline: Pipeline, image: str, workspace: str,
             task = component(**upstream)
             task.set_display_name(step.name)
             task.set_caching_options(False)
+            if mount is not None:
+                mount(task)
             for need in step.needs:
                 if need != step.source:  # a data dependency is an edge already
                     task.after(tasks[need])

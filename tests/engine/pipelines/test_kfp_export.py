@@ -43,12 +43,15 @@ def exported(tmp_path_factory: pytest.TempPathFactory) -> tuple[dict[str, Any], 
         "-c",
         LAUNCHER,
         *("pipeline", "export", str(SAMPLE), "--format", "kfp", "--image", IMAGE, "-o", "churn.yaml"),
+        *("--volume", "mlops-workspace"),
         "--json",
         cwd=folder,
     )
     assert done.returncode == 0, done.stderr
     result = json.loads(done.stdout)
-    return result, yaml.safe_load((folder / "churn.yaml").read_text())
+    # The pipeline spec, then the Kubernetes platform spec (the volume), as KFP writes them.
+    spec, platform = yaml.safe_load_all((folder / "churn.yaml").read_text())
+    return result, {**spec, **platform}
 
 
 def test_the_spec_has_the_pipelines_steps_edges_images_and_commands(
@@ -80,6 +83,13 @@ def test_the_spec_has_the_pipelines_steps_edges_images_and_commands(
             assert producer == {"outputParameterKey": "output", "producerTask": step.source}
         else:
             assert container["args"] == ["--output-file", OUTPUT_FILE]
+    # Every task mounts the workspace's volume where its command looks for the workspace.
+    mounts = spec["platforms"]["kubernetes"]["deploymentSpec"]["executors"]
+    assert set(mounts) == set(executors)
+    for mount in mounts.values():
+        assert [(m["constant"], m["mountPath"]) for m in mount["pvcMount"]] == [
+            ("mlops-workspace", "/workspace")
+        ]
     # The sample's chain: register reads train's run but runs only after the gate passed.
     assert set(tasks["register"]["dependentTasks"]) == {"gate", "train"}
     assert [task["step"] for task in result["tasks"]] == [step.name for step in pipeline.steps]
