@@ -41,6 +41,7 @@ COMMAND_MODULES = {
     "live_commands": ("server", "traffic", "labels", "predictions"),
     "monitor_commands": ("drift", "alerts", "accuracy", "monitor", "jobs"),
     "loop_commands": ("loop",),
+    "demo_commands": ("demo",),
 }
 """Each module of commands and the nouns it adds. Only the module of the noun typed is
 imported (a forwarded command's client starts faster); ``mlops --help`` and a mistyped noun
