@@ -30,6 +30,7 @@ of ``engine.types`` (or a pandas frame), never UI objects:
     engine.scheduler   jobs, run, pause, resume, history (the monitors on a schedule)
     engine.drift       check (data drift as Evidently decides it: datasets, models' training
                        data, live traffic)
+    engine.demo        state, run (the whole lifecycle on the sample data: `mlops demo`)
     engine.status()
 
 That list is ``SURFACE``: what a face may call. A face of a workspace another process owns gets
@@ -57,6 +58,7 @@ from engine.data.feature_store import FeatureStore
 from engine.data.quality import DataQuality
 from engine.data.suite_store import Suites
 from engine.db import Database
+from engine.demo import Demo, apply_settings
 from engine.errors import InvalidInput, WorkspaceLocked
 from engine.evaluation.evaluator import Evaluator
 from engine.events import EventLog
@@ -274,6 +276,7 @@ class Engine:
             config.monitors,
         )
         self.gauges = Gauges(db)
+        self.demo = Demo(self)
         self.scheduler = Scheduler(
             db, self.monitors, self.loop, config.monitors, config.loop, self.wait_for_warm_up
         )
@@ -315,6 +318,19 @@ class Engine:
             engine.close()
             raise
         return engine, created
+
+    @classmethod
+    def open_demo(cls, directory: str | os.PathLike[str], *, command: str | None = None) -> Engine:
+        """Create the workspace in ``directory`` if absent (as ``init``) and open it for the demo:
+        a fresh one gets the demo's settings in its config.toml first (engine/demo/settings.py),
+        then is opened again so every service runs with them. ``engine.demo.run`` refuses a
+        workspace holding work of its own."""
+        engine, _ = cls.init(directory, command=command)
+        if engine.demo.state() != "fresh" or not apply_settings(engine.workspace):
+            return engine
+        root = engine.workspace.root
+        engine.close()
+        return cls.open(root, command=command)
 
     @classmethod
     def claim(cls, path: str | os.PathLike[str] | None = None, *, command: str | None = None) -> Claim:
