@@ -9,6 +9,7 @@ setting silently ignored.
 from __future__ import annotations
 
 import dataclasses
+import re
 import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -21,7 +22,8 @@ DEFAULT_CONFIG_TOML = """\
 
 [tracking]
 # MLflow tracking URI. Empty means the workspace's own SQLite store (.mlops/mlflow.db with
-# artifacts in .mlops/artifacts). Set "http://host:5000" to use a shared MLflow server.
+# artifacts in .mlops/artifacts). Set "http://host:5000" to use a shared MLflow server
+# (docs/registry.md, "Tracking on an MLflow server").
 uri = ""
 
 [serving]
@@ -299,7 +301,24 @@ def parse_config(raw: dict[str, Any], source: str = "config") -> Config:
         if not isinstance(value, dict):
             raise ConfigError(f"{source}: [{name}] must be a table of settings")
         sections[name] = _parse_section(name, value, getattr(defaults, name), source)
-    return dataclasses.replace(defaults, **sections)
+    config = dataclasses.replace(defaults, **sections)
+    _check_tracking_uri(config.tracking.uri, source)
+    return config
+
+
+def _check_tracking_uri(uri: str, source: str) -> None:
+    """A URI MLflow can use: a scheme, and a host for a server (``localhost:5000`` alone reads
+    as a URI of scheme ``localhost`` and fails deep inside MLflow)."""
+    from urllib.parse import urlsplit
+
+    if not uri or uri == "databricks":  # MLflow's name for the default Databricks profile
+        return
+    expected = 'expected a URI such as "http://127.0.0.1:5000", or "" for the workspace\'s own store'
+    parts = urlsplit(uri)
+    if not parts.scheme or re.fullmatch(r"[^:/]+:\d+(/.*)?", uri):
+        raise ConfigError(f"{source}: tracking.uri = {uri!r} has no scheme; {expected}")
+    if parts.scheme in ("http", "https") and not parts.hostname:
+        raise ConfigError(f"{source}: tracking.uri = {uri!r} names no host; {expected}")
 
 
 def _parse_section(name: str, values: dict[str, Any], defaults: Any, source: str) -> Any:

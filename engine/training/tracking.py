@@ -8,6 +8,7 @@ import os
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 from importlib import metadata
 from pathlib import Path
@@ -50,9 +51,9 @@ def check_reachable(tracking_uri: str) -> None:
     """
     from urllib.parse import urlsplit
 
-    parts = urlsplit(tracking_uri)
-    if parts.scheme not in ("http", "https"):
+    if not is_server(tracking_uri):
         return
+    parts = urlsplit(tracking_uri)
     now = time.monotonic()
     if now - _reached.get(tracking_uri, -RECHECK_SECONDS) < RECHECK_SECONDS:
         return
@@ -103,8 +104,17 @@ def load_model(tracking_uri: str, run_id: str) -> Any:
     """The sklearn pipeline a run logged (training-side only: serving loads ONNX, DESIGN rule 5)."""
     import mlflow.sklearn
 
-    folder = client(tracking_uri).download_artifacts(run_id, "model")
-    return mlflow.sklearn.load_model(folder)
+    store = client(tracking_uri)
+    # Without a destination MLflow copies the model into a new temporary folder at every call
+    # (from a server, and from the local store too: a ``runs:/`` download) and never removes
+    # it; a long-lived owner loads models at every promotion, evaluation and champion check.
+    with tempfile.TemporaryDirectory(prefix="mlops-model-") as scratch:
+        return mlflow.sklearn.load_model(store.download_artifacts(run_id, "model", scratch))
+
+
+def is_server(tracking_uri: str) -> bool:
+    """Whether the tracking URI names a server (``http(s)://``) rather than a local store."""
+    return tracking_uri.split(":", 1)[0].lower() in ("http", "https")
 
 
 def experiment_id(mlflow: MlflowClient, name: str, workspace: Workspace, local_store: bool) -> str:

@@ -12,10 +12,12 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import re
 import signal
 import socket
 import subprocess
 import sys
+import tempfile
 import urllib.request
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -23,7 +25,8 @@ from pathlib import Path
 
 import pytest
 
-from engine.errors import TrackingUnreachable
+from engine.config import parse_config
+from engine.errors import ConfigError, TrackingUnreachable
 from engine.facade import Engine
 from engine.types.registry import CHAMPION
 from engine.types.training import TrainRequest
@@ -105,7 +108,9 @@ def remote_workspace(root: Path, url: str) -> Path:
 
 
 @pytest.mark.slow
-def test_runs_and_the_registry_live_on_the_tracking_server(mlflow_server: Server, tmp_path: Path) -> None:
+def test_runs_and_the_registry_live_on_the_tracking_server(
+    mlflow_server: Server, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     url = mlflow_server.url
     workspace = remote_workspace(tmp_path / "ws", url)
 
@@ -138,6 +143,9 @@ def test_runs_and_the_registry_live_on_the_tracking_server(mlflow_server: Server
     status = mlops_json(workspace, "status")
     assert status["tracking_uri"] == url
 
+    scratch = tmp_path / "tmp"  # where models downloaded from the server pass through
+    scratch.mkdir()
+    monkeypatch.setattr(tempfile, "tempdir", str(scratch))
     with Engine.open(workspace, command="pytest") as engine:
         assert {run.run_id for run in engine.runs.search()} == {shallow.run_id, deep_run}
         assert engine.registry.register("deep", "churn").version == 2
@@ -157,6 +165,7 @@ def test_runs_and_the_registry_live_on_the_tracking_server(mlflow_server: Server
         assert engine.registry.moves("churn")[-1].reason == "back to the shallow forest"
         assert first.export is not None
         v1_sha = first.export.sha256
+    assert list(scratch.iterdir()) == []  # each download was removed once loaded
 
     # The server itself holds the runs, the versions, the alias and the ONNX tag.
     from mlflow import MlflowClient
@@ -191,3 +200,18 @@ def test_an_unreachable_tracking_server_is_one_line_at_once(tmp_path: Path) -> N
     runs = run_mlops("runs", "list", "-w", str(workspace))
     assert runs.returncode == 1 and len(runs.stderr.strip().splitlines()) == 1
     assert runs.stderr.startswith(f"error: the MLflow tracking server {url} ")
+
+
+@pytest.mark.parametrize(
+    ("uri", "problem"),
+    [
+        ("localhost:5000", "has no scheme"),
+        ("mlflow.example.com", "has no scheme"),
+        ("http://", "names no host"),
+    ],
+)
+def test_a_tracking_uri_that_is_not_one_is_refused_naming_it(uri: str, problem: str) -> None:
+    expected = f"tracking.uri = '{re.escape(uri)}' {problem}; expected a URI such as"
+    with pytest.raises(ConfigError, match=expected):
+        parse_config({"tracking": {"uri": uri}})
+    assert parse_config({"tracking": {"uri": "https://mlflow.example.com:443/"}}).tracking.uri
