@@ -32,7 +32,9 @@ def register(
         "and let the retrain loop canary a challenger. Run again, it adds nothing. The workspace is "
         f"--workspace DIR (default ./{DEFAULT_DIRECTORY}).",
     )
-    demo.set_defaults(handler=run_demo, workspace=DEFAULT_DIRECTORY)
+    # Not set_defaults(workspace=...): --workspace is one action shared by every command (their
+    # common parent), so a default set here would become every command's.
+    demo.set_defaults(handler=run_demo)
 
 
 def run_demo(args: argparse.Namespace, out: Output) -> int:
@@ -44,7 +46,7 @@ def run_demo(args: argparse.Namespace, out: Output) -> int:
     from engine.cli import host_commands
     from engine.facade import Engine
 
-    with Engine.open_demo(args.workspace, command="mlops demo") as engine:
+    with Engine.open_demo(args.workspace or DEFAULT_DIRECTORY, command="mlops demo") as engine:
         host_commands(engine)  # the inference server's processes reach the workspace through it
         with progress_bar(out) as progress:
             report = engine.demo.run(progress)

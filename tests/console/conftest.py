@@ -62,6 +62,12 @@ async def form_opened(pilot: Pilot[object], app: MlopsApp) -> Screen[object]:
     """The form the last key opened, once it is on screen with its fields (some forms open
     after a worker has read their choices)."""
     await until(pilot, lambda: bool(app.screen.query("#submit")), what="the form")
+    # A Select mounts its parts after itself: setting its value before then fails.
+    await until(
+        pilot,
+        lambda: all(select.query("SelectCurrent #label") for select in app.screen.query(Select)),
+        what="the form's choices",
+    )
     return app.screen
 
 

@@ -154,7 +154,8 @@ async def test_every_kind_of_action_runs_in_the_owner(
         )
 
         await pilot.press("5", "e")
-        app.screen.query_one("#field-subject", Input).value = "churn@champion"
+        form = await form_opened(pilot, app)  # after its choices are read, in the owner
+        form.query_one("#field-subject", Input).value = "churn@champion"
         await pilot.click("#submit")
         await until(pilot, lambda: notified(app, "Evaluated\nchurn@champion (v2)"), timeout=120)
         await until(pilot, lambda: rows_of(app, "#evaluations DataTable")[0][1] == "churn@champion (v2)")

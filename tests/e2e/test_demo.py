@@ -83,3 +83,12 @@ def test_a_workspace_with_work_of_its_own_is_refused(workspace: Path) -> None:
     assert done.returncode != 0 and done.stdout == ""
     (line,) = done.stderr.splitlines()
     assert "work of its own (1 datasets" in json.loads(line)["error"]
+
+
+def test_the_demo_folder_is_the_demo_s_default_only() -> None:
+    """--workspace is one action every command shares: the demo's default folder must not
+    become theirs (bare `mlops` in a workspace would look for ./demo-workspace)."""
+    from engine.cli import _parse
+
+    for command in (["status"], ["console"], ["demo"]):
+        assert _parse(command, None).workspace is None
