@@ -195,3 +195,28 @@ def prediction_batch(*rows: dict[str, Any]) -> PredictionBatch:
     }
     filled = [{**defaults, **row} for row in rows]
     return PredictionBatch(*([row[column.name] for row in filled] for column in fields(PredictionBatch)))
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Under xdist, each worker starts with its share of the slow tests.
+
+    xdist's work stealing hands each worker a contiguous share of the collection, in path
+    order, and an idle worker later steals from the end of the longest queue. In path order
+    the slow end-to-end tests (tests/e2e/) fell mostly to one worker, which then ran them one
+    after another at the end of the run. Here the slow tests are dealt out round robin to the
+    front of each worker's share, so the short tests are what is left to steal. Every worker
+    computes the same order, as xdist requires."""
+    workers = config.getoption("numprocesses", default=None)
+    if not isinstance(workers, int) or workers < 2:
+        return
+    slow = [item for item in items if item.get_closest_marker("slow")]
+    rest = [item for item in items if not item.get_closest_marker("slow")]
+    ordered: list[pytest.Item] = []
+    remaining = len(items)
+    for worker in range(workers):
+        share = remaining // (workers - worker)  # what xdist sends each idle worker, in turn
+        own = slow[worker::workers][:share]
+        ordered += own + rest[: share - len(own)]
+        rest = rest[share - len(own) :]
+        remaining -= share
+    items[:] = ordered + rest
