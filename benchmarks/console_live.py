@@ -22,7 +22,6 @@ from __future__ import annotations
 import asyncio
 import json
 import os
-import statistics
 import subprocess
 import sys
 import tempfile
@@ -30,7 +29,7 @@ import time
 from itertools import pairwise
 from pathlib import Path
 
-from benchmarks.console_stall import GRID, INTERVAL, SAMPLE, TARGET
+from benchmarks.console_stall import GRID, INTERVAL, SAMPLE, machine_line, stall_cells
 
 ROOT = Path(__file__).resolve().parents[1]
 SCREEN_KEYS = "234567891"
@@ -139,15 +138,8 @@ def main() -> None:
     print("| phase | ticks | longest stall | stalls > 100 ms | p99 stall | median stall |")
     print("| --- | ---: | ---: | ---: | ---: | ---: |")
     for phase, stalls in found.items():
-        cuts = statistics.quantiles(stalls, n=100)
-        over = sum(stall > TARGET for stall in stalls)
-        print(
-            f"| {phase} | {len(stalls):,} | {max(stalls) * 1000:.0f} ms | {over} "
-            f"| {cuts[98] * 1000:.0f} ms | {statistics.median(stalls) * 1000:.1f} ms |"
-        )
-    print(
-        f"\n{os.cpu_count()} cores, 1-minute load average {load_before:.1f} before, {load_after:.1f} after\n"
-    )
+        print(f"| {phase} | {stall_cells(stalls)} |")
+    print(machine_line(load_before, load_after))
 
 
 if __name__ == "__main__":

@@ -153,15 +153,23 @@ def main() -> None:
     print("| --- | --- | ---: | ---: | ---: | ---: | ---: |")
     for name, (title, labels) in SESSIONS.items():
         for label, stalls in zip(labels, results[name], strict=True):
-            cuts = statistics.quantiles(stalls, n=100)
-            longest, p99, median = max(stalls) * 1000, cuts[98] * 1000, statistics.median(stalls) * 1000
-            over = sum(stall > TARGET for stall in stalls)
-            print(
-                f"| {title} | {label} | {len(stalls):,} | {longest:.0f} ms | {over} "
-                f"| {p99:.0f} ms | {median:.1f} ms |"
-            )
-    # Other processes competing for the cores stretch every stall: report how busy the machine was.
-    print(
+            print(f"| {title} | {label} | {stall_cells(stalls)} |")
+    print(machine_line(load_before, load_after))
+
+
+def stall_cells(stalls: list[float]) -> str:
+    """A phase's ticks, longest stall, stalls over the target, p99 and median, as table cells."""
+    cuts = statistics.quantiles(stalls, n=100)
+    over = sum(stall > TARGET for stall in stalls)
+    return (
+        f"{len(stalls):,} | {max(stalls) * 1000:.0f} ms | {over} "
+        f"| {cuts[98] * 1000:.0f} ms | {statistics.median(stalls) * 1000:.1f} ms"
+    )
+
+
+def machine_line(load_before: float, load_after: float) -> str:
+    """Other processes competing for the cores stretch every stall: how busy the machine was."""
+    return (
         f"\n{os.cpu_count()} cores, 1-minute load average {load_before:.1f} before, {load_after:.1f} after\n"
     )
 

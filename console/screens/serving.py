@@ -53,7 +53,8 @@ from engine.types.workspace import WorkspaceStatus
 WINDOW_SECONDS = 60
 STEPS = 12
 REQUESTS_SHOWN = 100
-AGREEMENT_SECONDS = 3600
+AGREEMENT_HOURS = 1
+AGREEMENT_SECONDS = AGREEMENT_HOURS * 3600
 DEPLOY_FORM, REPLAY_FORM = "deploy", "replay:"  # which form a FormChoicesLoaded is for
 
 
@@ -445,9 +446,9 @@ def _deployment_row(deployment: Deployment, agreement: ShadowAgreement | None) -
 
 def _agreement_text(agreement: ShadowAgreement | None) -> str:
     if agreement is None or not agreement.pairs:
-        return "shadow: no pairs in 1 h"
+        return f"shadow: no pairs in {AGREEMENT_HOURS} h"
     return (
-        f"shadow agrees {agreement.agreement:.1%} of {agreement.pairs:,} in 1 h,"
+        f"shadow agrees {agreement.agreement:.1%} of {agreement.pairs:,} in {AGREEMENT_HOURS} h,"
         f" |score diff| {agreement.mean_absolute_score_difference:.3f}"
     )
 
