@@ -134,7 +134,8 @@ class Host:
         listener, self._listener = self._listener, None
         if listener is None:
             return
-        self._closing.set()
+        with self._lock:  # from here a connection accepted is refused, not served (_admit)
+            self._closing.set()
         with contextlib.suppress(OSError):  # already gone (removed by hand): nothing to close
             listener.close()  # unlinks the socket too
         if self._endpoint is not None:
@@ -166,11 +167,21 @@ class Host:
                 connection = self._listener.accept()
             except OSError:
                 return  # closed
-            serving = threading.Thread(target=self._serve, args=(connection,), name="mlops-host-client")
-            serving.daemon = True
-            with self._lock:
-                self._connections.add(serving)
-            serving.start()
+            self._admit(connection)
+
+    def _admit(self, connection: Connection) -> None:
+        """Serve an accepted connection, unless this owner has begun closing: ``close`` waits
+        only for the connections registered before it began, so one served later would run its
+        command on a closed database. A refused client sees the connection end during the
+        handshake and runs its command itself once the workspace is free."""
+        serving = threading.Thread(target=self._serve, args=(connection,), name="mlops-host-client")
+        serving.daemon = True
+        with self._lock:
+            if self._closing.is_set():
+                connection.close()
+                return
+            self._connections.add(serving)
+        serving.start()
 
     def _serve(self, connection: Connection) -> None:
         link = _Link(connection)
