@@ -7,15 +7,16 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-from-pyproject
 REFERENCE_TOOLS := $(VENV)/reference-tools
 KFP_SDK := $(VENV)/kfp-sdk
+KSERVE_SDK := $(VENV)/kserve-sdk
 DEMO := demo-workspace
 
 .PHONY: run test lint bench lock clean
 
-# A new demo workspace gets `mlops demo` first (about a minute: data, models, serving, four
-# replayed weeks, the retrain loop), so the console opens on a workspace with everything in it.
+# The console on ./demo-workspace. A new one runs the demo inside the console (about a minute:
+# data, models, serving, four replayed weeks, the retrain loop), its screens following it;
+# later runs just open it.
 run: $(STAMP)
-	@test -d $(DEMO)/.mlops || $(BIN)/mlops demo --workspace $(DEMO)
-	$(BIN)/mlops console --workspace $(DEMO)
+	$(BIN)/mlops demo --console --workspace $(DEMO)
 
 # pytest-xdist runs the suite in parallel (tests/conftest.py keeps each test's workspace its
 # own, so they never share one): three workers on two cores, since much of the suite waits on
@@ -37,7 +38,7 @@ bench: $(STAMP)
 # here); pip does it when uv cannot (no index uv can reach, say). Bytecode is compiled at
 # install, as pip does: where PYTHONDONTWRITEBYTECODE is set, every `mlops` would otherwise
 # compile MLflow and scikit-learn afresh (7.0 s against 2.4 s to import them here).
-$(STAMP): pyproject.toml requirements.lock tests/reference-tools.txt tests/kfp-sdk.txt
+$(STAMP): pyproject.toml requirements.lock tests/reference-tools.txt tests/kfp-sdk.txt tests/kserve-sdk.txt
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check uv
 	$(BIN)/uv pip install --quiet --compile-bytecode --python $(BIN)/python \
@@ -50,6 +51,9 @@ $(STAMP): pyproject.toml requirements.lock tests/reference-tools.txt tests/kfp-s
 	rm -rf $(KFP_SDK)
 	$(BIN)/uv pip install --quiet --no-deps --python $(BIN)/python --target $(KFP_SDK) -r tests/kfp-sdk.txt \
 		|| $(BIN)/python -m pip install --quiet --no-deps --target $(KFP_SDK) -r tests/kfp-sdk.txt
+	rm -rf $(KSERVE_SDK)
+	$(BIN)/uv pip install --quiet --no-deps --python $(BIN)/python --target $(KSERVE_SDK) -r tests/kserve-sdk.txt \
+		|| $(BIN)/python -m pip install --quiet --no-deps --target $(KSERVE_SDK) -r tests/kserve-sdk.txt
 	@touch $(STAMP)
 
 # After changing a dependency in pyproject.toml: the newest versions it allows, pinned.

@@ -29,19 +29,22 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def open_console(
-    workspace: str | os.PathLike[str] | None, serve: Callable[[Engine], None] | None = None
+    workspace: str | os.PathLike[str] | None,
+    serve: Callable[[Engine], None] | None = None,
+    demo: bool = False,
 ) -> int:
     """Own the workspace (or attach to the process that owns it), run the app until it quits,
     then checkpoint and release (or detach). ``serve`` makes an owning console host other
     ``mlops`` commands once it is open (``engine.cli.host_commands``, passed in by the
-    launcher: the console does not import the CLI)."""
+    launcher: the console does not import the CLI). ``demo``: run the demo once it is open
+    (console/demo_tour.py)."""
     from engine.facade import Engine
 
     opening = Engine.claim_or_attach(workspace, command="mlops console")
 
     from console.app import MlopsApp
 
-    app = MlopsApp(opening, serve=serve)
+    app = MlopsApp(opening, serve=serve, demo=demo)
     try:
         app.run()
     finally:

@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import signal
 import threading
+import time
 from collections.abc import Callable, Iterable
 from functools import partial
 from pathlib import Path
@@ -21,14 +22,25 @@ from textual.app import App, SystemCommand
 from textual.binding import Binding
 from textual.notifications import SeverityLevel
 from textual.screen import Screen
+from textual.timer import Timer
+from textual.worker import Worker
 
 from console.collector import FREEZER
+from console.demo_tour import DemoTour
 from console.host import NavTarget
-from console.messages import EngineOpened, OwnerLeft, ServerChanged
+from console.messages import (
+    DemoFinished,
+    DemoPartStarted,
+    DemoProgressed,
+    EngineOpened,
+    OwnerLeft,
+    ServerChanged,
+)
 from console.screens import SCREENS
 from console.screens.base import ConsoleScreen
 from console.screens.help import HelpRow, HelpScreen
 from console.styles import load_widget_styles, screen_stylesheets, styled_on_arrival
+from console.widgets.dialogs import ConfirmDialog
 from console.workers import NotifiesWorkerErrors, blocking_work
 from engine.errors import OwnerGone, WorkspaceLocked
 from engine.facade import AttachedEngine, Attachment, Claim, Engine, Facade
@@ -59,11 +71,13 @@ class MlopsApp(NotifiesWorkerErrors, App[None]):
         *,
         warm_up: bool = True,
         serve: Callable[[Engine], None] | None = None,
+        demo: bool = False,
     ) -> None:
         """``opening``: the workspace claimed, or its owner found (``Engine.claim_or_attach``).
         ``warm_up``: import the training libraries once the workspace is open here (see
         ``_warm_up``); off only where a test or benchmark wants them imported on first use.
-        ``serve``: called with an engine opened here so this process hosts other ``mlops`` commands."""
+        ``serve``: called with an engine opened here so this process hosts other ``mlops`` commands.
+        ``demo``: run the demo once the workspace is open here (console/demo_tour.py)."""
         super().__init__()
         self.workspace_label = str(opening.workspace.mlops_dir)
         self.refresh_seconds = opening.config.console.refresh_seconds
@@ -75,6 +89,9 @@ class MlopsApp(NotifiesWorkerErrors, App[None]):
         self._serve = serve
         self._leaving = threading.Event()
         self._visited: list[str] = []
+        self._demo_wanted = demo
+        self.demo: DemoTour | None = None
+        self._following: Timer | None = None  # the tour's next screen, due when this fires
 
     def on_mount(self) -> None:
         # SIGTERM ends the app like `q`, so the caller still checkpoints and unlocks.
@@ -108,7 +125,8 @@ class MlopsApp(NotifiesWorkerErrors, App[None]):
         engine = opening.open()
         if self._serve is not None:  # the console as a long-lived owner: it hosts and runs the monitors
             self._serve(engine)
-            engine.scheduler.start()
+            if not self._demo_wanted:  # else once the demo ends (_run_demo)
+                engine.scheduler.start()
         return engine
 
     def _post_owner_left(self, pid: int) -> None:
@@ -128,7 +146,10 @@ class MlopsApp(NotifiesWorkerErrors, App[None]):
                 else "this console now owns the workspace",
                 title="workspace",
             )
-        if self.warm_up and isinstance(message.engine, Engine):  # attached: the owner has them
+        if self._demo_wanted:
+            self._demo_wanted = False
+            self._start_demo(message.engine)
+        elif self.warm_up and isinstance(message.engine, Engine):  # attached: the owner has them
             self._warm_up()
 
     def on_owner_left(self, message: OwnerLeft) -> None:
@@ -142,6 +163,107 @@ class MlopsApp(NotifiesWorkerErrors, App[None]):
             severity="warning",
         )
         self._open_engine()
+
+    # -- the demo (console/demo_tour.py) ---------------------------------------------------
+
+    def _start_demo(self, engine: Facade) -> None:
+        if not isinstance(engine, Engine):
+            owner = f"pid {engine.owner_pid}" if isinstance(engine, AttachedEngine) else "another process"
+            self.notify(
+                f"{owner} owns this workspace: the demo needs it to "
+                "itself; stop that process and open the demo again",
+                title="demo",
+                severity="error",
+                timeout=20,
+            )
+            return
+        self.demo = DemoTour()
+        self._show_demo()
+        self.notify(
+            "The demo runs here: each screen follows it as it goes. A number key looks around "
+            "(the demo goes on); q asks before quitting.",
+            title="demo",
+            timeout=12,
+        )
+        self._run_demo(engine)
+
+    @blocking_work("demo")
+    def _run_demo(self, engine: Engine) -> None:
+        """The demo in this console's engine; the scheduler starts only once it ends, as its
+        monitors would otherwise run in the middle of the demo's story."""
+
+        def progressed(stage: str, fraction: float | None) -> None:
+            self.post_message(DemoProgressed(stage, fraction))
+
+        def began(part: str) -> None:
+            self.post_message(DemoPartStarted(part))
+
+        try:
+            report = engine.demo.run(progressed, began)
+        finally:
+            if self._serve is not None and not self._leaving.is_set():
+                engine.scheduler.start()
+        self.post_message(DemoFinished(report))
+
+    def on_demo_part_started(self, message: DemoPartStarted) -> None:
+        if self.demo is None:
+            return
+        self.demo.began(message.part)
+        if self._following is None:
+            wait = self.demo.wait_before_showing(time.monotonic())
+            self._following = self.set_timer(wait, self._follow_demo)
+
+    def _follow_demo(self) -> None:
+        self._following = None
+        if self.demo is None:
+            return
+        mode = self.demo.take_wanted(time.monotonic())
+        if mode is not None and mode != self.current_mode and len(self.screen_stack) == 1:
+            self._visited.append(self.current_mode)
+            self.switch_mode(mode)
+
+    def on_demo_progressed(self, message: DemoProgressed) -> None:
+        if self.demo is not None:
+            self.demo.progressed(message.stage, message.fraction)
+            self._show_demo()
+
+    def on_demo_finished(self, message: DemoFinished) -> None:
+        report = message.report
+        if self.demo is not None:
+            self.demo.running = False
+            self._show_demo()
+        loop = report.loop
+        self.notify(
+            f"The demo finished in {report.seconds:.0f} s. Champion {report.champion_before} -> "
+            f"{report.champion_after} (the retrain loop: {loop['outcome']}); {len(report.alerts)} alerts "
+            f"raised. `mlops demo --workspace {report.workspace}` prints its summary again.",
+            title="demo",
+            timeout=30,
+        )
+
+    def worker_failed(self, worker: Worker[object]) -> None:
+        if worker.group == "demo" and self.demo is not None:
+            self.demo.failed(str(worker.error))
+            self._show_demo()
+
+    def _show_demo(self) -> None:
+        if isinstance(self.screen, ConsoleScreen):
+            self.screen.show_demo()
+
+    async def action_quit(self) -> None:
+        """Quit; while the demo runs, ask first: it cannot be resumed."""
+        if self.demo is None or not self.demo.running:
+            self.exit()
+            return
+        body = (
+            "The demo stops where it is, and the workspace keeps what it made so far; it cannot "
+            f"be resumed. To run it again, remove {self._workspace_root} and open the demo again "
+            "(`make run`, or `mlops demo --console`)."
+        )
+        self.push_screen(
+            ConfirmDialog("Quit while the demo runs?", body, "Quit"),
+            lambda reason: self.exit() if reason is not None else None,
+        )
 
     @blocking_work("warm up")
     def _warm_up(self) -> None:
@@ -174,6 +296,9 @@ class MlopsApp(NotifiesWorkerErrors, App[None]):
     # -- navigation ------------------------------------------------------------------------
 
     def action_go(self, mode: str) -> None:
+        if self.demo is not None:  # the person looks around: the screens stop following the demo
+            self.demo.following = False
+            self._show_demo()
         if mode == self.current_mode:
             return
         self._visited.append(self.current_mode)

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Protocol, runtime_checkable
 
 if TYPE_CHECKING:
+    from console.demo_tour import DemoTour
     from engine.facade import Facade
 
 
@@ -26,3 +27,4 @@ class ConsoleHost(Protocol):
     workspace_label: str  # the workspace's .mlops folder, shown until the first status arrives
     refresh_seconds: float
     navigation: Sequence[NavTarget]
+    demo: DemoTour | None  # the demo running in this console (console/demo_tour.py), if any

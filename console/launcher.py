@@ -12,7 +12,7 @@ from __future__ import annotations
 import sys
 
 
-def open_console(workspace: str | None, *, web_port: int | None = None) -> int:
+def open_console(workspace: str | None, *, web_port: int | None = None, demo: bool = False) -> int:
     if web_port is not None:
         from console.web import serve_console
 
@@ -21,7 +21,7 @@ def open_console(workspace: str | None, *, web_port: int | None = None) -> int:
     from console.__main__ import open_console as run
     from engine.cli import host_commands
 
-    return run(workspace, serve=host_commands)
+    return run(workspace, serve=host_commands, demo=demo)
 
 
 def main(argv: list[str] | None = None) -> None:

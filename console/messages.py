@@ -10,6 +10,7 @@ from textual.message import Message
 if TYPE_CHECKING:
     from engine.facade import Facade
     from engine.types.data import ColumnProfile, DatasetVersion, IngestResult, ValidationReport, VersionDiff
+    from engine.types.demo import DemoReport
     from engine.types.evaluation import Evaluation
     from engine.types.features import ApplyResult, Materialization, OnlineFeatures
     from engine.types.monitoring import Alert, JobRun
@@ -97,6 +98,31 @@ class WorkProgressed(Message):
         super().__init__()
         self.stage = stage
         self.fraction = fraction
+
+
+class DemoPartStarted(Message):
+    """The demo running in this console began one of its parts (engine/demo STAGES)."""
+
+    def __init__(self, part: str) -> None:
+        super().__init__()
+        self.part = part
+
+
+class DemoProgressed(Message):
+    """The demo running in this console moved on: what it is doing and how far along (0..1)."""
+
+    def __init__(self, stage: str, fraction: float | None) -> None:
+        super().__init__()
+        self.stage = stage
+        self.fraction = fraction
+
+
+class DemoFinished(Message):
+    """The demo running in this console finished: its report."""
+
+    def __init__(self, report: DemoReport) -> None:
+        super().__init__()
+        self.report = report
 
 
 class DatasetIngested(Message):

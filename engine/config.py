@@ -94,9 +94,11 @@ min_labelled = 100
 [monitors]
 # The scheduled monitors (`mlops up` and the console run them; `mlops jobs` lists them). Every
 # N minutes, 0 to switch one off. Drift: each deployment's live traffic of the last
-# drift_window against its primary model's training data.
+# drift_window against its primary model's training data; the data has drifted (an alert) when
+# at least drift_share of its columns drift (Evidently's DataDriftPreset drift_share).
 drift_minutes = 15
 drift_window = "1h"
+drift_share = 0.5
 # Accuracy: each deployment's newest window of labelled traffic ([accuracy] above).
 accuracy_minutes = 60
 # Validation: dataset versions waiting for their dataset's required suite.
@@ -209,11 +211,19 @@ class AccuracyConfig:
 class MonitorsConfig:
     drift_minutes: float = 15.0
     drift_window: str = "1h"
+    drift_share: float = 0.5
     accuracy_minutes: float = 60.0
     validation_minutes: float = 10.0
     log_retention_days: float = 90.0
     retention_cron: str = "0 3 * * *"
     misfire_grace_seconds: int = 600
+
+    def __post_init__(self) -> None:
+        if not 0 < self.drift_share <= 1:
+            raise ConfigError(
+                f"[monitors] drift_share: {self.drift_share:g} is not a share; expected a number "
+                "above 0 and at most 1 (0.5: half the columns)"
+            )
 
 
 LOOP_TRIGGERS = ("drift", "accuracy", "schedule")

@@ -59,6 +59,8 @@ from engine.data.quality import DataQuality
 from engine.data.suite_store import Suites
 from engine.db import Database
 from engine.demo import Demo, apply_settings
+from engine.demo.marker import refuse as refuse_demo
+from engine.demo.marker import report_path as demo_report_path
 from engine.errors import InvalidInput, WorkspaceLocked
 from engine.evaluation.evaluator import Evaluator
 from engine.events import EventLog
@@ -331,6 +333,21 @@ class Engine:
         root = engine.workspace.root
         engine.close()
         return cls.open(root, command=command)
+
+    @classmethod
+    def prepare_demo(cls, directory: str | os.PathLike[str], *, command: str | None = None) -> bool:
+        """Make ``directory`` ready for a console to run the demo in (``mlops demo --console``):
+        created if absent and given the demo's settings if new, then closed for the console to
+        claim. A workspace whose demo finished is not even opened. Whether there is a demo to
+        run; a workspace the demo cannot run in (work of its own, a demo interrupted) is refused
+        with the one-line error ``mlops demo`` gives."""
+        root = Path(directory).expanduser().resolve()
+        if demo_report_path(Workspace(root)).is_file():
+            return False
+        with cls.open_demo(root, command=command) as engine:
+            found = engine.demo.state()
+            refuse_demo(found, engine.workspace, engine.status().counts)
+            return found == "fresh"
 
     @classmethod
     def claim(cls, path: str | os.PathLike[str] | None = None, *, command: str | None = None) -> Claim:

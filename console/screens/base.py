@@ -23,6 +23,7 @@ from textual.worker import Worker, get_current_worker
 from console.collector import FREEZER
 from console.host import ConsoleHost
 from console.messages import FilterChanged, LiveDataLoaded, WorkProgressed
+from console.widgets.demo_bar import DemoBar
 from console.widgets.filter_table import FilterableTable
 from console.widgets.header import WorkspaceHeader
 from console.widgets.nav import NavBar
@@ -82,6 +83,7 @@ class ConsoleScreen(NotifiesWorkerErrors, Screen[None]):
         yield WorkspaceHeader(self.host.workspace_label)
         yield NavBar(self.MODE, self.host.navigation)
         yield from self.compose_body()
+        yield DemoBar()
         yield Footer()
 
     def compose_body(self) -> ComposeResult:
@@ -136,7 +138,12 @@ class ConsoleScreen(NotifiesWorkerErrors, Screen[None]):
             self._load_live()
 
     def on_screen_resume(self) -> None:
+        self.show_demo()
         self.refresh_now()
+
+    def show_demo(self) -> None:
+        """Mirror the demo running in this console, if any, in this screen's bar."""
+        self.query_one(DemoBar).show(self.host.demo)
 
     def _mark_if_stale(self) -> None:
         """A refresh slower than ``STALE_REFRESHES`` intervals, or one that failed, leaves the

@@ -51,9 +51,10 @@ load them all, so the list of commands is complete where it is shown."""
 class OpenConsole(Protocol):
     """Opens the console on a workspace (a directory, or None to discover it) and returns the
     exit code: in this terminal, or with ``web_port`` served to a browser on 127.0.0.1 at that
-    port (0: any free one) until stopped."""
+    port (0: any free one) until stopped. ``demo``: the console runs the demo once the
+    workspace is open (``mlops demo --console``)."""
 
-    def __call__(self, workspace: str | None, *, web_port: int | None = None) -> int: ...
+    def __call__(self, workspace: str | None, *, web_port: int | None = None, demo: bool = False) -> int: ...
 
 
 def build_parser(arguments: Sequence[str] | None = None) -> argparse.ArgumentParser:
@@ -136,7 +137,10 @@ def main(argv: Sequence[str] | None = None, open_console: OpenConsole | None = N
     """
     arguments = list(sys.argv[1:] if argv is None else argv)
     args = _parse(arguments, open_console)
-    if getattr(args, "handler", None) in (None, *workspace_commands.RUN_HERE):
+    if getattr(args, "handler", None) is None or getattr(args, "run_here", False):
+        # Never through another owner: commands that make a workspace or own one (init, up,
+        # serve, demo, whose workspace is not the one found from here), or are interactive (a
+        # console beside an owner attaches to it itself: console/__main__.py).
         return execute(args)
     from engine.host.client import forward
 

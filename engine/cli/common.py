@@ -14,18 +14,20 @@ from __future__ import annotations
 
 import argparse
 import os
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from contextvars import ContextVar
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any, Literal, TypeVar
 
+from engine.cli.streams import streams
 from engine.errors import WorkspaceLocked
 
 if TYPE_CHECKING:
     from rich.console import Console
     from rich.text import Text
 
+    from engine.cli.output import Output
     from engine.facade import Engine
 
 Overflow = Literal["records", "columns"]
@@ -172,3 +174,15 @@ def _print_records(console: Console, headers: Sequence[str], rows: list[list[Tex
 def jsonable(value: Any) -> Any:
     """A value of a result row as JSON prints it: times as ISO text, the rest as it is."""
     return value.isoformat() if hasattr(value, "isoformat") else value
+
+
+T = TypeVar("T")
+
+
+def with_spinner(out: Output, message: str, work: Callable[[], T]) -> T:
+    """``work()`` under a spinner saying ``message`` on a terminal's stderr (none with --json)."""
+    target = streams()
+    if out.as_json or not target.stderr.isatty():
+        return work()
+    with target.console(stderr=True).status(message):
+        return work()

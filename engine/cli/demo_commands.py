@@ -9,10 +9,10 @@ from __future__ import annotations
 import argparse
 from typing import TYPE_CHECKING, Any
 
-from engine.cli.common import hosted_engine, table
+from engine.cli.common import hosted_engine, table, with_spinner
 from engine.cli.output import Output
 from engine.cli.progress import progress_bar
-from engine.errors import InvalidInput
+from engine.errors import InvalidInput, MlopsError
 
 if TYPE_CHECKING:
     from rich.console import Console
@@ -32,9 +32,15 @@ def register(
         "and let the retrain loop canary a challenger. Run again, it adds nothing. The workspace is "
         f"--workspace DIR (default ./{DEFAULT_DIRECTORY}).",
     )
+    demo.add_argument(
+        "--console",
+        action="store_true",
+        help="run it inside the console, each screen following the demo as it goes (the console "
+        "opens at once; on a workspace whose demo finished, it just opens)",
+    )
     # Not set_defaults(workspace=...): --workspace is one action shared by every command (their
     # common parent), so a default set here would become every command's.
-    demo.set_defaults(handler=run_demo)
+    demo.set_defaults(handler=run_demo, run_here=True)
 
 
 def run_demo(args: argparse.Namespace, out: Output) -> int:
@@ -46,13 +52,30 @@ def run_demo(args: argparse.Namespace, out: Output) -> int:
     from engine.cli import host_commands
     from engine.facade import Engine
 
-    with Engine.open_demo(args.workspace or DEFAULT_DIRECTORY, command="mlops demo") as engine:
+    directory = args.workspace or DEFAULT_DIRECTORY
+    if args.console:
+        return _in_console(args, out, directory)
+    with Engine.open_demo(directory, command="mlops demo") as engine:
         host_commands(engine)  # the inference server's processes reach the workspace through it
         with progress_bar(out) as progress:
             report = engine.demo.run(progress)
     document = report.to_dict()
     out.emit(document, lambda console: _show(console, document))
     return 0
+
+
+def _in_console(args: argparse.Namespace, out: Output, directory: str) -> int:
+    """Ready the workspace here (a new one takes a few seconds: MLflow's store), then open the
+    console, which runs the demo once it has the workspace open (console/demo_tour.py)."""
+    from engine.facade import Engine
+
+    if out.as_json:
+        raise InvalidInput("--json with --console: the console shows the demo; choose one")
+    if args.open_console is None:
+        raise MlopsError("the console is not available here; run `mlops demo --console` from mlops-console")
+    making = f"Making {directory} ready for the demo…"
+    to_run = with_spinner(out, making, lambda: Engine.prepare_demo(directory))
+    return int(args.open_console(directory, demo=to_run))
 
 
 def _show(console: Console, report: dict[str, Any]) -> None:
@@ -83,7 +106,9 @@ def _show(console: Console, report: dict[str, Any]) -> None:
         say(f"  fairness {attribute}: {shown}; violations: {', '.join(figures['violations']) or 'none'}")
     say(f"  fairness bounds: {report['fairness']}")
     say(f"  promoted{' (forced)' if best['forced'] else ''} through the gates; ONNX at {best['onnx']}")
-    say("\nThe monitors after each replayed week (drift: live window against the training data)", "bold")
+    say("\nThe monitors after each replayed week (drift: the live window against the training data)", "bold")
+    if report["drift"]:
+        say(f"  {report['drift']}")
     table(console, ["after", "drift", "accuracy"],
           [[str(c["week"]), c.get("drift", ""), c["accuracy"]] for c in report["checks"]])  # fmt: skip
     say("\nAlerts", "bold")

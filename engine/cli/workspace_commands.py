@@ -9,7 +9,7 @@ from dataclasses import asdict
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, TypeVar
 
-from engine.cli.common import opened
+from engine.cli.common import opened, with_spinner
 from engine.cli.output import Output
 from engine.cli.streams import streams
 from engine.errors import InvalidInput, MlopsError
@@ -32,7 +32,7 @@ def register(
         "init", parents=[common], help="create a workspace (.mlops/) in DIR (default: here)"
     )
     init.add_argument("directory", nargs="?", default=".", metavar="DIR")
-    init.set_defaults(handler=run_init)
+    init.set_defaults(handler=run_init, run_here=True)
 
     status = commands.add_parser(
         "status", parents=[common], help="show the workspace, its owner and what it holds"
@@ -49,12 +49,12 @@ def register(
     console.add_argument(
         "--port", type=int, metavar="N", help=f"the port for --web (default {WEB_PORT}; 0: any free one)"
     )
-    console.set_defaults(handler=run_console)
+    console.set_defaults(handler=run_console, run_here=True)
 
     up = commands.add_parser(
         "up", parents=[common], help="own the workspace headless and serve other commands until stopped"
     )
-    up.set_defaults(handler=run_up)
+    up.set_defaults(handler=run_up, run_here=True)
 
     serve = commands.add_parser(
         "serve",
@@ -64,13 +64,13 @@ def register(
     serve.add_argument("--host", help="the address to listen on (default: [serving] host, loopback)")
     serve.add_argument("--port", type=int, help="the port (default: [serving] port, 8080; 0: any free one)")
     serve.add_argument("--workers", type=int, help="serving processes sharing the port (default: [serving])")
-    serve.set_defaults(handler=run_serve)
+    serve.set_defaults(handler=run_serve, run_here=True)
 
 
 def run_init(args: argparse.Namespace, out: Output) -> int:
     from engine.facade import Engine
 
-    engine, created = _with_spinner(
+    engine, created = with_spinner(
         out,
         "Creating the workspace and its MLflow store…",
         lambda: Engine.init(args.directory, command="mlops init"),
@@ -150,14 +150,6 @@ def run_console(args: argparse.Namespace, out: Output) -> int:
     return int(args.open_console(args.workspace, web_port=WEB_PORT if port is None else port))
 
 
-def _with_spinner(out: Output, message: str, work: Callable[[], T]) -> T:
-    target = streams()
-    if out.as_json or not target.stderr.isatty():
-        return work()
-    with target.console(stderr=True).status(message):
-        return work()
-
-
 def run_up(args: argparse.Namespace, out: Output) -> int:
     """Own the workspace with nothing on screen and run other processes' commands until SIGTERM
     or Ctrl-C; a line per event on stdout, for a terminal or a service manager's log."""
@@ -216,8 +208,3 @@ def _own_until_stopped(
             log("stopping: waiting for the clients' commands in flight")
     log("stopped")
     return 0
-
-
-RUN_HERE = (run_init, run_console, run_up, run_serve)
-"""The commands that never go through another owner: they make a workspace, own it, or are
-interactive (a console beside an owner attaches to it itself: console/__main__.py)."""

@@ -13,8 +13,8 @@ from __future__ import annotations
 
 import itertools
 import time
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any
 
 from engine.config import Config
 from engine.demo import data, live, marker, models, retrain, settings
@@ -39,6 +39,7 @@ STAGES = (  # where each part starts on the progress bar, by its measured share 
     ("pipeline", 0.35),
     ("promote", 0.5),
     ("live", 0.6),
+    ("labels", 0.8),
     ("retrain", 0.85),
     ("done", 1.0),
 )
@@ -59,6 +60,7 @@ def settings_in_effect(config: Config) -> bool:
         config.loop.enabled
         and not config.alerts.stdout
         and config.monitors.drift_window == f"{settings.DRIFT_WINDOW_SECONDS}s"
+        and config.monitors.drift_share == settings.DRIFT_SHARE
     )
 
 
@@ -73,7 +75,11 @@ class Demo:
     def state(self) -> marker.State:
         return marker.state(self._engine.events, self._engine.status().counts)
 
-    def run(self, progress: Progress = no_progress) -> DemoReport:
+    def run(
+        self, progress: Progress = no_progress, on_part: Callable[[str], None] | None = None
+    ) -> DemoReport:
+        """Run the demo; ``on_part`` is told the name of each part of ``STAGES`` as it begins
+        (the console follows them from screen to screen)."""
         engine = self._engine
         found = self.state()
         if found == "finished":
@@ -87,7 +93,7 @@ class Demo:
         started = time.monotonic()
         root = str(engine.workspace.root)
         engine.events.record(marker.KIND, root, marker.STARTED)
-        stage = _Stager(progress)
+        stage = _Stager(progress, on_part or (lambda name: None))
         versions = data.ingest_and_validate(engine, self._sample, stage("data"))
         data.features(engine, self._sample, stage("features"))
         runs = models.train_and_compare(engine, stage("models"))
@@ -99,25 +105,26 @@ class Demo:
         before = retrain.champion(engine)
         engine.server.start("127.0.0.1", 0, 1)
         try:
-            watched = live.weeks(engine, str(self._sample / "churn_labels.csv"), stage("live"))
+            watched = live.weeks(engine, stage("live"))
+            live.late_labels(engine, str(self._sample / "churn_labels.csv"), watched, stage("labels"))
             turn = retrain.finish_turn(engine, stage("retrain"))
         finally:
             engine.server.stop_if_running()
-        alerts: list[dict[str, Any]] = watched["alerts"]
-        live.collect(engine, max((alert["id"] for alert in alerts), default=0), "retrain loop", alerts)
+        live.collect(engine, watched.seen, "retrain loop", watched.alerts)
         report = DemoReport(
             workspace=root,
             added=True,
             seconds=round(time.monotonic() - started, 1),
             fairness=settings.FAIRNESS_NOTE,
+            drift=settings.DRIFT_NOTE,
             versions=versions,
             runs=[*runs, *([piped] if piped else [])],
             pipeline=pipeline,
             best=best,
             champion_before=before,
             champion_after=retrain.champion(engine),
-            alerts=alerts,
-            checks=watched["checks"],
+            alerts=watched.alerts,
+            checks=watched.checks,
             loop=turn,
             next_steps=[step.format(root=root) for step in NEXT_STEPS],
         )
@@ -130,13 +137,15 @@ class Demo:
 class _Stager:
     """Each part's own progress (0 to 1) placed on the whole run's bar."""
 
-    def __init__(self, progress: Progress) -> None:
+    def __init__(self, progress: Progress, on_part: Callable[[str], None]) -> None:
         self._progress = progress
+        self._on_part = on_part
         self._bounds = {name: (start, end) for (name, start), (_, end) in itertools.pairwise(STAGES)}
         self._bounds["done"] = (1.0, 1.0)
 
     def __call__(self, name: str) -> Progress:
         start, end = self._bounds[name]
+        self._on_part(name)
 
         def report(stage: str, fraction: float | None) -> None:
             self._progress(stage, start + (end - start) * (fraction if fraction is not None else 0.0))

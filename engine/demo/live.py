@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
+from dataclasses import dataclass, field
 from typing import Any
 
 from engine.demo.data import DATASET, WEEKS
@@ -35,32 +36,42 @@ def replay(engine: DemoServices, dataset: str, rows: int) -> TrafficReport:
     return sent
 
 
-def weeks(engine: DemoServices, sample_labels: str, progress: Progress) -> dict[str, Any]:
-    """Replay every week and run the drift and accuracy monitors after each; then ingest the
-    late labels and run the accuracy monitor on them (week 4's concept drift shows only there)."""
-    alerts: list[dict[str, Any]] = []
-    replays: list[dict[str, Any]] = []
-    seen = _newest_alert(engine)
-    checks: list[dict[str, Any]] = []
+@dataclass
+class Watched:
+    """What the live part saw: each week's replay, what the monitors said after it, the alerts
+    raised (each marked with the week), and the newest alert id seen so far."""
+
+    replays: list[dict[str, Any]] = field(default_factory=list)
+    checks: list[dict[str, Any]] = field(default_factory=list)
+    alerts: list[dict[str, Any]] = field(default_factory=list)
+    seen: int = 0
+
+
+def weeks(engine: DemoServices, progress: Progress) -> Watched:
+    """Replay every week and run the drift and accuracy monitors after each."""
+    watched = Watched(seen=_newest_alert(engine))
     for index, week in enumerate(WEEKS):
-        progress(f"replaying week {week} ({WEEK_ROWS:,} requests)", index / (len(WEEKS) + 1))
+        progress(f"replaying week {week} ({WEEK_ROWS:,} requests)", index / len(WEEKS))
         sent = replay(engine, week_ref(week), WEEK_ROWS)
-        replays.append({"week": week, "sent": sent.sent, "by_status": sent.by_status, "rate": sent.rate})
-        progress(f"week {week}: the drift and accuracy monitors", (index + 0.8) / (len(WEEKS) + 1))
-        checks.append(
+        watched.replays.append(
+            {"week": week, "sent": sent.sent, "by_status": sent.by_status, "rate": sent.rate}
+        )
+        progress(f"week {week}: the drift and accuracy monitors", (index + 0.8) / len(WEEKS))
+        watched.checks.append(
             {"week": week, "drift": engine.monitors.drift(), "accuracy": engine.monitors.accuracy()}
         )
-        seen = collect(engine, seen, f"week {week}", alerts)
-    progress("ingesting the late labels; the accuracy monitor on them", len(WEEKS) / (len(WEEKS) + 1))
-    joined = engine.labels.ingest(sample_labels)
-    checks.append({"week": "labels", "accuracy": engine.monitors.accuracy()})
-    collect(engine, seen, "late labels (week 4)", alerts)
-    return {
-        "replays": replays,
-        "checks": checks,
-        "labels": {"rows": joined.rows, "matched": joined.matched, "joined_by": joined.joined_by},
-        "alerts": alerts,
-    }
+        watched.seen = collect(engine, watched.seen, f"week {week}", watched.alerts)
+    return watched
+
+
+def late_labels(engine: DemoServices, labels: str, watched: Watched, progress: Progress) -> None:
+    """Ingest the late labels and run the accuracy monitor on them: week 4's concept drift
+    shows only there, once outcomes are known."""
+    progress("ingesting the late labels", 0.0)
+    engine.labels.ingest(labels)
+    progress("the accuracy monitor on the labelled weeks", 0.5)
+    watched.checks.append({"week": "labels", "accuracy": engine.monitors.accuracy()})
+    watched.seen = collect(engine, watched.seen, "late labels (week 4)", watched.alerts)
 
 
 def _newest_alert(engine: DemoServices) -> int:

@@ -72,7 +72,10 @@ class Monitors:
         for endpoint in self._plan().endpoints:
             primary = endpoint.variants[0]
             report = self._drift.check(
-                f"model:{primary.reference}", f"live:{endpoint.endpoint}", since=self._config.drift_window
+                f"model:{primary.reference}",
+                f"live:{endpoint.endpoint}",
+                since=self._config.drift_window,
+                drift_share=self._config.drift_share,
             )
             with self._db.cursor() as cursor:
                 cursor.execute(

@@ -14,6 +14,7 @@ from typing import Any
 
 from engine.config import KServeConfig
 from engine.errors import ConfigError, InvalidInput
+from engine.registry.kserve_sdk import check as check_with_sdk
 
 SCALE_METRICS = ("concurrency", "rps", "cpu", "memory")
 # Kubernetes resource quantities as people write them: 500m, 1, 0.5, 2Gi, 512M.
@@ -25,7 +26,8 @@ _QUANTITIES = ("cpu_request", "memory_request", "cpu_limit", "memory_limit")
 def inference_service_manifest(
     name: str, version: int, storage_uri: str, settings: KServeConfig, canary_percent: int | None = None
 ) -> str:
-    """The InferenceService as YAML text, ready for ``kubectl apply -f``.
+    """The InferenceService as YAML text, ready for ``kubectl apply -f``; checked against the
+    ``kserve`` SDK's models first where that extra is installed, and then says so in a comment.
 
     ``storage_uri`` is the folder holding ``model.onnx`` (``s3://``, ``gs://``, ``pvc://``...).
     ``canary_percent`` overrides ``settings.canary_percent``; 0 means no canary.
@@ -79,7 +81,9 @@ def inference_service_manifest(
         },
         "spec": {"predictor": predictor},
     }
-    return str(yaml.safe_dump(manifest, sort_keys=False))
+    checked_with = check_with_sdk(manifest)
+    said = f"# checked against {checked_with}'s models (V1beta1InferenceService)\n" if checked_with else ""
+    return said + str(yaml.safe_dump(manifest, sort_keys=False))
 
 
 def _resource_name(name: str) -> str:

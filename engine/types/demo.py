@@ -30,6 +30,7 @@ class DemoReport:
     checks: list[dict[str, Any]]  # what the drift and accuracy monitors said after each week
     loop: dict[str, Any]  # trigger, outcome, reason, challenger
     next_steps: list[str] = field(default_factory=list)
+    drift: str = ""  # where the drift alert's line is, said plainly (absent from older reports)
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)

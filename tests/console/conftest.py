@@ -20,8 +20,10 @@ class RecordingApp(MlopsApp):
     """The real console, keeping the title and message of every notification it shows (tests run
     the app headless, where Textual shows no toasts)."""
 
-    def __init__(self, opening: Claim | Attachment, serve: Callable[[Engine], None] | None = None) -> None:
-        super().__init__(opening, serve=serve)
+    def __init__(
+        self, opening: Claim | Attachment, serve: Callable[[Engine], None] | None = None, demo: bool = False
+    ) -> None:
+        super().__init__(opening, serve=serve, demo=demo)
         self.notifications: list[str] = []
 
     def notify(

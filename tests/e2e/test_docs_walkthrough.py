@@ -36,6 +36,7 @@ from tests.conftest import MLOPS, REPO_ROOT, SAMPLE, start_owner
 PAGES = [
     "README.md",
     "docs/data.md",
+    "docs/features.md",
     "docs/experiments.md",
     "docs/evaluation.md",
     "docs/registry.md",

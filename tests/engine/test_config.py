@@ -33,6 +33,11 @@ def test_values_override_defaults_and_ints_count_as_floats() -> None:
         ({"console": {"refresh_seconds": True}}, "console.refresh_seconds = True is a bool"),
         ({"fairness": {"sensitive_attributes": "gender"}}, "fairness.sensitive_attributes"),
         ({"serving": 3}, r"\[serving\] must be a table"),
+        (
+            {"monitors": {"drift_share": 0}},
+            r"\[monitors\] drift_share: 0 is not a share; expected a number above 0",
+        ),
+        ({"monitors": {"drift_share": 1.5}}, r"drift_share: 1.5 is not a share"),
     ],
 )
 def test_wrong_settings_name_the_key_and_the_expectation(raw: dict[str, object], message: str) -> None:
