@@ -61,6 +61,7 @@ class HomeScreen(ConsoleScreen):
                 )
                 for event in events
             ],
+            feed=True,
         )
 
 

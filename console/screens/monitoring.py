@@ -144,6 +144,7 @@ class MonitoringScreen(WorkScreen):
         show_rows(
             self.query_one("#alerts", FilterableTable).table,
             [(str(alert.id), _alert_row(alert)) for alert in data.alerts],
+            feed=True,
         )
 
     def _show_drift(self, data: MonitoringData) -> None:

@@ -112,6 +112,7 @@ class SchedulerScreen(WorkScreen):
         show_rows(
             self.query_one("#runs", FilterableTable).table,
             [(str(run.id), _run_row(run)) for run in data.runs],
+            feed=True,
         )
         show_rows(
             self.query_one("#turns", DataTable),

@@ -158,6 +158,7 @@ class ServingScreen(WorkScreen):
         show_rows(
             self.query_one("#requests", FilterableTable).table,
             [(f"{row.request_id}/{row.row}/{row.variant}", _request_row(row)) for row in data.recent],
+            feed=True,
         )
 
     # -- the server -----------------------------------------------------------------------------

@@ -31,13 +31,18 @@ Row = tuple[str, Sequence[Any]]
 the first cell is text (``str`` or ``Text``)."""
 
 
-def show_rows(table: DataTable[Any], rows: Sequence[Row], select: str | None = None) -> None:
+def show_rows(
+    table: DataTable[Any], rows: Sequence[Row], select: str | None = None, feed: bool = False
+) -> None:
     """Make ``table`` show exactly ``rows``, in order, changing as little as it can; the cursor
-    ends on ``select`` if given and shown, else on the row it was on."""
+    ends on ``select`` if given and shown, else on the row it was on. ``feed``: the newest rows
+    come first, and a cursor on the first row stays on the first row as new ones arrive (it
+    would otherwise follow its old row down, scrolling the newest out of view)."""
     wanted = dict(rows)
     if len(wanted) != len(rows):
         raise ValueError("row keys must be unique")
-    cursor_key = select if select in wanted else selected_key(table)
+    at_top = feed and table.row_count > 0 and table.cursor_row == 0
+    cursor_key = select if select in wanted else (rows[0][0] if at_top and rows else selected_key(table))
     columns = [column.key for column in table.ordered_columns]
     shown_cells: list[list[Any]] = []
     for row in list(table.ordered_rows):

@@ -55,6 +55,20 @@ async def test_rows_update_in_place_and_the_cursor_follows_its_row() -> None:
         assert keys(table) == [] and selected_key(table) is None
 
 
+async def test_a_feed_keeps_the_cursor_on_its_newest_row() -> None:
+    """Newest first (activity, alerts, requests): a cursor left on the top row stays on the top
+    row as new rows arrive; moved down by the person, it stays on the row they chose."""
+    app = TableApp()
+    async with app.run_test():
+        table = app.query_one(DataTable)
+        show_rows(table, [("2", ["second", "2"]), ("1", ["first", "1"])], feed=True)
+        show_rows(table, [("4", ["fourth", "4"]), ("3", ["third", "3"]), ("2", ["second", "2"])], feed=True)
+        assert selected_key(table) == "4"
+        table.move_cursor(row=1)  # "3"
+        show_rows(table, [("5", ["fifth", "5"]), ("4", ["fourth", "4"]), ("3", ["third", "3"])], feed=True)
+        assert selected_key(table) == "3"
+
+
 async def test_style_changes_count_and_text_is_literal() -> None:
     app = TableApp()
     async with app.run_test() as pilot:
