@@ -112,8 +112,9 @@ misfire_grace_seconds = 600
 
 [alerts]
 # Where an alert goes besides the workspace (`mlops alerts list`): a log file (relative to
-# .mlops/; "" for none), the owner's standard output, and a webhook that takes Slack's
-# incoming-webhook JSON ({"text": ...}; "" for none).
+# .mlops/; "" for none), the owner's standard output (stderr for a command run with --json,
+# whose stdout holds its one document), and a webhook that takes Slack's incoming-webhook
+# JSON ({"text": ...}; "" for none). An owner delivers its alerts before it exits.
 log_file = "alerts.log"
 stdout = true
 webhook_url = ""

@@ -191,6 +191,10 @@ class Facade(Protocol):
     def close(self) -> None: ...
 
 
+ALERT_DELIVERY_SECONDS = 15.0
+"""How long closing waits for the alerts raised to reach their sinks (retries included)."""
+
+
 class Engine:
     """The engine of one workspace, owned by this process until ``close()``."""
 
@@ -579,6 +583,8 @@ class Engine:
             self.server.stop_if_running()  # its last log batches need the host and the database
             if self._host is not None:  # kept while it closes: a signal meanwhile spares its clients
                 self._host.close()  # safe to repeat
+            # A command that raised an alert delivers it before it exits (a webhook, the log).
+            self.alerts.flush(ALERT_DELIVERY_SECONDS)
             self._db.close()
         finally:
             self._lock.release()

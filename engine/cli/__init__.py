@@ -8,17 +8,18 @@ with ``--debug``. Bare ``mlops`` in a terminal opens the console.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import importlib
 import os
 import signal
 import sys
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from typing import TYPE_CHECKING, Protocol, TextIO
 
 from engine.cli import workspace_commands
 from engine.cli.common import OwnerHosting, client_cwd, hosted_engine
 from engine.cli.output import Output
-from engine.cli.streams import Streams, current_streams, streams
+from engine.cli.streams import Streams, current_streams, process_streams, streams
 from engine.errors import MlopsError
 from engine.types.host import CommandRequest
 from engine.version import __version__
@@ -190,6 +191,23 @@ def _parse(arguments: Sequence[str], open_console: OpenConsole | None) -> argpar
     return args
 
 
+@contextlib.contextmanager
+def _one_document_on_stdout(as_json: bool) -> Iterator[None]:
+    """With --json, this process's stdout holds the command's one document and nothing else:
+    what else would print there meanwhile (the ``[alerts] stdout`` sink of an alert the command
+    raised, a library's chatter) goes to stderr. A command run for a client writes to the
+    client's streams already (``current_streams``) and the owner's own stdout is left alone."""
+    if not as_json or current_streams.get() is not None:
+        yield
+        return
+    token = current_streams.set(process_streams())
+    try:
+        with contextlib.redirect_stdout(sys.stderr):
+            yield
+    finally:
+        current_streams.reset(token)
+
+
 def execute(args: argparse.Namespace) -> int:
     """Run parsed arguments' command here; errors become one line and an exit code."""
     out = Output(as_json=args.json)
@@ -203,7 +221,8 @@ def execute(args: argparse.Namespace) -> int:
             return 2
         handler = workspace_commands.run_console
     try:
-        return int(handler(args, out))
+        with _one_document_on_stdout(args.json):
+            return int(handler(args, out))
     except OwnerHosting:
         raise
     except MlopsError as error:

@@ -124,7 +124,11 @@ class Alerts:
             ]
 
     def flush(self, timeout: float = 60.0) -> bool:
-        """Wait until every alert raised so far has been delivered or given up on."""
+        """Wait until every alert raised so far has been delivered or given up on (at once when
+        none was handed to a sink)."""
+        with self._lock:
+            if self._sender is None:
+                return True
         reached = threading.Event()
         self._start_sender()
         self._outbox.put(reached)

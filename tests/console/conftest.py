@@ -70,6 +70,8 @@ async def form_opened(pilot: Pilot[object], app: MlopsApp) -> Screen[object]:
         lambda: all(select.query("SelectCurrent #label") for select in app.screen.query(Select)),
         what="the form's choices",
     )
+    # A click on a button not laid out yet hits an empty region and is lost (seen under load).
+    await until(pilot, lambda: app.screen.query_one("#submit").region.area > 0, what="the form laid out")
     return app.screen
 
 

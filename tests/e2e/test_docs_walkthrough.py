@@ -120,3 +120,10 @@ def test_the_readme_walkthrough_starts_by_putting_mlops_on_path() -> None:
     """The README's first commands after `make` create a workspace with `mlops` reachable."""
     first = [command.text.split("#")[0].strip() for command in runnable_commands(REPO_ROOT / "README.md")[:2]]
     assert first == [". .venv/bin/activate", "mlops init my-project && cd my-project"]
+
+
+def test_every_page_with_runnable_examples_is_run() -> None:
+    """A new page's ```sh examples are run as soon as it is written (it is listed in PAGES)."""
+    pages = [REPO_ROOT / "README.md", *sorted((REPO_ROOT / "docs").glob("*.md"))]
+    with_examples = {str(page.relative_to(REPO_ROOT)) for page in pages if runnable_commands(page)}
+    assert with_examples == set(PAGES)

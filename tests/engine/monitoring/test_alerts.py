@@ -12,6 +12,7 @@ from pathlib import Path
 
 import pytest
 
+from engine.cli.output import Output
 from engine.errors import InvalidInput
 from engine.facade import Engine
 from tests.conftest import mlops_json, run_mlops
@@ -118,3 +119,38 @@ def test_a_dead_webhook_is_given_up_on_without_failing_anyone(workspace: Path) -
         missing.returncode == 2
         and missing.stderr == "error: no alert 77; `mlops alerts list` shows the open ones\n"
     )
+
+
+def test_an_alert_raised_just_before_closing_is_delivered_first(workspace: Path, receiver: Receiver) -> None:
+    """A command owning the workspace for its own duration (`mlops monitor run`) exits right
+    after raising: closing waits for the sinks, the first failure's retry included."""
+    configured(workspace, receiver.url)
+    with Engine.open(workspace, command="pytest") as engine:
+        alert = engine.alerts.raise_alert("accuracy:churn-api", "critical", "f1 0.59 < 0.79")
+        assert alert is not None
+    assert [body["text"] for body in receiver.received] == [
+        f"[critical] accuracy:churn-api: f1 0.59 < 0.79 (alert {alert.id})"
+    ]
+    with Engine.open(workspace, command="pytest") as engine:
+        assert [ok for sink, _, ok, _ in engine.alerts.deliveries(alert.id) if sink == "webhook"] == [
+            False,
+            True,
+        ]
+
+
+def test_with_json_an_alert_printed_meanwhile_goes_to_stderr(capsys: pytest.CaptureFixture[str]) -> None:
+    """`[alerts] stdout` prints an alert line on the owner's stdout; a command run with --json
+    owns its stdout for its one document, so the line goes to stderr instead."""
+    import argparse
+
+    from engine.cli import execute
+
+    def raising_an_alert(args: argparse.Namespace, out: Output) -> int:
+        print("ALERT 7 [warning] drift:churn-api: 4 of 10 columns drifted")  # as the stdout sink does
+        out.emit({"checked": 1}, lambda console: None)
+        return 0
+
+    assert execute(argparse.Namespace(handler=raising_an_alert, json=True, debug=False)) == 0
+    printed = capsys.readouterr()
+    assert json.loads(printed.out) == {"checked": 1}
+    assert printed.err == "ALERT 7 [warning] drift:churn-api: 4 of 10 columns drifted\n"
