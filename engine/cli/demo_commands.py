@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any
 from engine.cli.common import hosted_engine, table, with_spinner
 from engine.cli.output import Output
 from engine.cli.progress import progress_bar
-from engine.errors import InvalidInput, MlopsError
+from engine.errors import InvalidInput, MlopsError, WorkspaceLocked
 
 if TYPE_CHECKING:
     from rich.console import Console
@@ -74,7 +74,10 @@ def _in_console(args: argparse.Namespace, out: Output, directory: str) -> int:
     if args.open_console is None:
         raise MlopsError("the console is not available here; run `mlops demo --console` from mlops-console")
     making = f"Making {directory} ready for the demo…"
-    to_run = with_spinner(out, making, lambda: Engine.prepare_demo(directory))
+    try:
+        to_run = with_spinner(out, making, lambda: Engine.prepare_demo(directory))
+    except WorkspaceLocked:  # a console or `mlops up` owns it (the demo may be running there): join it
+        to_run = False
     return int(args.open_console(directory, demo=to_run))
 
 

@@ -150,3 +150,18 @@ def test_the_cli_works_beside_the_console_and_the_console_shows_what_it_did(work
         term.type("q")
         assert term.exit_code() == 0
     assert not (workspace / ".mlops" / "host.json").exists()
+
+
+def test_the_demo_in_a_console_beside_an_owner_joins_it(workspace: Path) -> None:
+    """A second `make run` while the first console still runs the demo: the workspace is owned,
+    so this one attaches to the owner (and runs no demo of its own) instead of failing."""
+    with terminal("console", "--workspace", str(workspace)) as first:
+        first.wait_for("Recent activity")
+        wait_until(lambda: (workspace / ".mlops" / "host.json").exists(), what="the first console's endpoint")
+        with terminal("demo", "--console", "--workspace", str(workspace)) as second:
+            second.wait_for(f"pid {first.process.pid} (mlops console)")
+            second.type("q")
+            assert second.exit_code() == 0
+        first.type("q")
+        assert first.exit_code() == 0
+    assert "set by mlops demo" not in (workspace / ".mlops" / "config.toml").read_text()

@@ -61,7 +61,7 @@ def test_the_demo_runs_the_lifecycle_once(tmp_path: Path) -> None:
     assert ("late labels (week 4)", "accuracy:churn-api", "critical") in raised
 
     loop = report["loop"]
-    assert loop["trigger"] == "accuracy" and loop["outcome"] == "promoted", loop
+    assert loop["trigger"] == "accuracy" and loop["outcome"] == "promoted", json.dumps(loop, indent=1)
     data = next(step for step in loop["steps"] if step["step"] == "data")
     assert "left out: their batch failed validation" in data["detail"]  # week 2 never trains
     assert report["champion_before"] == f"churn v{best['version']}"
