@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import signal
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -9,14 +11,28 @@ import yaml
 
 from engine.facade import Engine
 from engine.types.training import TrainRequest
-from tests.conftest import SAMPLE, mlops_json, run_mlops
+from tests.conftest import SAMPLE, mlops_json, run_mlops, start_owner
+
+
+@pytest.fixture
+def owned(workspace: Path) -> Iterator[Path]:
+    """The workspace with its data and one run, hosted by `mlops up`: each command below runs
+    through the owner as beside the console, with the output it would have on its own (the
+    README's walkthrough runs these commands with no owner)."""
+    with Engine.open(workspace) as engine:  # the data and the run (their commands are tested elsewhere)
+        engine.datasets.ingest(SAMPLE / "churn_reference.csv", "churn")
+        engine.training.train(
+            TrainRequest("churn", "churned", params={"n_estimators": "20"}, run_name="small")
+        )
+    owner = start_owner(workspace)
+    yield workspace
+    owner.send_signal(signal.SIGTERM)
+    assert owner.wait(60) == 0
 
 
 @pytest.mark.slow
-def test_the_registry_from_the_command_line(workspace: Path, tmp_path: Path) -> None:
-    with Engine.open(workspace) as engine:  # the data and the run (their commands are tested elsewhere)
-        engine.datasets.ingest(SAMPLE / "churn_reference.csv", "churn")
-        run_id = engine.training.train(TrainRequest("churn", "churned", params={"n_estimators": "20"})).run_id
+def test_the_registry_from_the_command_line(owned: Path, tmp_path: Path) -> None:
+    workspace, run_id = owned, "small"
     version = mlops_json(workspace, "models", "register", run_id, "--name", "churn")
     assert version["version"] == 1 and version["dataset"] == "churn@v1"
 
