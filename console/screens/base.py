@@ -142,8 +142,10 @@ class ConsoleScreen(NotifiesWorkerErrors, Screen[None]):
         self.refresh_now()
 
     def show_demo(self) -> None:
-        """Mirror the demo running in this console, if any, in this screen's bar."""
-        self.query_one(DemoBar).show(self.host.demo)
+        """Mirror the demo running in this console, if any, in this screen's bar (a screen still
+        composing has none yet: its bar reads the demo as it mounts)."""
+        for bar in self.query(DemoBar):
+            bar.show(self.host.demo)
 
     def _mark_if_stale(self) -> None:
         """A refresh slower than ``STALE_REFRESHES`` intervals, or one that failed, leaves the
