@@ -26,7 +26,7 @@ from textual.timer import Timer
 from textual.worker import Worker
 
 from console.collector import FREEZER
-from console.demo_tour import DemoTour
+from console.demo_tour import STOP_SECONDS, DemoStopped, DemoTour
 from console.host import NavTarget
 from console.messages import (
     DemoFinished,
@@ -92,6 +92,7 @@ class MlopsApp(NotifiesWorkerErrors, App[None]):
         self._demo_wanted = demo
         self.demo: DemoTour | None = None
         self._following: Timer | None = None  # the tour's next screen, due when this fires
+        self._demo_ended = threading.Event()
 
     def on_mount(self) -> None:
         # SIGTERM ends the app like `q`, so the caller still checkpoints and unlocks.
@@ -192,15 +193,22 @@ class MlopsApp(NotifiesWorkerErrors, App[None]):
         """The demo in this console's engine; the scheduler starts only once it ends, as its
         monitors would otherwise run in the middle of the demo's story."""
 
+        def stop_if_leaving() -> None:
+            if self._leaving.is_set():
+                raise DemoStopped("the console quit")
+
         def progressed(stage: str, fraction: float | None) -> None:
+            stop_if_leaving()
             self.post_message(DemoProgressed(stage, fraction))
 
         def began(part: str) -> None:
+            stop_if_leaving()
             self.post_message(DemoPartStarted(part))
 
         try:
             report = engine.demo.run(progressed, began)
         finally:
+            self._demo_ended.set()
             if self._serve is not None and not self._leaving.is_set():
                 engine.scheduler.start()
         self.post_message(DemoFinished(report))
@@ -260,10 +268,12 @@ class MlopsApp(NotifiesWorkerErrors, App[None]):
             f"be resumed. To run it again, remove {self._workspace_root} and open the demo again "
             "(`make run`, or `mlops demo --console`)."
         )
-        self.push_screen(
-            ConfirmDialog("Quit while the demo runs?", body, "Quit"),
-            lambda reason: self.exit() if reason is not None else None,
-        )
+        self.push_screen(ConfirmDialog("Quit while the demo runs?", body, "Quit"), self._quit_if_confirmed)
+
+    def _quit_if_confirmed(self, reason: str | None) -> None:
+        if reason is not None:
+            self._leaving.set()  # the demo stops now, while the console closes
+            self.exit()
 
     @blocking_work("warm up")
     def _warm_up(self) -> None:
@@ -288,6 +298,8 @@ class MlopsApp(NotifiesWorkerErrors, App[None]):
         """Checkpoint and give up the workspace, or detach from its owner (the engine, or just
         the claim if not open)."""
         self._leaving.set()
+        if self.demo is not None:  # it stops at its next progress report, before the database closes
+            self._demo_ended.wait(STOP_SECONDS)
         if self.engine is not None:
             self.engine.close()
         elif self._opening is not None:

@@ -25,6 +25,15 @@ PART_SCREENS = {
 """Where each part of the demo (engine/demo STAGES) shows; a part not named here moves nothing."""
 
 
+STOP_SECONDS = 30.0
+"""How long a console quitting mid-demo waits for the demo to stop: it stops at its next
+progress report (a few seconds at most: a replayed week is four), then the workspace closes."""
+
+
+class DemoStopped(Exception):
+    """Raised in the demo's thread, at its next progress report, when the console quits."""
+
+
 DWELL_SECONDS = 1.5
 """The least time the tour keeps a screen before showing the next part's: parts that take less
 (the feature store's) are passed over rather than flashed."""

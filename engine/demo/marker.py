@@ -47,7 +47,7 @@ def refuse(found: State, workspace: Workspace, counts: Counts) -> None:
     if found == "unfinished":
         raise InvalidInput(
             f"a demo started in {workspace.root} and did not finish (interrupted?): remove the folder "
-            "and run `mlops demo` again"
+            "and run the demo again (`mlops demo`, or `make run` for ./demo-workspace)"
         )
 
 

@@ -13,8 +13,11 @@ from console.screens.base import ConsoleScreen
 from console.widgets.demo_bar import DemoBar
 from console.widgets.dialogs import ConfirmDialog
 from engine.cli import host_commands
+from engine.demo import marker
 from engine.errors import InvalidInput
 from engine.facade import Engine
+from engine.lock import read_owner
+from engine.types.demo import DemoReport
 from tests.conftest import SAMPLE
 from tests.console.conftest import RecordingApp, notified, plain_text, rows_of, until
 
@@ -53,23 +56,63 @@ async def test_the_console_follows_the_demo_until_the_person_looks_around(tmp_pa
             await until(pilot, lambda: showing(app, "serving"), timeout=240, what="the live part")
             order = ["home", "datasets", "features", "experiments", "models"]
             assert app._visited[:2] == ["home", "datasets"] and "models" in app._visited
-            assert [order.index(mode) for mode in app._visited] == sorted(
-                {order.index(m) for m in app._visited}
-            )
+            shown = [order.index(mode) for mode in app._visited]
+            assert shown == sorted(set(shown))  # in the demo's order, each once
             await until(pilot, lambda: "churn-api" in str(rows_of(app, "#deployments")), what="the endpoint")
             assert "replaying week" in plain_text(demo_bar(app).query_one("#demo-stage"))
 
             await pilot.press("8")  # the person looks around: the console stays where they put it
-            await until(pilot, lambda: app.demo is not None and not app.demo.running, timeout=240)
-            assert app.current_mode == "monitoring" and not demo_bar(app).has_class("-active")
-            assert notified(app, "The demo finished") and notified(app, "(the retrain loop: promoted)")
-            await until(pilot, lambda: app.engine is not None and app.engine.scheduler.next_run() is not None)
+            await until(pilot, lambda: app.demo is not None and app.demo.stage.startswith("week"))
+            assert app.current_mode == "monitoring" and demo_bar(app).has_class("-active")
 
+            await pilot.press("q")  # quit mid-demo: asked, confirmed, and the demo stops there
+            await until(pilot, lambda: any(b.region.area for b in app.screen.query("#confirm")))
+            await pilot.click("#confirm")
+            await until(pilot, lambda: not app.is_running, what="the console to quit")
+    finally:
+        app.close_engine()
+    assert read_owner(directory / ".mlops") is None  # closed, not left waiting for the demo's end
+    with pytest.raises(InvalidInput, match="did not finish"):  # the next `make run` says what to do
+        Engine.prepare_demo(directory)
+
+
+async def test_when_the_demo_finishes_the_console_says_so_and_starts_its_scheduler(workspace: Path) -> None:
+    """The end of a demo, as the console sees it: here a finished demo's report, kept as the
+    demo keeps it (the whole run is the test above's and tests/e2e/test_demo.py's)."""
+    assert Engine.prepare_demo(workspace) is True
+    with Engine.open(workspace, command="pytest") as engine:
+        engine.events.record(marker.KIND, str(workspace), marker.STARTED)
+        marker.keep(FINISHED, engine.workspace)
+        engine.events.record(marker.KIND, str(workspace), marker.FINISHED)
+    app = RecordingApp(Engine.claim(workspace, command="mlops console"), serve=host_commands, demo=True)
+    try:
+        async with app.run_test(size=(120, 36)) as pilot:
+            await until(pilot, lambda: app.demo is not None and not app.demo.running, what="the demo's end")
+            assert notified(app, "The demo finished in 40 s. Champion churn v2 -> churn v3")
+            assert notified(app, "(the retrain loop: promoted); 2 alerts raised")
+            assert isinstance(app.screen, ConsoleScreen) and not demo_bar(app).has_class("-active")
+            await until(pilot, lambda: app.engine is not None and app.engine.scheduler.next_run() is not None)
             await pilot.press("q")  # nothing runs now: no question
             await until(pilot, lambda: not app.is_running, what="the console to quit")
     finally:
         app.close_engine()
-    assert Engine.prepare_demo(directory) is False  # finished: the next `make run` only opens it
+
+
+FINISHED = DemoReport(
+    workspace="demo-workspace",
+    added=True,
+    seconds=40.0,
+    fairness="",
+    versions=[],
+    runs=[],
+    pipeline={},
+    best={},
+    champion_before="churn v2",
+    champion_after="churn v3",
+    alerts=[{"when": "week 2", "source": "drift:churn-api"}, {"when": "week 3", "source": "drift:churn-api"}],
+    checks=[],
+    loop={"outcome": "promoted"},
+)
 
 
 def test_a_workspace_with_work_of_its_own_is_not_made_a_demo(workspace: Path) -> None:
