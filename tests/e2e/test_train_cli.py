@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import signal
+from collections.abc import Iterator
 from pathlib import Path
 
 import pandas as pd
 import pytest
 
-from tests.conftest import REPO_ROOT, mlops_json, run_mlops
+from tests.conftest import REPO_ROOT, mlops_json, run_mlops, start_owner
 
 SAMPLE = REPO_ROOT / "sample_data"
 
@@ -86,7 +88,18 @@ def test_training_errors_are_one_line(workspace: Path) -> None:
     assert bad_filter.returncode == 2 and bad_filter.stderr.count("\n") == 1
 
 
-def test_string_labels_and_missing_integers_through_the_command(workspace: Path, tmp_path: Path) -> None:
+@pytest.fixture
+def owned(workspace: Path) -> Iterator[Path]:
+    """``workspace`` hosted by `mlops up`: the commands run through a warm owner, with the output
+    and exit codes they have on their own (tests/e2e/test_host.py), at a fraction of the cost."""
+    owner = start_owner(workspace)
+    yield workspace
+    owner.send_signal(signal.SIGTERM)
+    assert owner.wait(60) == 0
+
+
+def test_string_labels_and_missing_integers_through_the_command(owned: Path, tmp_path: Path) -> None:
+    workspace = owned
     frame = pd.read_csv(SAMPLE / "churn_reference.csv").head(2000)
     frame.assign(churned=frame.churned.map({0: "active", 1: "churned"})).to_csv(
         tmp_path / "accounts.csv", index=False
