@@ -236,8 +236,10 @@ async def test_a_form_the_engine_cannot_read_stays_open_and_says_why(console_app
         problem = plain_text(form.query_one("#dialog-error", Static))
         assert "parameters 'max_depth': expected NAME=VALUE" in problem
         form.query_one("#field-params", Input).value = "n_estimators=20"
-        form.query_one("#field-positive_class", Input).value = "maybe"
-        await pilot.click("#submit")
+        positive = form.query_one("#field-positive_class", Input)
+        positive.value = "maybe"
+        positive.focus()  # Enter in a field submits; a click while the error line reflows can miss
+        await pilot.press("enter")
         await until(pilot, lambda: notified(console_app, "maybe"), what="the engine's error")
         assert isinstance(console_app.screen, ExperimentsScreen)
 
