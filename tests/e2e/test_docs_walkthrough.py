@@ -31,7 +31,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import MLOPS, REPO_ROOT, SAMPLE, start_owner
+from tests.conftest import MLOPS, REPO_ROOT, SAMPLE, copy_workspace, start_owner
 
 PAGES = [
     "README.md",
@@ -68,17 +68,15 @@ def runnable_commands(page: Path) -> list[Command]:
     return commands
 
 
-def run_page(page: str, root: Path) -> None:
+def run_page(page: str, root: Path, template: Path) -> None:
     shutil.copytree(SAMPLE, root / "sample_data", ignore=shutil.ignore_patterns("*.pyc", "__pycache__"))
     env = {key: value for key, value in os.environ.items() if key != "MLOPS_WORKSPACE"}
     env["PATH"] = f"{MLOPS.parent}{os.pathsep}{env.get('PATH', '')}"
     env["COLUMNS"] = "200"
     here = root
     owner = None
-    if page != "README.md":
-        created = subprocess.run(["mlops", "init", "my-project"], cwd=root, env=env, capture_output=True)
-        assert created.returncode == 0, created.stderr
-        here = root / "my-project"
+    if page != "README.md":  # `mlops init my-project`, as the README's walkthrough runs it, copied
+        here = copy_workspace(template, root / "my-project")
         owner = start_owner(here, cwd=root)
     try:
         run_commands(page, here, env)
@@ -112,8 +110,8 @@ def run_commands(page: str, here: Path, env: dict[str, str]) -> None:
 
 @pytest.mark.slow
 @pytest.mark.parametrize("page", PAGES)
-def test_the_examples_run_as_written(page: str, tmp_path: Path) -> None:
-    run_page(page, tmp_path)
+def test_the_examples_run_as_written(page: str, tmp_path: Path, workspace_template: Path) -> None:
+    run_page(page, tmp_path, workspace_template)
 
 
 def test_the_readme_walkthrough_starts_by_putting_mlops_on_path() -> None:
