@@ -15,6 +15,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import fields
 from datetime import UTC, datetime
 from pathlib import Path
@@ -170,6 +171,20 @@ def start_owner(workspace: Path, cwd: Path | None = None) -> subprocess.Popen[st
     wait_until(lambda: endpoint(workspace) is not None or owner.poll() is not None, what="the endpoint")
     assert owner.poll() is None, owner.stderr.read() if owner.stderr else ""
     return owner
+
+
+@contextmanager
+def hosted(workspace: Path) -> Iterator[Path]:
+    """``workspace`` hosted by `mlops up` for the block: commands run through a warm owner, with
+    the output and exit codes they have on their own (tests/e2e/test_host.py), at a fraction of
+    a cold command's cost (the README's walkthrough runs the commands cold); the owner then
+    stops cleanly."""
+    owner = start_owner(workspace)
+    try:
+        yield workspace
+    finally:
+        owner.send_signal(signal.SIGTERM)
+        assert owner.wait(60) == 0, owner.stderr.read() if owner.stderr else ""
 
 
 def prediction_batch(*rows: dict[str, Any]) -> PredictionBatch:

@@ -6,13 +6,18 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import REPO_ROOT, mlops_json, run_mlops
+from tests.conftest import REPO_ROOT, hosted, mlops_json, run_mlops
 
 SAMPLE = REPO_ROOT / "sample_data"
 
 
 @pytest.mark.slow
 def test_eval_prints_the_report_and_one_json_document(workspace: Path) -> None:
+    with hosted(workspace):  # its commands run through an owner
+        eval_prints_the_report_and_one_json_document(workspace)
+
+
+def eval_prints_the_report_and_one_json_document(workspace: Path) -> None:
     mlops_json(workspace, "data", "ingest", str(SAMPLE / "churn_reference.csv"), "--name", "churn")
     run = mlops_json(
         workspace, "train", "--dataset", "churn", "--target", "churned", "--param", "n_estimators=20"

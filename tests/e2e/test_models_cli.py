@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import signal
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -11,23 +10,18 @@ import yaml
 
 from engine.facade import Engine
 from engine.types.training import TrainRequest
-from tests.conftest import SAMPLE, mlops_json, run_mlops, start_owner
+from tests.conftest import SAMPLE, hosted, mlops_json, run_mlops
 
 
 @pytest.fixture
 def owned(workspace: Path) -> Iterator[Path]:
-    """The workspace with its data and one run, hosted by `mlops up`: each command below runs
-    through the owner as beside the console, with the output it would have on its own (the
-    README's walkthrough runs these commands with no owner)."""
+    """The workspace with its data and one run, its commands run through an owner (``hosted``)."""
     with Engine.open(workspace) as engine:  # the data and the run (their commands are tested elsewhere)
         engine.datasets.ingest(SAMPLE / "churn_reference.csv", "churn")
-        engine.training.train(
-            TrainRequest("churn", "churned", params={"n_estimators": "20"}, run_name="small")
-        )
-    owner = start_owner(workspace)
-    yield workspace
-    owner.send_signal(signal.SIGTERM)
-    assert owner.wait(60) == 0
+        small = TrainRequest("churn", "churned", params={"n_estimators": "20"}, run_name="small")
+        engine.training.train(small)
+    with hosted(workspace):
+        yield workspace
 
 
 @pytest.mark.slow

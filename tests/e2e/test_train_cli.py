@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
-import signal
-from collections.abc import Iterator
 from pathlib import Path
 
 import pandas as pd
 import pytest
 
-from tests.conftest import REPO_ROOT, mlops_json, run_mlops, start_owner
+from tests.conftest import REPO_ROOT, hosted, mlops_json, run_mlops
 
 SAMPLE = REPO_ROOT / "sample_data"
 
@@ -88,18 +86,12 @@ def test_training_errors_are_one_line(workspace: Path) -> None:
     assert bad_filter.returncode == 2 and bad_filter.stderr.count("\n") == 1
 
 
-@pytest.fixture
-def owned(workspace: Path) -> Iterator[Path]:
-    """``workspace`` hosted by `mlops up`: the commands run through a warm owner, with the output
-    and exit codes they have on their own (tests/e2e/test_host.py), at a fraction of the cost."""
-    owner = start_owner(workspace)
-    yield workspace
-    owner.send_signal(signal.SIGTERM)
-    assert owner.wait(60) == 0
+def test_string_labels_and_missing_integers_through_the_command(workspace: Path, tmp_path: Path) -> None:
+    with hosted(workspace):  # its commands run through an owner
+        string_labels_and_missing_integers(workspace, tmp_path)
 
 
-def test_string_labels_and_missing_integers_through_the_command(owned: Path, tmp_path: Path) -> None:
-    workspace = owned
+def string_labels_and_missing_integers(workspace: Path, tmp_path: Path) -> None:
     frame = pd.read_csv(SAMPLE / "churn_reference.csv").head(2000)
     frame.assign(churned=frame.churned.map({0: "active", 1: "churned"})).to_csv(
         tmp_path / "accounts.csv", index=False

@@ -14,7 +14,7 @@ from engine.facade import Engine
 from engine.serving.model import ServedModel
 from engine.serving.routing import Endpoint, RequestKeys
 from engine.types.training import TrainRequest
-from tests.conftest import mlops_json, run_mlops
+from tests.conftest import hosted, mlops_json, run_mlops
 
 
 @pytest.fixture
@@ -71,6 +71,11 @@ def test_bad_deployments_are_refused_and_nothing_is_stored(registry: Engine) -> 
 
 
 def test_the_deploy_commands(registry_workspace: Path) -> None:
+    with hosted(registry_workspace):  # its commands run through an owner
+        the_deploy_commands(registry_workspace)
+
+
+def the_deploy_commands(registry_workspace: Path) -> None:
     created = mlops_json(registry_workspace, "deploy", "churn-api", "--model", "churn@v2")
     assert created["endpoint"] == "churn-api" and created["variants"] == [
         {"role": "primary", "reference": "churn@v2"}
